@@ -1,0 +1,1 @@
+"""Model backends: litellm set-up and the providers we register with it."""

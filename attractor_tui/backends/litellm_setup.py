@@ -1,0 +1,47 @@
+"""Import and configure litellm exactly once, lazily.
+
+litellm fetches a price list from the network at import and may block on
+tokenizer downloads unless told otherwise, and it prints to the terminal,
+which garbles a TUI. Everything that needs litellm calls `get_litellm()`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from types import ModuleType
+
+_litellm: ModuleType | None = None
+
+
+def get_litellm() -> ModuleType:
+    """litellm, configured for offline use, quiet, with our providers registered."""
+    global _litellm
+    if _litellm is not None:
+        return _litellm
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("LITELLM_LOG", "CRITICAL")
+    import litellm
+
+    litellm.suppress_debug_info = True
+    litellm.telemetry = False
+    litellm.set_verbose = False
+    for name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "litellm"):
+        logger = logging.getLogger(name)
+        logger.handlers.clear()
+        logger.addHandler(logging.NullHandler())
+        logger.propagate = False
+        logger.setLevel(logging.CRITICAL)
+
+    from . import scripted
+
+    scripted.register()
+    try:  # TEMP until embedded.py lands
+        from . import embedded
+
+        embedded.register()
+    except ImportError:
+        pass
+    _litellm = litellm
+    return litellm

@@ -1,0 +1,146 @@
+"""`scripted/<name>`: a zero-latency, deterministic litellm provider.
+
+It answers from a script instead of a model, through litellm's real custom
+provider path, so tests, benchmarks and demos exercise exactly the code a
+remote model does. The reply depends only on how many assistant messages the
+history already holds, which makes resumed runs reproducible.
+
+Parameters (litellm keyword arguments): `script` (list of replies; each a
+string or `{"text": ..., "tool_calls": [{"name", "arguments"}]}`), `chunk_size`
+(characters per streamed chunk, default 4), `delay` (seconds per chunk).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+DEFAULT_SCRIPTS: dict[str, list[Any]] = {
+    "goodbye": [
+        "Hello! How can I help you today?",
+        "Thank you, this was lovely. Goodbye!",
+        "Goodbye! Take care!",
+        "Bye! 👋",
+    ],
+    "echo": [],
+}
+
+_registered = False
+
+
+def _reply(model: str, messages: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
+    name = model.split("/", 1)[-1]
+    script = params.get("script") or DEFAULT_SCRIPTS.get(name) or []
+    own = sum(1 for m in messages if m.get("role") == "assistant" and m.get("content") is not None)
+    if not script:
+        last = next((m for m in reversed(messages) if m.get("role") == "user"), {})
+        return {"text": f"echo {own}: {last.get('content') or ''}"}
+    pick = own % len(script) if params.get("cycle", True) else min(own, len(script) - 1)
+    item = script[pick]
+    return {"text": item} if isinstance(item, str) else dict(item)
+
+
+def _chunks(reply: dict[str, Any], size: int, prompt_tokens: int) -> Iterator[dict[str, Any]]:
+    text: str = reply.get("text", "") or ""
+    calls = reply.get("tool_calls") or []
+    pieces = [text[i : i + size] for i in range(0, len(text), size)]
+    for piece in pieces:
+        yield _chunk(piece)
+    for n, call in enumerate(calls):
+        args = call.get("arguments", {})
+        yield _chunk(
+            "",
+            tool_use={
+                "id": call.get("id", f"call_{n}"),
+                "type": "function",
+                "function": {
+                    "name": call["name"],
+                    "arguments": args if isinstance(args, str) else json.dumps(args),
+                },
+                "index": n,
+            },
+        )
+    done = _chunk("", finished=True, reason="tool_calls" if calls else "stop")
+    done["usage"] = {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": max(1, len(text) // 4),
+        "total_tokens": prompt_tokens + max(1, len(text) // 4),
+    }
+    yield done
+
+
+def _chunk(
+    text: str, *, finished: bool = False, reason: str = "", tool_use: Any = None
+) -> dict[str, Any]:
+    return {
+        "text": text,
+        "is_finished": finished,
+        "finish_reason": reason,
+        "usage": None,
+        "index": 0,
+        "tool_use": tool_use,
+    }
+
+
+def _prompt_tokens(messages: list[dict[str, Any]]) -> int:
+    return sum(len(str(m.get("content") or "")) for m in messages) // 4
+
+
+def _make_handler() -> Any:
+    from litellm import CustomLLM, ModelResponse
+
+    class ScriptedLLM(CustomLLM):
+        """Replies from a script; see the module docstring."""
+
+        def streaming(self, model: str, messages: list, *args: Any, **kwargs: Any) -> Iterator:
+            params = kwargs.get("optional_params") or {}
+            delay = float(params.get("delay", 0))
+            reply = _reply(model, messages, params)
+            for chunk in _chunks(reply, int(params.get("chunk_size", 4)), _prompt_tokens(messages)):
+                if delay:
+                    time.sleep(delay)
+                yield chunk
+
+        async def astreaming(
+            self, model: str, messages: list, *args: Any, **kwargs: Any
+        ) -> AsyncIterator:
+            params = kwargs.get("optional_params") or {}
+            delay = float(params.get("delay", 0))
+            reply = _reply(model, messages, params)
+            for chunk in _chunks(reply, int(params.get("chunk_size", 4)), _prompt_tokens(messages)):
+                if delay:
+                    await asyncio.sleep(delay)
+                yield chunk
+
+        def completion(self, model: str, messages: list, *args: Any, **kwargs: Any) -> Any:
+            params = kwargs.get("optional_params") or {}
+            reply = _reply(model, messages, params)
+            return ModelResponse(
+                model=model,
+                choices=[{"message": {"role": "assistant", "content": reply.get("text", "")}}],
+            )
+
+        async def acompletion(self, model: str, messages: list, *args: Any, **kwargs: Any) -> Any:
+            return self.completion(model, messages, *args, **kwargs)
+
+    return ScriptedLLM()
+
+
+def register() -> None:
+    """Add the `scripted` provider to litellm (idempotent)."""
+    global _registered
+    if _registered:
+        return
+    import litellm
+
+    litellm.custom_provider_map = [
+        *[p for p in litellm.custom_provider_map if p.get("provider") != "scripted"],
+        {"provider": "scripted", "custom_handler": _make_handler()},
+    ]
+    from litellm.utils import custom_llm_setup
+
+    custom_llm_setup()
+    _registered = True

@@ -1,0 +1,82 @@
+"""Headless runs: stream both sides to stdout with Rich, no app.
+
+Model text is printed as `rich.text.Text`, never parsed as markup, and control
+characters are neutralised first, so hostile output cannot restyle the
+terminal.
+"""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+from rich.console import Console
+from rich.text import Text
+
+from .config import SessionConfig
+from .engine import Engine
+from .events import ErrorEvent, Event, SessionEnd, TextDelta, ToolCallDelta, Turn, TurnBegin
+from .sanitize import neutralise_controls
+from .store import SessionWriter, new_session_path
+
+SIDE_STYLE = {"A": "cyan", "B": "magenta"}
+
+
+class ConsolePrinter:
+    """An engine listener that writes a readable live transcript."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self._open = False
+
+    def __call__(self, event: Event) -> None:
+        c = self.console
+        if isinstance(event, TurnBegin):
+            who = "operator as " + event.side if event.author == "operator" else event.model
+            c.print(Text(f"\n── {event.side} · {who} · round {event.round + 1}",
+                         style=f"bold {SIDE_STYLE[event.side]}"))
+            self._open = True
+        elif isinstance(event, TextDelta):
+            c.print(Text(neutralise_controls(event.text), style=SIDE_STYLE[event.side]),
+                    end="", soft_wrap=True)
+        elif isinstance(event, ToolCallDelta):
+            pass
+        elif isinstance(event, Turn):
+            if event.author == "operator":
+                c.print(Text(neutralise_controls(event.text), style=SIDE_STYLE[event.side]),
+                        end="", soft_wrap=True)
+            for call in event.tool_calls:
+                c.print(Text(f"\n  ⚙ tool call {call.name}({call.arguments})", style="yellow"),
+                        end="")
+            if event.sent_text is not None:
+                c.print(Text(f"\n  (empty reply; sent {event.sent_text!r} instead)", style="dim"),
+                        end="")
+            if event.interrupted:
+                c.print(Text("  [interrupted]", style="bold red"), end="")
+            c.print()
+            self._open = False
+        elif isinstance(event, ErrorEvent):
+            c.print(Text(f"\n! {event.message}", style="bold red"))
+        elif isinstance(event, SessionEnd):
+            c.print(Text(f"\nsession ended: {event.reason}"
+                         + (f" ({event.detail})" if event.detail else ""), style="bold"))
+
+
+async def run_headless(
+    config: SessionConfig, out_dir: Path, console: Console | None = None
+) -> int:
+    """Run one session to its end; returns a process exit code."""
+    import asyncio
+
+    console = console or Console(highlight=False)
+    path = new_session_path(out_dir)
+    async with SessionWriter(path) as writer:
+        engine = Engine(config, writer=writer, listeners=[ConsolePrinter(console)])
+        loop = asyncio.get_running_loop()
+        try:
+            loop.add_signal_handler(signal.SIGINT, lambda: asyncio.ensure_future(engine.stop()))
+        except (NotImplementedError, RuntimeError):
+            pass
+        end = await engine.run()
+    console.print(f"session: {path}", markup=False, highlight=False, soft_wrap=True)
+    return 1 if end.reason == "error" else 0
