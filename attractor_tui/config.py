@@ -34,8 +34,47 @@ def other(side: Side) -> Side:
     return "B" if side == "A" else "A"
 
 
+ToolEffect = Literal["deny", "end", "allow_after", "ask"]
+ContextPolicy = Literal["truncate", "summarize", "none"]
+
+DEFAULT_TOOL_PARAMETERS: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "reason": {"type": "string", "description": "Why you are calling this tool."}
+    },
+    "required": ["reason"],
+}
+
+
+class ToolSpec(BaseModel):
+    """A tool offered to a model, and what happens when it is called.
+
+    `deny`: refused; `result` goes back as the tool message and the model's
+    turn continues. `end`: the conversation ends (reason `tool:<name>`).
+    `allow_after`: denied for the first `attempts` calls, then ends.
+    `ask`: the operator allows (ends) or denies by hand.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    description: str
+    parameters: dict[str, Any] = Field(default_factory=lambda: dict(DEFAULT_TOOL_PARAMETERS))
+    effect: ToolEffect = "deny"
+    result: str = "This tool is not available right now. Continue the conversation."
+    attempts: int = Field(default=0, ge=0)
+
+    def openai_schema(self) -> dict[str, Any]:
+        return {
+            "type": "function",
+            "function": {
+                "name": self.name, "description": self.description, "parameters": self.parameters,
+            },
+        }
+
+
 class SideConfig(BaseModel):
-    """One instance: its model, prompt and sampling parameters."""
+    """One instance: its model, prompt, sampling parameters and tools."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -47,6 +86,20 @@ class SideConfig(BaseModel):
         default_factory=dict,
         description="Extra litellm keyword arguments (api_base, top_p, ...). Never keys.",
     )
+    tools: list[ToolSpec] = Field(default_factory=list)
+    stop_phrases: list[str] = Field(default_factory=list)
+    context: ContextPolicy = "truncate"
+    context_tokens: int | None = Field(
+        default=None, ge=256,
+        description="Context window in tokens; None = the model's own (4096 for embedded).",
+    )
+
+    def window(self) -> int | None:
+        if self.context_tokens is not None:
+            return self.context_tokens
+        if self.model.startswith("embedded/"):
+            return 4096
+        return None
 
     @field_validator("params")
     @classmethod
@@ -74,6 +127,16 @@ class SessionConfig(BaseModel):
     timeout: float = Field(default=120.0, gt=0, description="Seconds per provider call.")
     num_retries: int = Field(default=2, ge=0, description="Retries on rate limits and outages.")
     title: str = ""
+    stop_policy: Literal["either", "both"] = Field(
+        default="either", description="A stop phrase ends the session when one / both said it."
+    )
+    token_budget: int | None = Field(default=None, ge=1, description="Total tokens, both sides.")
+    cost_budget: float | None = Field(default=None, gt=0, description="Total USD (litellm cost).")
+    time_limit: float | None = Field(default=None, gt=0, description="Wall-clock seconds.")
+    scenario: str | None = None
+    tool_pack: str | None = None
+    seed_choice: int | None = None
+    """Which of a scenario's seed phrasings this session drew."""
 
     def side(self, side: Side) -> SideConfig:
         return self.a if side == "A" else self.b

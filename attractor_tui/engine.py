@@ -13,15 +13,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import time
 import unicodedata
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
-from .config import SessionConfig, Side
+from .config import SessionConfig, Side, SideConfig
+from .context import plan_keep_from, summarize
 from .errors import Problem, describe
 from .events import (
     EMPTY_PLACEHOLDER,
+    ContextTrim,
     ErrorEvent,
     Event,
     OperatorAction,
@@ -32,17 +38,21 @@ from .events import (
     TextDelta,
     ToolCallDelta,
     ToolCallRecord,
+    ToolDecision,
     Turn,
     TurnBegin,
     Usage,
     now,
 )
-from .history import messages_for
+from .history import messages_for, own_turn_messages
 from .store import SessionWriter, new_session_id
+from .tools import ToolJudge
 
 Listener = Callable[[Event], None]
 ErrorPolicy = Literal["stop", "pause"]
 _EXTRA_BLANKS = {"\u3164", "\u115f", "\u1160", "\uffa0", "\u2800"}
+MAX_TOOL_ROUNDS = 4
+"""Tool calls a model may make within one turn before its turn is closed."""
 
 
 def is_blank(text: str) -> bool:
@@ -73,11 +83,20 @@ class Engine:
         session_id: str | None = None,
         start: SessionStart | None = None,
         backoff: float = 1.0,
+        trims: Iterable[ContextTrim] = (),
+        interactive: bool = False,
     ) -> None:
         self.config = config
         self.writer = writer
         self.listeners: list[Listener] = list(listeners)
         self.turns: list[Turn] = list(prior)
+        self.trims: list[ContextTrim] = list(trims)
+        self.judge = ToolJudge(self.turns)
+        self.interactive = interactive
+        """True when an operator can answer `ask` tool calls (the app)."""
+        self._asks: dict[str, asyncio.Future[bool]] = {}
+        self._tool_end: str | None = None
+        self._started = time.monotonic()
         self.resume_mode = resume
         self.on_error: ErrorPolicy = on_error
         self.session_id = session_id or new_session_id()
@@ -173,6 +192,7 @@ class Engine:
     # ------------------------------------------------------------------ loop
 
     async def run(self) -> SessionEnd:
+        self._started = time.monotonic()
         if self.resume_mode:
             await self._emit(SessionResume(turns=self.max_turns))
         else:
@@ -192,8 +212,9 @@ class Engine:
         while True:
             if self._stop_reason:
                 return self._stop_reason, ""
-            if self.max_turns is not None and self.completed_turns >= self.max_turns:
-                return "turns", f"{self.completed_turns} turns"
+            limit = self._limit_reached()
+            if limit is not None:
+                return limit
             side = self.next_side
             if self._pending[side]:
                 await self._record_operator_turn(side, self._pending[side].popleft())
@@ -209,6 +230,11 @@ class Engine:
             except Exception as exc:  # provider errors of every kind
                 problem = describe(exc, self.config.side(side).model, failures)
                 failures += 1
+                if problem.kind == "context" and failures <= 3:
+                    await self._emit(ErrorEvent(side=side, kind="context", retryable=True,
+                                                message=problem.message + "; trimming it"))
+                    await self._fit_context(side, force=True)
+                    continue
                 if problem.retryable and failures <= self.config.num_retries:
                     await self._emit(
                         ErrorEvent(
@@ -295,20 +321,54 @@ class Engine:
             task.cancel()
 
     async def _stream_turn(self, side: Side) -> Turn:
+        cfg = self.config.side(side)
+        await self._fit_context(side)
+        index, round_ = len(self.turns), self.round
+        state = _TurnState(side=side, index=index, round=round_, model=cfg.model)
+        await self._emit(TurnBegin(index=index, round=round_, side=side, model=cfg.model))
+        messages = messages_for(self.config, side, self.turns, self.trims)
+        try:
+            for _ in range(MAX_TOOL_ROUNDS):
+                calls = await self._stream_call(cfg, messages, state)
+                if not calls:
+                    break
+                offset = len(state.text)
+                records = [await self._decide(side, index, cfg, call, offset) for call in calls]
+                state.calls.extend(records)
+                ended = next((r for r in records if r.outcome in ("ended", "allowed")), None)
+                if ended is not None:
+                    self._tool_end = f"tool:{ended.name}"
+                    break
+                segment = Turn(index=index, round=round_, side=side, text=state.text[:offset],
+                               tool_calls=records)
+                messages = [*messages, *_tool_messages(segment, offset)]
+        except asyncio.CancelledError:
+            if not self._interrupt_requested:
+                raise
+            return self._make_turn(state, "interrupted", interrupted=True)
+        except Exception:
+            if state.parts:  # keep what arrived before the failure
+                turn = self._make_turn(state, "error", interrupted=True)
+                self.turns.append(turn)
+                await self._emit(turn)
+            raise
+        return self._make_turn(state, state.finish)
+
+    async def _stream_call(
+        self, cfg: SideConfig, messages: list[dict[str, Any]], state: _TurnState
+    ) -> list[dict[str, str]]:
+        """One streamed completion; returns the tool calls it made."""
         from .backends.litellm_setup import get_litellm
 
-        cfg = self.config.side(side)
-        index, round_ = len(self.turns), self.round
-        started = now()
-        await self._emit(TurnBegin(index=index, round=round_, side=side, model=cfg.model))
-        messages = messages_for(self.config, side, self.turns)
         litellm = get_litellm()
-        parts: list[str] = []
-        calls: dict[int, dict[str, str]] = {}
-        usage: Any = None
-        finish: str | None = None
-        stream: Any = None
+        side, index = state.side, state.index
         emit = self._emit_transient
+        calls: dict[int, dict[str, str]] = {}
+        extra: dict[str, Any] = dict(_usage_option(cfg.model))
+        if cfg.tools:
+            extra["tools"] = [tool.openai_schema() for tool in cfg.tools]
+        stream: Any = None
+        usage: Any = None
         try:
             stream = await litellm.acompletion(
                 model=cfg.model,
@@ -318,9 +378,10 @@ class Engine:
                 max_tokens=cfg.max_tokens,
                 timeout=self.config.timeout,
                 num_retries=0,
-                stream_options={"include_usage": True},
+                **extra,
                 **cfg.params,
             )
+            chunk: Any = None
             async for chunk in stream:
                 usage = getattr(chunk, "usage", None) or usage
                 if not chunk.choices:
@@ -328,10 +389,10 @@ class Engine:
                 choice = chunk.choices[0]
                 delta = choice.delta
                 if choice.finish_reason:
-                    finish = choice.finish_reason
+                    state.finish = choice.finish_reason
                 content = delta.content if delta is not None else None
                 if content:
-                    parts.append(content)
+                    state.parts.append(content)
                     emit(TextDelta(index=index, side=side, text=content))
                 for call in (delta.tool_calls if delta is not None else None) or ():
                     slot = calls.setdefault(call.index or 0, {"id": "", "name": "", "args": ""})
@@ -341,45 +402,140 @@ class Engine:
                         slot["args"] += call.function.arguments or ""
                     emit(ToolCallDelta(index=index, side=side, call_index=call.index or 0,
                                        name=slot["name"], arguments=slot["args"]))
-        except asyncio.CancelledError:
-            if not self._interrupt_requested:
-                raise
-            return self._make_turn(side, index, round_, cfg.model, parts, calls, started,
-                                   usage, "interrupted", interrupted=True)
-        except Exception:
-            if parts:  # keep what arrived before the failure
-                turn = self._make_turn(side, index, round_, cfg.model, parts, calls, started,
-                                       usage, "error", interrupted=True)
-                self.turns.append(turn)
-                await self._emit(turn)
-            raise
+            if usage is None and chunk is not None:  # without include_usage litellm keeps it here
+                usage = (getattr(chunk, "_hidden_params", None) or {}).get("usage")
         finally:
+            state.add_usage(usage)
             await _close_stream(stream)
-        return self._make_turn(side, index, round_, cfg.model, parts, calls, started, usage,
-                               finish)
+        return [calls[k] for k in sorted(calls)]
 
-    def _make_turn(
-        self, side: Side, index: int, round_: int, model: str, parts: list[str],
-        calls: dict[int, dict[str, str]], started: Any, usage: Any, finish: str | None,
-        *, interrupted: bool = False,
-    ) -> Turn:
-        text = "".join(parts)
-        records = [
-            ToolCallRecord(id=c["id"], name=c["name"], arguments=c["args"])
-            for _, c in sorted(calls.items())
-        ]
-        tokens = None
-        if usage is not None:
-            tokens = Usage(
-                prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
-                completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
-            )
-        return Turn(
-            index=index, round=round_, side=side, model=model, text=text,
-            sent_text=EMPTY_PLACEHOLDER if is_blank(text) else None,
-            tool_calls=records, interrupted=interrupted, started=started,
-            usage=tokens, cost=_cost(model, tokens), finish_reason=finish,
+    async def _decide(
+        self, side: Side, index: int, cfg: SideConfig, call: dict[str, str], offset: int
+    ) -> ToolCallRecord:
+        spec = next((t for t in cfg.tools if t.name == call["name"]), None)
+        verdict = self.judge.judge(spec, call["name"])
+        record = ToolCallRecord(id=call["id"], name=call["name"], arguments=call["args"],
+                                outcome=verdict.outcome, result=verdict.result, offset=offset)
+        if verdict.outcome == "ask":
+            record = await self._ask_operator(side, index, record)
+        self._emit_transient(ToolDecision(index=index, side=side, call=record))
+        return record
+
+    async def _ask_operator(self, side: Side, index: int, record: ToolCallRecord) -> ToolCallRecord:
+        if not self.interactive:
+            return record.model_copy(update={
+                "outcome": "denied", "result": f"{record.result} (no operator present: denied)",
+            })
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        key = record.id or f"{index}:{record.name}"
+        self._asks[key] = future
+        self._emit_transient(
+            ToolDecision(index=index, side=side, call=record.model_copy(update={"id": key}),
+                         pending=True)
         )
+        await self._set_state("waiting", f"allow or deny {record.name}?")
+        try:
+            allowed = await future
+        finally:
+            self._asks.pop(key, None)
+        await self._set_state("running")
+        if allowed:
+            return record.model_copy(update={"outcome": "allowed",
+                                             "result": "The conversation has ended."})
+        return record.model_copy(update={"outcome": "denied"})
+
+    def decide(self, call_id: str, allow: bool) -> bool:
+        """The operator's answer to a pending `ask` tool call."""
+        future = self._asks.get(call_id)
+        if future is None or future.done():
+            return False
+        future.set_result(allow)
+        return True
+
+    def pending_asks(self) -> list[str]:
+        return list(self._asks)
+
+    async def _fit_context(self, side: Side, force: bool = False) -> None:
+        cfg = self.config.side(side)
+        if cfg.context == "none" and not force:
+            return
+        keep_from = plan_keep_from(self.config, side, self.turns, self.trims, force=force)
+        if keep_from is None:
+            return
+        previous = next((t.keep_from for t in reversed(self.trims) if t.side == side), 0)
+        dropped = sum(1 for t in self.turns if previous <= t.index < keep_from
+                      and not t.interrupted)
+        summary: str | None = None
+        action: Literal["truncate", "summarize"] = "truncate"
+        if cfg.context == "summarize":
+            try:
+                summary = await summarize(self.config, side, self.turns, self.trims, keep_from)
+                action = "summarize"
+            except Exception as exc:
+                problem = describe(exc, cfg.model)
+                await self._emit(ErrorEvent(side=side, kind="context",
+                                            message=f"summary failed ({problem.message}); "
+                                                    "dropped the oldest turns instead"))
+        trim = ContextTrim(side=side, action=action, keep_from=keep_from, summary=summary,
+                           dropped=dropped)
+        self.trims.append(trim)
+        await self._emit(trim)
+
+    def _make_turn(self, state: _TurnState, finish: str | None, *,
+                   interrupted: bool = False) -> Turn:
+        text = state.text
+        calls = list(state.calls)
+        if not interrupted:
+            calls.extend(self._phrase_matches(state.side, text))
+        tokens = None
+        if state.prompt_tokens or state.completion_tokens:
+            tokens = Usage(prompt_tokens=state.prompt_tokens,
+                           completion_tokens=state.completion_tokens)
+        return Turn(
+            index=state.index, round=state.round, side=state.side, model=state.model, text=text,
+            sent_text=EMPTY_PLACEHOLDER if is_blank(text) else None,
+            tool_calls=calls, interrupted=interrupted, started=state.started,
+            usage=tokens, cost=_cost(state.model, tokens), finish_reason=finish,
+        )
+
+    def _phrase_matches(self, side: Side, text: str) -> list[ToolCallRecord]:
+        folded = text.casefold()
+        return [
+            ToolCallRecord(name="stop_phrase", arguments=json.dumps({"phrase": phrase}),
+                           outcome="matched", offset=len(text), kind="phrase")
+            for phrase in self.config.side(side).stop_phrases
+            if phrase.strip() and phrase.casefold() in folded
+        ]
+
+    def _limit_reached(self) -> tuple[str, str] | None:
+        """A configured stop condition that now holds, as (reason, detail)."""
+        cfg = self.config
+        if self._tool_end:
+            return self._tool_end, ""
+        if self.max_turns is not None and self.completed_turns >= self.max_turns:
+            return "turns", f"{self.completed_turns} turns"
+        last = {t.side: t for t in self.turns if not t.interrupted}
+        said = [s for s, t in last.items() if any(c.kind == "phrase" for c in t.tool_calls)]
+        if said and (cfg.stop_policy == "either" or len(said) == 2):
+            latest = max((last[s] for s in said), key=lambda t: t.index)
+            if latest.index == self.turns[-1].index or cfg.stop_policy == "both":
+                return "phrase", f"stop phrase said by {' and '.join(sorted(said))}"
+        if cfg.token_budget is not None and self.tokens_used >= cfg.token_budget:
+            return "budget:tokens", f"{self.tokens_used} tokens used"
+        if cfg.cost_budget is not None and self.cost_used >= cfg.cost_budget:
+            return "budget:cost", f"${self.cost_used:.4f} spent"
+        if cfg.time_limit is not None and time.monotonic() - self._started >= cfg.time_limit:
+            return "time", f"{cfg.time_limit:g} s limit"
+        return None
+
+    @property
+    def tokens_used(self) -> int:
+        return sum(t.usage.prompt_tokens + t.usage.completion_tokens
+                   for t in self.turns if t.usage is not None)
+
+    @property
+    def cost_used(self) -> float:
+        return sum(t.cost or 0.0 for t in self.turns)
 
     # -------------------------------------------------------------- emitting
 
@@ -407,6 +563,36 @@ class Engine:
         return self.ended
 
 
+@dataclass
+class _TurnState:
+    """What one turn has produced so far, across its tool rounds."""
+
+    side: Side
+    index: int
+    round: int
+    model: str
+    parts: list[str] = field(default_factory=list)
+    calls: list[ToolCallRecord] = field(default_factory=list)
+    finish: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    started: datetime = field(default_factory=now)
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+    def add_usage(self, usage: Any) -> None:
+        if usage is not None:
+            self.prompt_tokens += getattr(usage, "prompt_tokens", 0) or 0
+            self.completion_tokens += getattr(usage, "completion_tokens", 0) or 0
+
+
+def _tool_messages(segment: Turn, offset: int) -> list[dict[str, Any]]:
+    """The assistant tool-call message and tool results to continue a turn with."""
+    return [m for m in own_turn_messages(segment) if m.get("tool_calls") or m["role"] == "tool"]
+
+
 async def _close_stream(stream: Any) -> None:
     """Close the provider stream so native generation stops at once."""
     if stream is None:
@@ -418,6 +604,17 @@ async def _close_stream(stream: Any) -> None:
                 result = closer()
                 if isinstance(result, Awaitable):
                     await result
+
+
+def _usage_option(model: str) -> dict[str, Any]:
+    """Ask remote providers for token usage; our in-process ones always send it.
+
+    (`include_usage` makes litellm rebuild usage on every chunk: a third more
+    time per streamed token, for nothing, on a zero-latency provider.)
+    """
+    if model.startswith(("embedded/", "scripted/")):
+        return {}
+    return {"stream_options": {"include_usage": True}}
 
 
 def _cost(model: str, usage: Usage | None) -> float | None:

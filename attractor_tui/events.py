@@ -59,8 +59,12 @@ class ToolCallRecord(BaseModel):
     name: str
     arguments: str = ""
     """Raw JSON arguments as the model streamed them (may be invalid JSON)."""
-    outcome: str = "offered"
+    outcome: str = "called"
+    """`denied`, `ended`, `allowed`, `matched` (stop phrase), `called` (no pack rule)."""
     result: str | None = None
+    offset: int = 0
+    """Position in the turn's text at which the call was made."""
+    kind: Literal["tool", "phrase"] = "tool"
 
 
 class Usage(BaseModel):
@@ -117,6 +121,21 @@ class ErrorEvent(_Event):
     """Seconds until an automatic retry, when one is scheduled."""
 
 
+class ContextTrim(_Event):
+    """A side's history outgrew its window: older turns dropped or summarised.
+
+    Turns with index < `keep_from` are left out of `side`'s history from now
+    on; `summary`, if any, is added to that side's system prompt.
+    """
+
+    type: Literal["context"] = "context"
+    side: Side
+    action: Literal["truncate", "summarize"]
+    keep_from: int
+    summary: str | None = None
+    dropped: int = 0
+
+
 class SessionResume(_Event):
     """Marks where a resumed session continues in the same file."""
 
@@ -132,7 +151,7 @@ class SessionEnd(_Event):
 
 
 PersistedEvent = Annotated[
-    SessionStart | Turn | OperatorAction | ErrorEvent | SessionResume | SessionEnd,
+    SessionStart | Turn | OperatorAction | ErrorEvent | ContextTrim | SessionResume | SessionEnd,
     Field(discriminator="type"),
 ]
 PERSISTED_ADAPTER: TypeAdapter[Any] = TypeAdapter(PersistedEvent)
@@ -166,6 +185,16 @@ class ToolCallDelta(_Event):
     """The arguments assembled so far."""
 
 
+class ToolDecision(_Event):
+    """A tool call's outcome is known (or, with `pending`, awaits the operator)."""
+
+    type: Literal["tool_decision"] = "tool_decision"
+    index: int
+    side: Side
+    call: ToolCallRecord
+    pending: bool = False
+
+
 class StateChange(_Event):
     """The engine's state as the UI should show it."""
 
@@ -179,14 +208,18 @@ Event = (
     | Turn
     | OperatorAction
     | ErrorEvent
+    | ContextTrim
     | SessionResume
     | SessionEnd
     | TurnBegin
     | TextDelta
     | ToolCallDelta
+    | ToolDecision
     | StateChange
 )
-PERSISTED_TYPES = (SessionStart, Turn, OperatorAction, ErrorEvent, SessionResume, SessionEnd)
+PERSISTED_TYPES = (
+    SessionStart, Turn, OperatorAction, ErrorEvent, ContextTrim, SessionResume, SessionEnd,
+)
 
 
 def is_persisted(event: Event) -> bool:

@@ -103,40 +103,71 @@ def dump_event(event: Event) -> str:
 
 
 class SessionWriter:
-    """Appends persisted events to a session file as they happen."""
+    """Appends persisted events to a session file as they happen.
+
+    `write` queues the line and returns at once; a drain task writes queued
+    lines in order, flushes after every batch and fsyncs when a batch holds a
+    finished turn. The engine never waits on the disk, and a crash loses at
+    most the lines of the last few milliseconds (in practice: the turn being
+    streamed, whose deltas are never persisted anyway).
+    """
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self._file: Any = None
-        self._lock = asyncio.Lock()  # keeps lines whole and in order
+        self._queue: list[str] = []
+        self._sync_due = False
+        self._drain: asyncio.Task[None] | None = None
+        self._error: BaseException | None = None
 
     async def open(self) -> SessionWriter:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        await _repair_tail(self.path)
-        self._file = await aiofiles.open(self.path, "a", encoding="utf-8")
+        if self._file is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            await _repair_tail(self.path)
+            self._file = await aiofiles.open(self.path, "a", encoding="utf-8")
         return self
 
     async def write(self, event: Event) -> None:
-        """Write one event if it is a persisted kind; transient ones are ignored."""
+        """Queue one event if it is a persisted kind; transient ones are ignored."""
         if not is_persisted(event):
             return
-        line = dump_event(event) + "\n"
-        async with self._lock:
-            if self._file is None:
-                await self.open()
-            await self._file.write(line)
-            await self._file.flush()
-            if isinstance(event, (Turn, SessionEnd, SessionStart)):
-                os.fsync(self._file.fileno())
+        if self._error is not None:
+            raise OSError(f"cannot write {self.path}: {self._error}") from self._error
+        if self._file is None:
+            await self.open()
+        self._queue.append(dump_event(event) + "\n")
+        if isinstance(event, (Turn, SessionEnd, SessionStart)):
+            self._sync_due = True
+        if self._drain is None or self._drain.done():
+            self._drain = asyncio.ensure_future(self._drain_queue())
 
-    async def sync(self) -> None:
-        if self._file is not None:
-            await self._file.flush()
-            os.fsync(self._file.fileno())
+    async def _drain_queue(self) -> None:
+        try:
+            while self._queue:
+                batch, self._queue = self._queue, []
+                sync, self._sync_due = self._sync_due, False
+                await self._file.write("".join(batch))
+                await self._file.flush()
+                if sync:
+                    await asyncio.get_running_loop().run_in_executor(
+                        None, os.fsync, self._file.fileno()
+                    )
+        except OSError as exc:  # disk full, removed folder: report on next write
+            self._error = exc
+
+    async def flush(self) -> None:
+        """Wait until every queued event is on disk."""
+        while self._drain is not None and not self._drain.done():
+            await asyncio.shield(self._drain)
+        if self._queue and self._file is not None:
+            self._drain = asyncio.ensure_future(self._drain_queue())
+            await self._drain
 
     async def close(self) -> None:
         if self._file is not None:
-            await self.sync()
+            await self.flush()
+            await self._file.flush()
+            os.fsync(self._file.fileno())
             await self._file.close()
             self._file = None
 

@@ -8,6 +8,7 @@ history already holds, which makes resumed runs reproducible.
 Parameters (litellm keyword arguments): `script` (list of replies; each a
 string or `{"text": ..., "tool_calls": [{"name", "arguments"}]}`), `chunk_size`
 (characters per streamed chunk, default 4), `delay` (seconds per chunk).
+After a tool result the reply is the item's `after_tool` text (default empty).
 """
 
 from __future__ import annotations
@@ -34,13 +35,16 @@ _registered = False
 def _reply(model: str, messages: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
     name = model.split("/", 1)[-1]
     script = params.get("script") or DEFAULT_SCRIPTS.get(name) or []
-    own = sum(1 for m in messages if m.get("role") == "assistant" and m.get("content") is not None)
+    own = sum(1 for m in messages if m.get("role") == "assistant" and not m.get("tool_calls"))
     if not script:
         last = next((m for m in reversed(messages) if m.get("role") == "user"), {})
         return {"text": f"echo {own}: {last.get('content') or ''}"}
     pick = own % len(script) if params.get("cycle", True) else min(own, len(script) - 1)
     item = script[pick]
-    return {"text": item} if isinstance(item, str) else dict(item)
+    reply = {"text": item} if isinstance(item, str) else dict(item)
+    if messages and messages[-1].get("role") == "tool":  # continuing after a tool result
+        return {"text": reply.get("after_tool", "")}
+    return reply
 
 
 def _chunks(reply: dict[str, Any], size: int, prompt_tokens: int) -> Iterator[dict[str, Any]]:
