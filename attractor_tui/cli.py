@@ -32,12 +32,15 @@ def _add_session_flags(parser: argparse.ArgumentParser) -> None:
                        help="model for both sides (overridden by --model-a/--model-b)")
     group.add_argument("--model-a", metavar="M", help=f"model for side A (default {DEFAULT_MODEL})")
     group.add_argument("--model-b", metavar="M", help=f"model for side B (default {DEFAULT_MODEL})")
-    group.add_argument("--system-a", metavar="S", help=f'system prompt for A (default "{DEFAULT_SYSTEM}")')
-    group.add_argument("--system-b", metavar="S", help=f'system prompt for B (default "{DEFAULT_SYSTEM}")')
+    group.add_argument("--system-a", metavar="S",
+                       help=f'system prompt for A (default "{DEFAULT_SYSTEM}")')
+    group.add_argument("--system-b", metavar="S",
+                       help=f'system prompt for B (default "{DEFAULT_SYSTEM}")')
     group.add_argument("--seed", metavar="TEXT",
                        help=f'first user message, sent to A (default "{DEFAULT_SEED}")')
     group.add_argument("--turns", type=int, metavar="N",
-                       help="each side speaks N times, then the session ends (default: until stopped)")
+                       help="each side speaks N times, then the session ends "
+                            "(default: until stopped)")
     group.add_argument("--temperature", type=float, metavar="T",
                        help="sampling temperature for both sides (default 0.7)")
     group.add_argument("--max-tokens", type=int, metavar="N",
@@ -49,6 +52,25 @@ def _add_session_flags(parser: argparse.ArgumentParser) -> None:
                        help="seconds to wait for each model call (default 120)")
     group.add_argument("--retries", type=int, metavar="N",
                        help="automatic retries on rate limits and outages (default 2)")
+    exp = parser.add_argument_group("experiment")
+    exp.add_argument("--scenario", metavar="NAME",
+                     help="start from a preset (see `attractor-tui scenarios`); flags override it")
+    exp.add_argument("--tool-pack", metavar="NAME",
+                     help="tools offered to the models: none, exit-free, exit-costs, or a file")
+    exp.add_argument("--tools-for", choices=["both", "A", "B"],
+                     help="which side is offered the tool pack (default both)")
+    exp.add_argument("--stop-phrase", action="append", metavar="TEXT",
+                     help='end when a side says TEXT (e.g. "stopping now"); repeatable')
+    exp.add_argument("--stop-policy", choices=["either", "both"],
+                     help="a stop phrase ends the session when either side / both sides said it")
+    exp.add_argument("--token-budget", type=int, metavar="N",
+                     help="end after N tokens in total (both sides, prompt + completion)")
+    exp.add_argument("--cost-budget", type=float, metavar="USD",
+                     help="end once litellm's cost estimate reaches USD")
+    exp.add_argument("--time-limit", type=float, metavar="S", help="end after S seconds")
+    exp.add_argument("--context", choices=["truncate", "summarize", "none"],
+                     help="when history outgrows a model's window: drop oldest turns "
+                          "(default), summarise them, or do nothing")
     parser.add_argument("--out", type=Path, default=Path("sessions"), metavar="DIR",
                         help="folder for the session file (default ./sessions)")
 
@@ -66,6 +88,73 @@ def build_parser() -> argparse.ArgumentParser:
     _add_session_flags(run)
     run.add_argument("--headless", action="store_true",
                      help="no app: stream both sides to stdout and exit at the end")
+
+    resume = sub.add_parser("resume", help="continue a stored session in the same file",
+                            description="Continue a session from its last complete turn; "
+                                        "both histories are rebuilt from the file.")
+    resume.add_argument("file", type=Path, help="session file (.jsonl)")
+    resume.add_argument("--turns", type=int, metavar="N",
+                        help="each side speaks N more times (default: the session's own limit)")
+    resume.add_argument("--headless", action="store_true", help="no app: stream to stdout")
+
+    fork = sub.add_parser("fork", help="branch a session at a turn into a new file",
+                          description="Start a new session whose history is FILE's first "
+                                      "TURN turns (it records FILE as its parent).")
+    fork.add_argument("file", type=Path, help="session file (.jsonl)")
+    fork.add_argument("--at", type=int, required=True, metavar="TURN",
+                      help="keep turns 0..TURN-1 (0-based turn index)")
+    fork.add_argument("--out", type=Path, metavar="DIR",
+                      help="folder for the new file (default: beside FILE)")
+    fork.add_argument("--turns", type=int, metavar="N",
+                      help="then run: each side speaks N more times")
+    fork.add_argument("--headless", action="store_true",
+                      help="with --turns: run without the app")
+    fork.add_argument("--no-run", action="store_true", help="only write the new file")
+
+    replay = sub.add_parser("replay", help="watch a stored session again",
+                            description="Replay a session (ours or a peer log) in the app. "
+                                        "Never writes to the file.")
+    replay.add_argument("file", type=Path, help="session file (.jsonl)")
+    replay.add_argument("--speed", type=float, default=1.0, metavar="X",
+                        help="1 = original pace, 10 = ten times faster, 0 = instantly "
+                             "(default 1)")
+
+    sub.add_parser("sessions", help="browse stored sessions",
+                   description="Open the session browser on ./sessions.").add_argument(
+        "--dir", type=Path, default=Path("sessions"), metavar="DIR",
+        help="folder of session files (default ./sessions)")
+
+    sub.add_parser("scenarios", help="list experiment presets and tool packs",
+                   description="List scenarios and tool packs, shipped and your own "
+                               "($XDG_CONFIG_HOME/attractor-tui/{scenarios,toolpacks}).")
+
+    batch = sub.add_parser("batch", help="run many conversations headless",
+                           description="Run N conversations of a scenario with bounded "
+                                       "concurrency; rerun the same command to finish an "
+                                       "interrupted batch.")
+    batch.add_argument("--scenario", default="hello-there", metavar="NAME",
+                       help="scenario to run (default hello-there)")
+    batch.add_argument("--runs", type=int, default=10, metavar="N",
+                       help="number of conversations (default 10)")
+    batch.add_argument("--turns", type=int, metavar="T",
+                       help="each side speaks T times (default: the scenario's)")
+    batch.add_argument("--model", metavar="M", help="model for both sides")
+    batch.add_argument("--model-a", metavar="M", help="model for side A")
+    batch.add_argument("--model-b", metavar="M", help="model for side B")
+    batch.add_argument("--concurrency", type=int, default=4, metavar="C",
+                       help="conversations at once (default 4; the embedded model runs "
+                            "one generation at a time whatever C is)")
+    batch.add_argument("--out", type=Path, metavar="DIR",
+                       help="folder for the batch (default sessions/batch-<scenario>)")
+
+    report = sub.add_parser("report", help="tables and plots over a folder of sessions",
+                            description="Summarise a batch: end states, topics, emoji, "
+                                        "substantive turns, tool-call rates.")
+    report.add_argument("dir", type=Path, help="folder of session files")
+    report.add_argument("--format", "-f", choices=["md", "html", "json"], default="md",
+                        help="output format (default md)")
+    report.add_argument("-o", "--output", type=Path, metavar="OUT",
+                        help="write to this file instead of stdout")
 
     export = sub.add_parser("export", help="print a session as JSON, Markdown, HTML or text",
                             description="Export a session file (ours or a peer log).")
@@ -91,6 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    global PRESET_ERRORS
+    PRESET_ERRORS = _preset_errors()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -103,6 +194,33 @@ def main(argv: Sequence[str] | None = None) -> int:
 
                 return asyncio.run(run_headless(config, args.out))
             return _launch_app(config, args.out, start_screen=False)
+        if args.command == "resume":
+            return _resume(args)
+        if args.command == "fork":
+            return _fork(args)
+        if args.command == "replay":
+            from .ui.app import run_replay
+
+            return run_replay(_load(args.file), speed=args.speed)
+        if args.command == "sessions":
+            from .ui.app import run_browser
+
+            return run_browser(args.dir)
+        if args.command == "scenarios":
+            return _scenarios()
+        if args.command == "batch":
+            from .batch import batch_command
+
+            out = args.out or Path("sessions") / f"batch-{args.scenario}"
+            return batch_command(
+                scenario=args.scenario, runs=args.runs, turns=args.turns,
+                model_a=args.model_a or args.model, model_b=args.model_b or args.model,
+                concurrency=args.concurrency, out=out,
+            )
+        if args.command == "report":
+            from .report import report_command
+
+            return report_command(args.dir, args.format, args.output)
         if args.command == "export":
             return _export(args)
         if args.command == "import":
@@ -111,6 +229,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _analyze(args)
     except KeyboardInterrupt:
         return 130
+    except PRESET_ERRORS as exc:
+        print(f"attractor-tui: {exc}", file=sys.stderr)
+        return 2
     except UserError as exc:
         print(f"attractor-tui: {exc}", file=sys.stderr)
         return 2
@@ -122,13 +243,40 @@ class UserError(Exception):
     """A problem the user can fix; printed without a traceback."""
 
 
+class _NeverRaised(Exception):
+    pass
+
+
+def _preset_errors() -> tuple[type[Exception], ...]:
+    from .presetfiles import PresetError
+    from .store import SessionFileError
+
+    return (PresetError, SessionFileError)
+
+
+PRESET_ERRORS: tuple[type[Exception], ...] = (_NeverRaised,)
+
+
 def config_from_args(args: argparse.Namespace) -> Any:
     from pydantic import ValidationError
 
     from .config import SessionConfig, SideConfig
 
-    def side(model: str | None, system: str | None) -> SideConfig:
-        fields: dict[str, Any] = {}
+    base = None
+    if args.scenario:
+        from .scenarios import load_scenario
+
+        base = load_scenario(args.scenario).session_config(0)
+    tools = None
+    if args.tool_pack:
+        from .tools import load_tool_pack
+
+        tools = load_tool_pack(args.tool_pack).tools
+    tools_for = args.tools_for or "both"
+
+    def side(model: str | None, system: str | None, which: str) -> SideConfig:
+        start = (base.a if which == "A" else base.b) if base else SideConfig()
+        fields: dict[str, Any] = start.model_dump()
         if model or args.model:
             fields["model"] = model or args.model
         if system is not None:
@@ -138,15 +286,31 @@ def config_from_args(args: argparse.Namespace) -> Any:
         if args.max_tokens is not None:
             fields["max_tokens"] = args.max_tokens
         if args.api_base:
-            fields["params"] = {"api_base": args.api_base}
+            fields["params"] = {**fields["params"], "api_base": args.api_base}
+        if tools is not None:
+            fields["tools"] = tools if tools_for in ("both", which) else []
+        elif args.tools_for and tools_for not in ("both", which):
+            fields["tools"] = []
+        if args.stop_phrase:
+            fields["stop_phrases"] = args.stop_phrase
+        if args.context:
+            fields["context"] = args.context
         return SideConfig(**fields)
 
     try:
-        fields: dict[str, Any] = {
-            "a": side(args.model_a, args.system_a),
-            "b": side(args.model_b, args.system_b),
-            "turns": args.turns,
-        }
+        fields: dict[str, Any] = base.model_dump() if base else {}
+        fields.update({
+            "a": side(args.model_a, args.system_a, "A"),
+            "b": side(args.model_b, args.system_b, "B"),
+        })
+        if args.turns is not None or base is None:
+            fields["turns"] = args.turns
+        if args.tool_pack:
+            fields["tool_pack"] = args.tool_pack
+        for flag, key in (("stop_policy", "stop_policy"), ("token_budget", "token_budget"),
+                          ("cost_budget", "cost_budget"), ("time_limit", "time_limit")):
+            if getattr(args, flag) is not None:
+                fields[key] = getattr(args, flag)
         if args.seed is not None:
             fields["seed"] = args.seed
         if args.timeout is not None:
@@ -157,6 +321,48 @@ def config_from_args(args: argparse.Namespace) -> Any:
     except ValidationError as exc:
         problem = exc.errors()[0]
         raise UserError(f"{'.'.join(map(str, problem['loc']))}: {problem['msg']}") from exc
+
+
+def _scenarios() -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from .scenarios import list_scenarios
+    from .tools import list_tool_packs
+
+    console = Console()
+    for title, items in (("scenarios (--scenario)", list_scenarios()),
+                         ("tool packs (--tool-pack)", list_tool_packs())):
+        table = Table(title=title, title_justify="left")
+        table.add_column("name", style="bold")
+        table.add_column("description")
+        for name, description in sorted(items.items()):
+            table.add_row(name, description)
+        console.print(table)
+    return 0
+
+
+def _resume(args: argparse.Namespace) -> int:
+    log = _load(args.file)
+    if args.headless:
+        from .headless import resume_headless
+
+        return asyncio.run(resume_headless(log, turns=args.turns))
+    from .ui.app import run_resume
+
+    return run_resume(log, turns=args.turns)
+
+
+def _fork(args: argparse.Namespace) -> int:
+    from .continuation import fork_session
+
+    _load(args.file)  # clear errors first
+    target = fork_session(args.file, args.at, args.out)
+    print(f"forked: {target}")
+    if args.no_run or args.turns is None:
+        return 0
+    args.file = target
+    return _resume(args)
 
 
 def _launch_app(config: Any, out: Path, *, start_screen: bool) -> int:

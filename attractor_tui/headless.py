@@ -17,7 +17,7 @@ from .config import SessionConfig
 from .engine import Engine
 from .events import ErrorEvent, Event, SessionEnd, TextDelta, ToolCallDelta, Turn, TurnBegin
 from .sanitize import neutralise_controls
-from .store import SessionWriter, new_session_path
+from .store import SessionLog, SessionWriter, new_session_path
 
 SIDE_STYLE = {"A": "cyan", "B": "magenta"}
 
@@ -62,21 +62,39 @@ class ConsolePrinter:
                          + (f" ({event.detail})" if event.detail else ""), style="bold"))
 
 
+async def resume_headless(log: SessionLog, turns: int | None = None,
+                          console: Console | None = None) -> int:
+    """Continue a stored session in its own file, printing as `run --headless` does."""
+    from .continuation import resume_engine
+
+    console = console or Console(highlight=False)
+    async with SessionWriter(log.path) as writer:
+        engine = resume_engine(log, writer, turns=turns, listeners=[ConsolePrinter(console)])
+        _stop_on_sigint(engine)
+        end = await engine.run()
+    console.print(f"session: {log.path}", markup=False, highlight=False, soft_wrap=True)
+    return 1 if end.reason == "error" else 0
+
+
+def _stop_on_sigint(engine: Engine) -> None:
+    import asyncio
+
+    try:
+        asyncio.get_running_loop().add_signal_handler(
+            signal.SIGINT, lambda: asyncio.ensure_future(engine.stop()))
+    except (NotImplementedError, RuntimeError):
+        pass
+
+
 async def run_headless(
     config: SessionConfig, out_dir: Path, console: Console | None = None
 ) -> int:
     """Run one session to its end; returns a process exit code."""
-    import asyncio
-
     console = console or Console(highlight=False)
     path = new_session_path(out_dir)
     async with SessionWriter(path) as writer:
         engine = Engine(config, writer=writer, listeners=[ConsolePrinter(console)])
-        loop = asyncio.get_running_loop()
-        try:
-            loop.add_signal_handler(signal.SIGINT, lambda: asyncio.ensure_future(engine.stop()))
-        except (NotImplementedError, RuntimeError):
-            pass
+        _stop_on_sigint(engine)
         end = await engine.run()
     console.print(f"session: {path}", markup=False, highlight=False, soft_wrap=True)
     return 1 if end.reason == "error" else 0

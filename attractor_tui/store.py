@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from .config import SessionConfig
 from .events import (
     PERSISTED_ADAPTER,
+    ContextTrim,
     SCHEMA_VERSION,
     ErrorEvent,
     Event,
@@ -78,6 +79,10 @@ class SessionLog:
             if isinstance(event, (Turn, SessionResume)):
                 return None
         return None
+
+    @property
+    def trims(self) -> list[ContextTrim]:
+        return [e for e in self.events if isinstance(e, ContextTrim)]
 
     @property
     def errors(self) -> list[ErrorEvent]:
