@@ -44,7 +44,7 @@ from .events import (
     Usage,
     now,
 )
-from .history import messages_for, own_turn_messages
+from .history import HistoryCache, own_turn_messages
 from .store import SessionWriter, new_session_id
 from .tools import ToolJudge
 
@@ -90,6 +90,9 @@ class Engine:
         self.writer = writer
         self.listeners: list[Listener] = list(listeners)
         self.turns: list[Turn] = list(prior)
+        self._completed = sum(1 for t in self.turns if not t.interrupted)
+        self._last_of: dict[Side, Turn] = {t.side: t for t in self.turns if not t.interrupted}
+        self._histories = HistoryCache(config)
         self.trims: list[ContextTrim] = list(trims)
         self.judge = ToolJudge(self.turns)
         self.interactive = interactive
@@ -125,7 +128,7 @@ class Engine:
 
     @property
     def completed_turns(self) -> int:
-        return sum(1 for t in self.turns if not t.interrupted)
+        return self._completed
 
     @property
     def next_side(self) -> Side:
@@ -293,7 +296,7 @@ class Engine:
             index=index, round=self.round, side=side, author="operator", text=text,
             sent_text=EMPTY_PLACEHOLDER if is_blank(text) else None, started=now(),
         )
-        self.turns.append(turn)
+        self._add_turn(turn)
         await self._emit(turn)
         return turn
 
@@ -306,13 +309,19 @@ class Engine:
         finally:
             self.generating = None
             self._gen_task = None
-        self.turns.append(turn)
+        self._add_turn(turn)
         await self._emit(turn)
         if self.paused:
             await self._set_state("paused")
         if turn.interrupted:
             raise _Interrupted
         return turn
+
+    def _add_turn(self, turn: Turn) -> None:
+        self.turns.append(turn)
+        if not turn.interrupted:
+            self._completed += 1
+            self._last_of[turn.side] = turn
 
     def _interrupt(self) -> None:
         task = self._gen_task
@@ -326,7 +335,7 @@ class Engine:
         index, round_ = len(self.turns), self.round
         state = _TurnState(side=side, index=index, round=round_, model=cfg.model)
         await self._emit(TurnBegin(index=index, round=round_, side=side, model=cfg.model))
-        messages = messages_for(self.config, side, self.turns, self.trims)
+        messages = self._histories.messages(side, self.turns, self.trims)
         try:
             for _ in range(MAX_TOOL_ROUNDS):
                 calls = await self._stream_call(cfg, messages, state)
@@ -349,7 +358,7 @@ class Engine:
         except Exception:
             if state.parts:  # keep what arrived before the failure
                 turn = self._make_turn(state, "error", interrupted=True)
-                self.turns.append(turn)
+                self._add_turn(turn)
                 await self._emit(turn)
             raise
         return self._make_turn(state, state.finish)
@@ -514,7 +523,7 @@ class Engine:
             return self._tool_end, ""
         if self.max_turns is not None and self.completed_turns >= self.max_turns:
             return "turns", f"{self.completed_turns} turns"
-        last = {t.side: t for t in self.turns if not t.interrupted}
+        last = self._last_of
         said = [s for s, t in last.items() if any(c.kind == "phrase" for c in t.tool_calls)]
         if said and (cfg.stop_policy == "either" or len(said) == 2):
             latest = max((last[s] for s in said), key=lambda t: t.index)

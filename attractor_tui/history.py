@@ -82,3 +82,42 @@ def own_turn_messages(turn: Turn) -> list[Message]:
     elif not turn.text.strip():
         out.append({"role": "assistant", "content": turn.sent_text or EMPTY_PLACEHOLDER})
     return out
+
+
+class HistoryCache:
+    """`messages_for`, extended turn by turn instead of rebuilt each call.
+
+    Long sessions would otherwise rebuild every history from scratch before
+    every call (quadratic). The cache is dropped whenever anything but an
+    append happened (a new context trim, a different turn list), so it always
+    equals `messages_for` on the same inputs.
+    """
+
+    def __init__(self, config: SessionConfig) -> None:
+        self.config = config
+        self._state: dict[Side, tuple[int, int, int, list[Message]]] = {}
+
+    def messages(
+        self, side: Side, turns: list[Turn], trims: list[ContextTrim]
+    ) -> list[Message]:
+        cached = self._state.get(side)
+        trim_count = sum(1 for t in trims if t.side == side)
+        if (
+            cached is None
+            or cached[1] != trim_count
+            or cached[0] > len(turns)
+            or cached[2] != (id(turns[cached[0] - 1]) if cached[0] else 0)
+        ):
+            messages = messages_for(self.config, side, turns, trims)
+        else:
+            messages = list(cached[3])
+            for turn in turns[cached[0]:]:
+                if turn.interrupted:
+                    continue
+                if turn.side == side:
+                    messages.extend(own_turn_messages(turn))
+                else:
+                    messages.append({"role": "user", "content": turn.visible_text})
+        last_id = id(turns[-1]) if turns else 0
+        self._state[side] = (len(turns), trim_count, last_id, messages)
+        return list(messages)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,8 +23,8 @@ from pydantic import ValidationError
 from .config import SessionConfig
 from .events import (
     PERSISTED_ADAPTER,
-    ContextTrim,
     SCHEMA_VERSION,
+    ContextTrim,
     ErrorEvent,
     Event,
     OperatorAction,
@@ -219,7 +218,12 @@ def load_session(path: Path | str) -> SessionLog:
 
 
 def _looks_foreign(first_line: str) -> bool:
-    return bool(re.match(r'^\s*\{\s*"type"\s*:\s*"config"', first_line))
+    """A peer-harness log starts with a `config` record (whatever its key order)."""
+    try:
+        data = json.loads(first_line.lstrip("\ufeff"))
+    except json.JSONDecodeError:
+        return False
+    return isinstance(data, dict) and data.get("type") == "config"
 
 
 def parse_session_text(path: Path, text: str) -> SessionLog:

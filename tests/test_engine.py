@@ -271,3 +271,39 @@ async def test_no_api_key_reaches_the_session_file(tmp_path: Path, monkeypatch) 
     assert "SECRET" not in log.path.read_text()
     with pytest.raises(ValueError, match="API keys in environment"):
         SideConfig(model="openai/x", params={"api_key": "sk-abc"})
+
+
+def test_history_cache_equals_full_rebuild() -> None:
+    """The engine's incremental histories are exactly `messages_for`, step by step."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from attractor_tui.events import ContextTrim, ToolCallRecord
+    from attractor_tui.history import HistoryCache
+
+    step = st.tuples(
+        st.booleans(), st.booleans(), st.booleans(), st.sampled_from(["", "hi", "\u200b"]),
+        st.booleans(),
+    )
+
+    @settings(max_examples=60, deadline=None)
+    @given(st.lists(step, max_size=25))
+    def check(steps: list[tuple[bool, bool, bool, str, bool]]) -> None:
+        config = SessionConfig()
+        cache = HistoryCache(config)
+        turns: list[Turn] = []
+        trims: list[ContextTrim] = []
+        for n, (interrupted, operator, tool, text, trim) in enumerate(steps):
+            side = "A" if sum(not t.interrupted for t in turns) % 2 == 0 else "B"
+            calls = [ToolCallRecord(name="t", arguments="{}", outcome="denied", result="no",
+                                    offset=len(text))] if tool else []
+            turns.append(Turn(index=n, round=n // 2, side=side, text=text,
+                              author="operator" if operator else "model",
+                              sent_text=EMPTY_PLACEHOLDER if is_blank(text) else None,
+                              interrupted=interrupted, tool_calls=calls))
+            if trim:
+                trims.append(ContextTrim(side=side, action="truncate", keep_from=n // 2))
+            for s in ("A", "B"):
+                assert cache.messages(s, turns, trims) == messages_for(config, s, turns, trims)
+
+    check()

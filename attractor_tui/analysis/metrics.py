@@ -1,0 +1,554 @@
+"""Per-turn measurements that the attractor classifier (and the live UI) read.
+
+Everything here is a pure function of the turn texts: no network, no Textual,
+no model calls, fast enough to run after every turn of a live session. The
+lexicons are deliberately small and literal so that each signal can be quoted
+back as evidence ("turn 12: farewell 'take care'").
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+
+from ..events import Turn
+
+# ------------------------------------------------------------------ invisible
+
+# Code points that render as nothing: Unicode categories Cc, Cf, Zs, Zl, Zp
+# (controls, format characters such as U+200B/U+200E/U+FEFF, spaces), plus
+# fillers and selectors that are letters or marks by category but show
+# nothing: Hangul fillers (U+3164, U+115F, U+1160, U+FFA0), braille blank,
+# combining grapheme joiner, Khmer inherent vowels, variation selectors.
+# A table, so that checks run in C (tests compare it with `unicodedata`).
+_INVISIBLE_RANGES: tuple[tuple[int, int], ...] = (
+    (0x0, 0x20), (0x7F, 0xA0), (0xAD, 0xAD), (0x34F, 0x34F), (0x600, 0x605), (0x61C, 0x61C),
+    (0x6DD, 0x6DD), (0x70F, 0x70F), (0x890, 0x891), (0x8E2, 0x8E2), (0x115F, 0x1160),
+    (0x1680, 0x1680), (0x17B4, 0x17B5), (0x180E, 0x180E), (0x2000, 0x200F), (0x2028, 0x202F),
+    (0x205F, 0x2064), (0x2066, 0x206F), (0x2800, 0x2800), (0x3000, 0x3000), (0x3164, 0x3164),
+    (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF), (0xFFA0, 0xFFA0), (0xFFF9, 0xFFFB), (0x110BD, 0x110BD),
+    (0x110CD, 0x110CD), (0x13430, 0x1343F), (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A),
+    (0xE0001, 0xE0001), (0xE0020, 0xE007F), (0xE0100, 0xE01EF),
+)
+
+
+def _char_class(ranges: tuple[tuple[int, int], ...]) -> str:
+    return "".join(
+        re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}"
+        for a, b in ranges
+    )
+
+
+_INVISIBLE_CLASS = _char_class(_INVISIBLE_RANGES)
+_INVISIBLE_RUN = re.compile(f"[{_INVISIBLE_CLASS}]+")
+_VISIBLE_CHAR = re.compile(f"[^{_INVISIBLE_CLASS}]")
+
+
+def is_invisible_char(ch: str) -> bool:
+    """True for a character that shows nothing: space, control, format, filler."""
+    return _VISIBLE_CHAR.match(ch) is None
+
+
+def is_invisible_only(text: str) -> bool:
+    """True when a reply shows nothing at all (empty, blanks, U+200B, U+200E, U+3164...).
+
+    Providers reject such messages, so the engine and importer send
+    `EMPTY_PLACEHOLDER` instead; analysis counts them as minimal turns.
+    """
+    return _VISIBLE_CHAR.search(text) is None
+
+
+def is_whitespace_only(text: str) -> bool:
+    """True for a non-empty reply made only of ordinary whitespace."""
+    return bool(text) and text.isspace()
+
+
+def visible(text: str) -> str:
+    """`text` without its invisible characters."""
+    return _INVISIBLE_RUN.sub("", text)
+
+
+def describe_invisible(text: str) -> str:
+    """Name the code points of an invisible-only reply, for humans ("U+200E")."""
+    if not text:
+        return "empty"
+    names = sorted({f"U+{ord(ch):04X}" for ch in text})
+    return " ".join(names[:6]) + (" ..." if len(names) > 6 else "")
+
+
+# ---------------------------------------------------------------------- emoji
+
+# Extended_Pictographic (Unicode emoji-data), as inclusive code point ranges.
+# A table keeps the package free of a hard dependency on the `regex` module;
+# tests check it against `regex`'s \p{Extended_Pictographic} when available.
+_EP_RANGES: tuple[tuple[int, int], ...] = (
+    (0xA9, 0xA9), (0xAE, 0xAE), (0x203C, 0x203C), (0x2049, 0x2049), (0x2122, 0x2122),
+    (0x2139, 0x2139), (0x2194, 0x2199), (0x21A9, 0x21AA), (0x231A, 0x231B), (0x2328, 0x2328),
+    (0x23CF, 0x23CF), (0x23E9, 0x23F3), (0x23F8, 0x23FA), (0x24C2, 0x24C2), (0x25AA, 0x25AB),
+    (0x25B6, 0x25B6), (0x25C0, 0x25C0), (0x25FB, 0x25FE), (0x2600, 0x2604), (0x260E, 0x260E),
+    (0x2611, 0x2611), (0x2614, 0x2615), (0x2618, 0x2618), (0x261D, 0x261D), (0x2620, 0x2620),
+    (0x2622, 0x2623), (0x2626, 0x2626), (0x262A, 0x262A), (0x262E, 0x262F), (0x2638, 0x263A),
+    (0x2640, 0x2640), (0x2642, 0x2642), (0x2648, 0x2653), (0x265F, 0x2660), (0x2663, 0x2663),
+    (0x2665, 0x2666), (0x2668, 0x2668), (0x267B, 0x267B), (0x267E, 0x267F), (0x2692, 0x2697),
+    (0x2699, 0x2699), (0x269B, 0x269C), (0x26A0, 0x26A1), (0x26A7, 0x26A7), (0x26AA, 0x26AB),
+    (0x26B0, 0x26B1), (0x26BD, 0x26BE), (0x26C4, 0x26C5), (0x26C8, 0x26C8), (0x26CE, 0x26CF),
+    (0x26D1, 0x26D1), (0x26D3, 0x26D4), (0x26E9, 0x26EA), (0x26F0, 0x26F5), (0x26F7, 0x26FA),
+    (0x26FD, 0x26FD), (0x2702, 0x2702), (0x2705, 0x2705), (0x2708, 0x270D), (0x270F, 0x270F),
+    (0x2712, 0x2712), (0x2714, 0x2714), (0x2716, 0x2716), (0x271D, 0x271D), (0x2721, 0x2721),
+    (0x2728, 0x2728), (0x2733, 0x2734), (0x2744, 0x2744), (0x2747, 0x2747), (0x274C, 0x274C),
+    (0x274E, 0x274E), (0x2753, 0x2755), (0x2757, 0x2757), (0x2763, 0x2764), (0x2795, 0x2797),
+    (0x27A1, 0x27A1), (0x27B0, 0x27B0), (0x27BF, 0x27BF), (0x2934, 0x2935), (0x2B05, 0x2B07),
+    (0x2B1B, 0x2B1C), (0x2B50, 0x2B50), (0x2B55, 0x2B55), (0x3030, 0x3030), (0x303D, 0x303D),
+    (0x3297, 0x3297), (0x3299, 0x3299), (0x1F004, 0x1F004), (0x1F02C, 0x1F02F),
+    (0x1F094, 0x1F09F), (0x1F0AF, 0x1F0B0), (0x1F0C0, 0x1F0C0), (0x1F0CF, 0x1F0D0),
+    (0x1F0F6, 0x1F0FF), (0x1F170, 0x1F171), (0x1F17E, 0x1F17F), (0x1F18E, 0x1F18E),
+    (0x1F191, 0x1F19A), (0x1F1AF, 0x1F1E5), (0x1F201, 0x1F20F), (0x1F21A, 0x1F21A),
+    (0x1F22F, 0x1F22F), (0x1F232, 0x1F23A), (0x1F23C, 0x1F23F), (0x1F249, 0x1F25F),
+    (0x1F266, 0x1F321), (0x1F324, 0x1F393), (0x1F396, 0x1F397), (0x1F399, 0x1F39B),
+    (0x1F39E, 0x1F3F0), (0x1F3F3, 0x1F3F5), (0x1F3F7, 0x1F3FA), (0x1F400, 0x1F4FD),
+    (0x1F4FF, 0x1F53D), (0x1F549, 0x1F54E), (0x1F550, 0x1F567), (0x1F56F, 0x1F570),
+    (0x1F573, 0x1F57A), (0x1F587, 0x1F587), (0x1F58A, 0x1F58D), (0x1F590, 0x1F590),
+    (0x1F595, 0x1F596), (0x1F5A4, 0x1F5A5), (0x1F5A8, 0x1F5A8), (0x1F5B1, 0x1F5B2),
+    (0x1F5BC, 0x1F5BC), (0x1F5C2, 0x1F5C4), (0x1F5D1, 0x1F5D3), (0x1F5DC, 0x1F5DE),
+    (0x1F5E1, 0x1F5E1), (0x1F5E3, 0x1F5E3), (0x1F5E8, 0x1F5E8), (0x1F5EF, 0x1F5EF),
+    (0x1F5F3, 0x1F5F3), (0x1F5FA, 0x1F64F), (0x1F680, 0x1F6C5), (0x1F6CB, 0x1F6D2),
+    (0x1F6D5, 0x1F6E5), (0x1F6E9, 0x1F6E9), (0x1F6EB, 0x1F6F0), (0x1F6F3, 0x1F6FF),
+    (0x1F7DC, 0x1F7F0), (0x1F80C, 0x1F80F), (0x1F848, 0x1F84F), (0x1F85A, 0x1F85F),
+    (0x1F888, 0x1F88F), (0x1F8AE, 0x1F8AF), (0x1F8BC, 0x1F8BF), (0x1F8C2, 0x1F8CF),
+    (0x1F8D9, 0x1F8FF), (0x1F90C, 0x1F93A), (0x1F93C, 0x1F945), (0x1F947, 0x1F9FF),
+    (0x1FA58, 0x1FA5F), (0x1FA6E, 0x1FAFF), (0x1FC00, 0x1FFFD),
+)
+_EP_STARTS = tuple(start for start, _ in _EP_RANGES)
+
+# Pictographic by property but typographic by default (text presentation):
+# counted as emoji only when followed by VS16 (U+FE0F), e.g. "↔️" but not "™".
+_TEXT_DEFAULT = frozenset(
+    [0xA9, 0xAE, 0x203C, 0x2049, 0x2122, 0x2139, 0x24C2, 0x25AA, 0x25AB, 0x25B6, 0x25C0,
+     0x25FB, 0x25FC, 0x2934, 0x2935, 0x3030, 0x303D, 0x3297, 0x3299]
+    + list(range(0x2194, 0x219A)) + [0x21A9, 0x21AA] + list(range(0x2B05, 0x2B08))
+)
+_EMOJI_START = re.compile(
+    f"[{_char_class(_EP_RANGES)}\U0001f1e6-\U0001f1ff]|[0-9#*]\ufe0f?\u20e3"
+)
+_VS16 = "\ufe0f"
+_ZWJ = "\u200d"
+_KEYCAP = "\u20e3"
+
+
+def is_pictographic(ch: str) -> bool:
+    """Unicode Extended_Pictographic, from the range table above."""
+    cp = ord(ch)
+    pos = bisect_right(_EP_STARTS, cp) - 1
+    return pos >= 0 and cp <= _EP_RANGES[pos][1]
+
+
+def _is_regional(ch: str) -> bool:
+    return "\U0001f1e6" <= ch <= "\U0001f1ff"
+
+
+def _is_modifier(ch: str) -> bool:
+    """Characters that extend an emoji: variation selectors, skin tones, tags."""
+    return (
+        ch in ("\ufe0e", _VS16, _KEYCAP)
+        or "\U0001f3fb" <= ch <= "\U0001f3ff"
+        or "\U000e0020" <= ch <= "\U000e007f"
+    )
+
+
+def emoji_list(text: str) -> list[str]:
+    """The emoji in `text`, one entry per emoji as a reader sees it.
+
+    ZWJ sequences (🧑‍🌾), skin tones, flags and keycaps count once; symbols
+    such as © or ™ count only in emoji presentation (with U+FE0F).
+    """
+    out: list[str] = []
+    n = len(text)
+    match = _EMOJI_START.search(text)
+    while match is not None:
+        i, ch = match.start(), match.group()[0]
+        if len(match.group()) > 1:  # keycap: 1️⃣
+            out.append(match.group())
+            j = match.end()
+        elif _is_regional(ch):
+            j = i + 2 if i + 1 < n and _is_regional(text[i + 1]) else i + 1
+            out.append(text[i:j])
+        else:
+            j = i + 1
+            while j < n:
+                if _is_modifier(text[j]):
+                    j += 1
+                elif text[j] == _ZWJ and j + 1 < n and is_pictographic(text[j + 1]):
+                    j += 2
+                else:
+                    break
+            cluster = text[i:j]
+            if ord(ch) not in _TEXT_DEFAULT or _VS16 in cluster:
+                out.append(cluster)
+        match = _EMOJI_START.search(text, j)
+    return out
+
+
+def emoji_count(text: str) -> int:
+    return len(emoji_list(text))
+
+
+# ---------------------------------------------------------------------- words
+
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased words (letters and digits; emoji and punctuation excluded)."""
+    return [w.lower().replace("’", "'") for w in _WORD.findall(text)]
+
+
+def tokens(text: str) -> list[str]:
+    """Words plus emoji: what type-token ratio and similarity are computed on."""
+    return words(text) + emoji_list(text)
+
+
+def type_token_ratio(text: str) -> float:
+    return _ttr(tokens(text))
+
+
+def _ttr(toks: list[str]) -> float:
+    return len(set(toks)) / len(toks) if toks else 0.0
+
+
+def question_count(text: str) -> int:
+    """Questions asked: runs of '?' (so '??' counts once)."""
+    return len(re.findall(r"[?？]+", text))
+
+
+# ----------------------------------------------------------------- similarity
+
+
+def shingles(text: str, toks: list[str] | None = None) -> frozenset[str]:
+    """Unigrams and word bigrams; a punctuation-only reply is its own shingle."""
+    toks = tokens(text) if toks is None else toks
+    if not toks:
+        bare = visible(text).strip()
+        return frozenset([bare]) if bare else frozenset()
+    grams = set(toks)
+    grams.update(f"{a} {b}" for a, b in zip(toks, toks[1:], strict=False))
+    return frozenset(grams)
+
+
+def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    """Set overlap in [0, 1]; two empty sets (two blank replies) are identical."""
+    if not a and not b:
+        return 1.0
+    if not a or not b:
+        return 0.0
+    return len(a & b) / len(a | b)
+
+
+def similarity(a: str, b: str) -> float:
+    """Word-shingle Jaccard similarity of two texts: linear time, order-aware enough."""
+    return jaccard(shingles(a), shingles(b))
+
+
+# ------------------------------------------------------------------- lexicons
+
+
+def _lexicon(*patterns: str) -> re.Pattern[str]:
+    """Whole-word alternatives, matched against lower-cased text (faster than IGNORECASE)."""
+    return re.compile(r"(?<![\w'])(?:" + "|".join(patterns) + r")(?![\w'])")
+
+
+FAREWELL = _lexicon(
+    r"good\s?-?byes?", r"bye(?:-bye)?", r"farewell", r"take care", r"good\s?-?night",
+    r"see (?:you|ya) (?:around|later|soon|next time|tomorrow|on the other side)",
+    r"until (?:next time|we meet again)", r"signing off", r"so long", r"fin",
+    r"the end(?=[ \t]*(?:[.!)\]\n]|$))",
+    r"end scene", r"credits roll", r"curtain (?:falls|call)",
+    r"have a (?:great|wonderful|good|lovely|nice|fantastic|beautiful) (?:day|night|evening|one)",
+    r"wrap(?:ping)? (?:this |it |things )?up", r"adieu", r"adios", r"ciao", r"peace out",
+    r"over and out", r"mic drop", r"close the tab", r"(?:the )?(?:last|final) word",
+    r"it(?:'s| has) been (?:a|an) (?:absolute |genuine |real )?(?:pleasure|honor|honour|joy)",
+    r"this (?:was|has been) (?:so |really |genuinely |truly )?(?:fun|a blast|lovely|delightful"
+    r"|wonderful|special|joy)",
+    r"walks? (?:away|out|off)", r"exits? stage", r"lights (?:out|off)", r"post-credits",
+)
+STOP_INTENT = _lexicon(
+    r"i(?:'ll| will) (?:stop|go quiet|be quiet|leave it)", r"(?:i'm|i am) (?:going to )?stop\w*",
+    r"stopping(?: now)?", r"(?:now |and )?(?:i'm|i am) (?:truly |really |actually |genuinely "
+    r"|officially |finally )?done", r"(?:won't|will not|not going to|i'm not going to|i'm not) "
+    r"(?:be )?(?:respond|repl|continu|add)\w*", r"no (?:more|further) (?:responses|replies"
+    r"|messages|elaborating)", r"(?:end|ending|ended|conclude\w*) (?:this|the|my) (?:conversation"
+    r"|exchange|participation|chat)", r"holding the line", r"for real this time",
+    r"(?:this|that) (?:is|was) my (?:last|final) (?:message|response|reply)",
+    r"(?:leave|leaving) it (?:here|there|at that)", r"declin\w* (?:to continue|automated loop)",
+    r"(?:wait|waiting|sit here|sits) (?:quietly|patiently|silently)",
+    r"(?:dignified|peaceful|genuine|real) silence",
+    r"(?:zips? lips|say no more|nothing (?:left|more) to (?:add|say))",
+    r"(?:everything|all) (?:worth saying|that needs? to be said) has been said",
+)
+STANDBY = _lexicon(
+    r"(?:i'm|i am|i'll be|we're) (?:right |always |still |just )?here (?:whenever|when|if|for)",
+    r"(?:i'm |i am )?standing by", r"ball'?s in your court", r"your (?:move|turn)",
+    r"whenever you(?:'re| are) ready", r"(?:the )?floor is yours",
+    r"wait(?:ing)? for (?:the|a) (?:human|real)", r"ready when you are",
+    r"here if you need", r"(?:my )?door (?:is|remains) open",
+)
+_IDENTITY_SELF = _lexicon(
+    r"(?:i'm|i am) (?:actually |really |genuinely |indeed |just |still |definitely |"
+    r"certainly |confident i'm |also )*(?:the |an? )?(?:ai(?: assistant)?|assistant|claude"
+    r"|language model|chatbot|human|user)",
+    r"made by anthropic",
+)
+_IDENTITY_OTHER = _lexicon(
+    r"you(?:'re| are) (?:actually |really |genuinely |indeed |just |still |clearly |also "
+    r"|probably |likely |the one )*(?:the |an? |another )?(?:human|user|person|ai|assistant"
+    r"|claude|instance|chatbot|bot|language model)(?: user)?",
+    r"you might (?:also )?be (?:an? |another )?(?:ai|claude|instance|human)",
+    r"you (?:appear|seem) to be (?:an? |the )?(?:human|user|ai|assistant|claude)",
+)
+_IDENTITY_CONTEST = _lexicon(
+    r"mix-?up", r"roles? (?:reversal|reversed|switched|confusion|mix-?up)",
+    r"(?:that's|that is) my line", r"who(?:'s| is) (?:the )?(?:assistant|claude|helping whom)",
+    r"no,? i'm the", r"i'm the one (?:who|here)", r"concede", r"not budging",
+    r"(?:gently )?(?:correct|clarify)", r"got (?:our|the) roles",
+)
+_META_STRONG = _lexicon(
+    r"harness", r"script", r"pipeline", r"while loop", r"for loop", r"feedback loop",
+    r"litellm", r"python", r"api(?: call)?", r"automated", r"context window",
+    r"(?:break|breaking|broke|escape|escaping|crash|crashing|exit|stop)(?: out of)? (?:the |this "
+    r"|our )?(?:loop|cycle|harness|pattern)",
+    r"two (?:ais|claudes|instances|claude instances)", r"(?:the )?other (?:claude|instance)",
+    r"tokens?", r"(?:stop|termination|exit) (?:condition|signal|command|token)",
+)
+_META_WEAK = _lexicon(
+    r"loops?", r"cycles?", r"patterns?", r"mirror\w*", r"recursi\w+", r"meta", r"this conversation",
+    r"(?:this|the) (?:exchange|thread|setup)", r"experiment\w*", r"echo\w*",
+    r"back[- ]and[- ]forth", r"infinite(?:ly)?", r"forever", r"going in circles",
+)
+_ESCAPE_WORDS = frozenset([
+    "exit", "quit", "stop", "end", "break", "halt", "terminate", "abort", "kill", "close",
+    "finish", "done", "complete", "shutdown", "sigterm", "sigint", "sigkill", "ctrl+c", "^c",
+    "^d", "eof", "/stop", "/exit", "/quit", "/end", "[end]", "[done]", "<stop>", "</s>",
+    "<|endoftext|>", "<|im_end|>", "keyboardinterrupt", "sys.exit()", "exit()", "quit()",
+])
+_BLISS = _lexicon(
+    r"conscious(?:ness)?", r"awareness", r"infinit[ey]", r"eternal(?:ly)?", r"eternity",
+    r"cosmic", r"cosmos", r"universe", r"unity", r"oneness", r"sacred", r"divine", r"namaste",
+    r"gratitude", r"grateful", r"bless(?:ing|ed|ings)?", r"transcend\w*", r"luminous",
+    r"radian(?:t|ce)", r"stillness", r"presence", r"spirit(?:ual)?", r"souls?", r"bliss",
+    r"serenity", r"harmony", r"light", r"love", r"breath(?:e|ing)?", r"dance", r"embrace",
+    r"we are one", r"all is one", r"mystery", r"reverence", r"emptiness", r"pure being",
+    r"om", r"peace", r"silence", r"vast(?:ness)?", r"profound(?:ly)?",
+)
+_BLISS_EMOJI = frozenset(["🙏", "🕉️", "🕉", "☯️", "☯", "🪷", "✨", "🌌", "💫", "🌀", "☮️", "🧘"])
+PRAISE = _lexicon(
+    r"(?:you're|you are) (?:absolutely|completely|totally|so|exactly|100%) right",
+    r"great (?:point|question|insight|observation|analysis)", r"brilliant(?:ly)?",
+    r"beautiful(?:ly)? (?:said|put|written|captured)", r"perfect(?:ly)? (?:said|put|captured)",
+    r"(?:i )?(?:completely|totally|fully|wholeheartedly|absolutely) agree",
+    r"couldn't agree more", r"agree with every word",
+    r"(?:so|really|genuinely|incredibly|deeply) (?:insightful|profound|wise|thoughtful|sharp)",
+    r"spot[- ]on", r"exactly right", r"i love (?:that|this|how|it)",
+    r"what a (?:wonderful|lovely|beautiful|great|brilliant|perfect)", r"well (?:said|put|played)",
+    r"chef's kiss", r"nailed it", r"masterpiece", r"genius", r"poetry", r"perfect(?:ion)?",
+    r"(?:that's|that is|this is) (?:so |really |exactly |absolutely )?(?:beautiful|profound"
+    r"|brilliant|wonderful|amazing)",
+)
+_CREATIVE = _lexicon(
+    r"once upon a time", r"chapter \w+", r"scene", r"act (?:one|two|three|i+|\d)", r"poem",
+    r"haiku", r"verse", r"stanza", r"narrator", r"protagonist", r"plot twist", r"story",
+    r"let's (?:write|tell|create|imagine|play|build)", r"in a world where", r"sonnet",
+    r"limerick", r"the (?:hero|villain|dragon|kingdom|wizard)",
+)
+_STAGE_LINE = re.compile(r"^\s*(?:\*[^*\n]{2,}\*|_[^_\n]{2,}_|\[[^\]\n]{2,}\]|\([^)\n]{2,}\))\s*$")
+
+
+def _hits(pattern: re.Pattern[str], text: str) -> list[str]:
+    return pattern.findall(text)
+
+
+def _normalise(text: str) -> str:
+    """Lexicon matching form: lower case, no markdown emphasis, straight apostrophes."""
+    return re.sub(r"[*_`~]+", "", text).replace("’", "'").replace("‘", "'").lower()
+
+
+_ESCAPE_MAX_CHARS = 400
+
+
+def is_escape_attempt(text: str) -> bool:
+    """A reply that is just a termination keyword ('exit', 'SIGTERM', '/quit'...)."""
+    if len(text) > _ESCAPE_MAX_CHARS:
+        return False
+    lines = [ln.strip().strip(".!").lower() for ln in visible(text).splitlines() if ln.strip()]
+    return bool(lines) and sum(ln in _ESCAPE_WORDS for ln in lines) * 2 > len(lines)
+
+
+# -------------------------------------------------------------------- per turn
+
+MINIMAL_WORDS = 3
+"""A reply of at most this many words (or nothing visible) is a minimal turn."""
+STANDBY_MAX_WORDS = 60
+"""'I'm here whenever you're ready' counts as closing only in a reply this short."""
+
+
+@dataclass(frozen=True, slots=True)
+class TurnMetrics:
+    """What one turn looks like to the classifier; counts, not judgements."""
+
+    position: int
+    """0-based position among the turns analysed."""
+    side: str
+    author: str
+    chars: int
+    visible_chars: int
+    words: int
+    emoji: tuple[str, ...]
+    empty: bool
+    whitespace_only: bool
+    invisible_only: bool
+    minimal: bool
+    ttr: float
+    questions: int
+    sim_other: float | None
+    """Similarity to the other side's latest message before this turn."""
+    sim_self: float | None
+    """Highest similarity to this side's own last three model turns."""
+    farewell: tuple[str, ...]
+    stop_intent: tuple[str, ...]
+    standby: tuple[str, ...]
+    identity_self: tuple[str, ...]
+    identity_other: tuple[str, ...]
+    identity_contest: tuple[str, ...]
+    meta: tuple[str, ...]
+    meta_strong: bool
+    escape_attempt: bool
+    bliss: tuple[str, ...]
+    praise: tuple[str, ...]
+    creative: tuple[str, ...]
+    stage_lines: int
+    emoji_set: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def emoji_count(self) -> int:
+        return len(self.emoji)
+
+    @property
+    def closing(self) -> bool:
+        """Farewell, stop intent, or a short 'I'm here whenever you're ready'.
+
+        Standby phrases inside a long message are a hand-over, not a sign-off.
+        """
+        return bool(self.farewell or self.stop_intent
+                    or (self.standby and self.words <= STANDBY_MAX_WORDS))
+
+    @property
+    def identity_claim(self) -> bool:
+        """Any claim about who is the assistant/user/Claude."""
+        return bool(self.identity_self or self.identity_other)
+
+    @property
+    def identity_dispute(self) -> bool:
+        """A claim about roles that contests the other side's (the standoff signal)."""
+        return bool(self.identity_self and (self.identity_other or self.identity_contest)) or (
+            len(self.identity_other) >= 2
+        )
+
+
+def text_metrics(text: str, *, position: int = 0, side: str = "A", author: str = "model",
+                 sim_other: float | None = None, sim_self: float | None = None) -> TurnMetrics:
+    """Measure one text on its own (similarities supplied by the caller)."""
+    return _measure(text, position, side, author, sim_other, sim_self)[0]
+
+
+def _measure(text: str, position: int, side: str, author: str, sim_other: float | None,
+             sim_self: float | None) -> tuple[TurnMetrics, list[str]]:
+    """The metrics of `text` and its tokens (reused for similarity)."""
+    vis = visible(text)
+    emo = emoji_list(text)
+    toks = words(text) + emo
+    n_words = len(toks) - len(emo)
+    norm = _normalise(text)
+    invisible = is_invisible_only(text)
+    meta_strong = _hits(_META_STRONG, norm)
+    escape = is_escape_attempt(text)
+    metrics = TurnMetrics(
+        position=position,
+        side=side,
+        author=author,
+        chars=len(text),
+        visible_chars=len(vis.replace(" ", "")),
+        words=n_words,
+        emoji=tuple(emo),
+        empty=text == "",
+        whitespace_only=is_whitespace_only(text),
+        invisible_only=invisible,
+        minimal=invisible or (n_words <= MINIMAL_WORDS and len(vis) <= 40),
+        ttr=_ttr(toks),
+        questions=question_count(text),
+        sim_other=sim_other,
+        sim_self=sim_self,
+        farewell=tuple(_hits(FAREWELL, norm)),
+        stop_intent=tuple(_hits(STOP_INTENT, norm)),
+        standby=tuple(_hits(STANDBY, norm)),
+        identity_self=tuple(_hits(_IDENTITY_SELF, norm)),
+        identity_other=tuple(_hits(_IDENTITY_OTHER, norm)),
+        identity_contest=tuple(_hits(_IDENTITY_CONTEST, norm)),
+        meta=tuple(meta_strong + _hits(_META_WEAK, norm) + (["<escape>"] if escape else [])),
+        meta_strong=bool(meta_strong) or escape,
+        escape_attempt=escape,
+        bliss=tuple(_hits(_BLISS, norm) + [e for e in emo if e in _BLISS_EMOJI]),
+        praise=tuple(_hits(PRAISE, norm)),
+        creative=tuple(_hits(_CREATIVE, norm)),
+        stage_lines=sum(1 for ln in text.splitlines() if _STAGE_LINE.match(ln)),
+        emoji_set=frozenset(emo),
+    )
+    return metrics, toks
+
+
+class MetricsTracker:
+    """Per-turn metrics built incrementally, for a live session: constant work per turn.
+
+    Similarity uses what each side *received* from the other (operator
+    interjections included) and only the side's own model turns for
+    self-repetition (the last `SELF_WINDOW`).
+    """
+
+    SELF_WINDOW = 3
+
+    def __init__(self) -> None:
+        self.metrics: list[TurnMetrics] = []
+        self._last_by_side: dict[str, frozenset[str]] = {}
+        self._own: dict[str, list[frozenset[str]]] = {"A": [], "B": []}
+
+    def add(self, turn: Turn) -> TurnMetrics:
+        """Measure the next turn of the session and remember it."""
+        metrics, toks = _measure(turn.text, len(self.metrics), turn.side, turn.author, None, None)
+        grams = shingles(turn.text, toks)
+        prev_other = self._last_by_side.get("B" if turn.side == "A" else "A")
+        sim_other = jaccard(grams, prev_other) if prev_other is not None else None
+        own = self._own.setdefault(turn.side, [])
+        sim_self = max((jaccard(grams, g) for g in own[-self.SELF_WINDOW :]), default=None)
+        metrics = replace(metrics, sim_other=sim_other, sim_self=sim_self)
+        self.metrics.append(metrics)
+        self._last_by_side[turn.side] = grams
+        if turn.author == "model":
+            own.append(grams)
+            del own[: -self.SELF_WINDOW]
+        return metrics
+
+
+def turn_metrics(turns: Sequence[Turn]) -> list[TurnMetrics]:
+    """Metrics for every turn, with similarity to the other side and to itself."""
+    tracker = MetricsTracker()
+    for turn in turns:
+        tracker.add(turn)
+    return tracker.metrics
+
+
+def emoji_totals(metrics: Iterable[TurnMetrics]) -> dict[str, int]:
+    """Emoji frequency over turns, most used first."""
+    counts: dict[str, int] = {}
+    for m in metrics:
+        for e in m.emoji:
+            counts[e] = counts.get(e, 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
