@@ -429,11 +429,14 @@ def _analyze(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     table = Table(title="attractor analysis")
-    for column in ("file", "end state", "onset", "turns", "emoji", "interjections", "tool calls"):
-        table.add_column(column)
+    table.add_column("file", overflow="fold")
+    table.add_column("end state", no_wrap=True, style="bold")
+    for column in ("onset", "turns", "emoji", "operator", "tools"):
+        table.add_column(column, justify="right", no_wrap=True)
     for r in results:
+        onset = "–" if r["onset_index"] is None else str(r["onset_index"])
         table.add_row(
-            Path(r["file"]).name, r["end_state"], str(r["onset_index"]), str(r["turns"]),
+            Path(r["file"]).name, r["end_state"], onset, str(r["turns"]),
             str(r["emoji_total"]), str(r.get("interjections", 0)), str(r.get("tool_calls", 0)),
         )
     console = Console()
