@@ -189,7 +189,8 @@ def test_is_blank() -> None:
 
 async def test_rate_limit_is_retried_then_reported(tmp_path: Path) -> None:
     config = SessionConfig(
-        a=SideConfig(model="openai/gpt-4o-mini", params={"mock_response": "litellm.RateLimitError"}),
+        a=SideConfig(model="openai/gpt-4o-mini",
+                     params={"mock_response": "litellm.RateLimitError"}),
         b=scripted(B_SCRIPT), turns=1, num_retries=2,
     )
     _, log, _ = await run_session(tmp_path, config, backoff=0)
@@ -307,3 +308,15 @@ def test_history_cache_equals_full_rebuild() -> None:
                 assert cache.messages(s, turns, trims) == messages_for(config, s, turns, trims)
 
     check()
+
+
+async def test_engine_with_the_real_embedded_model(tmp_path: Path) -> None:
+    """Two rounds with the local SmolLM2 through litellm's custom provider path."""
+    side = SideConfig(model="embedded/smollm2-135m", max_tokens=24, temperature=0)
+    config = SessionConfig(a=side, b=side.model_copy(), turns=2)
+    _, log, events = await run_session(tmp_path, config)
+    assert [t.side for t in log.turns] == ["A", "B", "A", "B"]
+    assert all(t.text.strip() and not t.interrupted for t in log.turns)
+    assert all(t.usage and t.usage.completion_tokens > 0 for t in log.turns)
+    assert sum(isinstance(e, TextDelta) for e in events) > 8  # it streamed
+    assert log.end is not None and log.end.reason == "turns"

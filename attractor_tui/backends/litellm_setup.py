@@ -34,14 +34,9 @@ def get_litellm() -> ModuleType:
         logger.propagate = False
         logger.setLevel(logging.CRITICAL)
 
-    from . import scripted
+    from . import embedded, scripted
 
+    embedded.register()
     scripted.register()
-    try:  # TEMP until embedded.py lands
-        from . import embedded
-
-        embedded.register()
-    except ImportError:
-        pass
     _litellm = litellm
     return litellm

