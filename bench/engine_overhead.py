@@ -20,7 +20,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from attractor_tui.backends.litellm_setup import get_litellm  # noqa: E402
 from attractor_tui.config import SessionConfig, SideConfig  # noqa: E402
 from attractor_tui.engine import Engine  # noqa: E402
-from attractor_tui.history import messages_for  # noqa: E402
 from attractor_tui.store import SessionWriter  # noqa: E402
 
 MESSAGES = int(os.environ.get("BENCH_MESSAGES", "1000"))
@@ -71,7 +70,6 @@ async def engine_loop(directory: Path) -> float:
         await engine.run()
     elapsed = time.perf_counter() - start
     assert engine.completed_turns == MESSAGES, engine.completed_turns
-    assert messages_for(engine.config, "A", engine.turns)[-1]["content"] == TEXT.strip() or True
     return elapsed
 
 
