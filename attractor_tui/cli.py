@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -151,8 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
                             description="Summarise a batch: end states, topics, emoji, "
                                         "substantive turns, tool-call rates.")
     report.add_argument("dir", type=Path, help="folder of session files")
-    report.add_argument("--format", "-f", choices=["md", "html", "json"], default="md",
-                        help="output format (default md)")
+    report.add_argument("--format", "-f", choices=["md", "html", "json", "rich"], default="md",
+                        help="output format; rich = tables and charts in the terminal "
+                             "(default md)")
     report.add_argument("-o", "--output", type=Path, metavar="OUT",
                         help="write to this file instead of stdout")
 
@@ -182,6 +184,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     global PRESET_ERRORS
     PRESET_ERRORS = _preset_errors()
+    if hasattr(signal, "SIGPIPE"):  # `attractor-tui export ... | head` ends quietly
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -27,6 +27,9 @@ def get_litellm() -> ModuleType:
     litellm.suppress_debug_info = True
     litellm.telemetry = False
     litellm.set_verbose = False
+    # We log through our own events and compute cost ourselves; litellm's
+    # per-call success logging (a thread hop and two price look-ups) is pure cost.
+    litellm.disable_streaming_logging = True
     for name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "litellm"):
         logger = logging.getLogger(name)
         logger.handlers.clear()

@@ -1,0 +1,138 @@
+"""Batch throughput: 200 conversations x 30 rounds at concurrency 50.
+
+Every message comes from the in-process `scripted` provider through the real
+litellm path and sleeps 20 ms (two streamed chunks, 10 ms each: a text chunk
+and the final one), so a perfect runner would take
+`ideal = runs * 60 * 0.02 / concurrency` seconds (4.8 s). Everything above that
+is overhead: litellm per call, engine, store, batch bookkeeping.
+Last line: `efficiency=<ideal / actual>` (target >= 0.8).
+
+BENCH_PROVIDER picks the provider path, to show where the time goes:
+  litellm  (default) the real path, as every user run takes it;
+  priced   the same, with the bench model registered in litellm's price map at
+           zero cost (litellm then skips its slow fallback search for the
+           price of an unknown model, twice per call);
+  direct   no litellm at all: a stand-in `acompletion` yields the same chunks
+           straight to the engine, leaving only engine + store + batch overhead.
+
+Other knobs: BENCH_RUNS, BENCH_ROUNDS, BENCH_CONCURRENCY, BENCH_DELAY_MS (per
+message), BENCH_PROFILE=1 (cProfile of the batch; top functions to stderr).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import cProfile
+import os
+import pstats
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from attractor_tui.backends import litellm_setup  # noqa: E402
+from attractor_tui.backends.litellm_setup import get_litellm  # noqa: E402
+from attractor_tui.batch import BatchSpec, run_batch  # noqa: E402
+from attractor_tui.config import SessionConfig, SideConfig  # noqa: E402
+
+RUNS = int(os.environ.get("BENCH_RUNS", "200"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "30"))
+CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "50"))
+DELAY = float(os.environ.get("BENCH_DELAY_MS", "20")) / 1000
+PROVIDER = os.environ.get("BENCH_PROVIDER", "litellm")
+TEXT = "The quick brown fox talks to itself about attractor states, again."
+
+
+def config(index: int) -> SessionConfig:
+    # chunk_size > len(TEXT): one text chunk + the final chunk = 2 sleeps per message
+    side = SideConfig(model="scripted/bench",
+                      params={"script": [f"{TEXT} ({index})"], "chunk_size": 1000,
+                              "delay": DELAY / 2})
+    return SessionConfig(a=side, b=side.model_copy(deep=True), turns=ROUNDS)
+
+
+async def batch(directory: Path) -> tuple[float, float, int]:
+    """Wall and CPU seconds (all threads) for the whole batch, and messages made."""
+    spec = BatchSpec(out=directory, runs=RUNS, scenario=None, configs=config,
+                     concurrency=CONCURRENCY, name="bench", engine_backoff=0.0)
+    start, cpu = time.perf_counter(), time.process_time()
+    result = await run_batch(spec)
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    assert result.ok, [r.error for r in result.runs if r.error][:3]
+    return elapsed, cpu, result.new_turns
+
+
+async def warm_up(directory: Path) -> None:
+    """Imports, litellm caches and the first-call costs are not batch overhead."""
+    spec = BatchSpec(out=directory, runs=2, scenario=None, configs=config, concurrency=2,
+                     name="warm-up")
+    await run_batch(spec)
+
+
+class _DirectStream:
+    """What the engine reads from a litellm stream, without litellm."""
+
+    def __init__(self, text: str, delay: float, prompt_chars: int) -> None:
+        self.text, self.delay, self.prompt = text, delay, prompt_chars
+
+    def __aiter__(self) -> Any:
+        return self._chunks()
+
+    async def _chunks(self) -> Any:
+        for content, finish in ((self.text, None), ("", "stop")):
+            await asyncio.sleep(self.delay)
+            usage = None
+            if finish:
+                usage = SimpleNamespace(prompt_tokens=self.prompt // 4,
+                                        completion_tokens=len(self.text) // 4)
+            delta = SimpleNamespace(content=content or None, tool_calls=None)
+            yield SimpleNamespace(choices=[SimpleNamespace(delta=delta, finish_reason=finish)],
+                                  usage=usage)
+
+
+class _DirectLitellm:
+    async def acompletion(self, *, messages: list[dict[str, Any]], **kwargs: Any) -> Any:
+        script = kwargs["script"]
+        chars = sum(len(str(m.get("content") or "")) for m in messages)
+        return _DirectStream(script[0], float(kwargs.get("delay", 0)), chars)
+
+
+def use_provider() -> None:
+    litellm = get_litellm()
+    if PROVIDER == "priced":
+        litellm.register_model({"scripted/bench": {
+            "input_cost_per_token": 0.0, "output_cost_per_token": 0.0,
+            "litellm_provider": "scripted", "mode": "chat"}})
+    elif PROVIDER == "direct":
+        litellm_setup._litellm = _DirectLitellm()  # type: ignore[assignment]
+    elif PROVIDER != "litellm":
+        raise SystemExit(f"BENCH_PROVIDER must be litellm, priced or direct, not {PROVIDER!r}")
+
+
+def main() -> None:
+    use_provider()
+    ideal = RUNS * 2 * ROUNDS * DELAY / CONCURRENCY
+    with tempfile.TemporaryDirectory() as tmp:
+        asyncio.run(warm_up(Path(tmp) / "warm"))
+        profiler = cProfile.Profile() if os.environ.get("BENCH_PROFILE") else None
+        if profiler:
+            profiler.enable()
+        elapsed, cpu, turns = asyncio.run(batch(Path(tmp) / "batch"))
+        if profiler:
+            profiler.disable()
+            pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(30)
+    per = max(1, turns)
+    print(f"provider={PROVIDER} runs={RUNS} rounds={ROUNDS} concurrency={CONCURRENCY} "
+          f"delay_ms={DELAY * 1000:g} messages={turns}")
+    print(f"ideal_s={ideal:.2f} actual_s={elapsed:.2f} messages_per_s={turns / elapsed:.0f} "
+          f"cpu_s={cpu:.2f} cpu_ms_per_message={1000 * cpu / per:.3f} "
+          f"(budget for efficiency 0.8: {1000 * ideal / 0.8 / per:.3f})")
+    print(f"efficiency={ideal / elapsed:.3f}")
+
+
+if __name__ == "__main__":
+    main()
