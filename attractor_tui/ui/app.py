@@ -1,0 +1,192 @@
+"""The Textual app: start screen or live session, themes, help and quitting.
+
+`run_app` is what the CLI calls; `AttractorApp` is exposed for tests and
+benchmarks. Quitting always goes through `action_request_quit`, which stops
+the engine and waits for it to record the session end, so the session file is
+complete whichever way the operator leaves (q, ctrl+c, ctrl+q, palette).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.theme import Theme
+
+from ..config import SessionConfig
+from ..themes import DEFAULT_THEME, SPEAKER_DEFAULTS, load_themes
+from .screens.dialogs import ConfirmScreen, InterjectChoiceScreen
+from .screens.help import HelpScreen, HelpSection
+from .screens.session import Clock, SessionScreen
+from .screens.start import StartScreen
+from .user_config import load_user_config, save_user_setting
+from .widgets.interject import InterjectInput
+from .widgets.pane import DEFAULT_MAX_MESSAGES
+
+
+class AttractorApp(App[int]):
+    """Watch two models talk; pause, interject, inspect tool calls."""
+
+    TITLE = "attractor-tui"
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
+    BINDINGS = [
+        Binding("ctrl+c", "request_quit", "Quit", show=False, priority=True),
+        Binding("q", "request_quit", "Quit"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("f1", "help", "Help", show=False),
+    ]
+    SESSION_SCREEN: type[SessionScreen] = SessionScreen
+    """The screen class used for a session (benchmarks subclass it)."""
+
+    def __init__(
+        self,
+        config: SessionConfig | None,
+        out_dir: Path,
+        *,
+        start_screen: bool = False,
+        session_path: Path | None = None,
+        clock: Clock | None = None,
+        themes_dir: Path | None = None,
+        autostart: bool = True,
+        max_messages: int = DEFAULT_MAX_MESSAGES,
+    ) -> None:
+        super().__init__()
+        self.config = config
+        self.out_dir = Path(out_dir)
+        self.start_screen = start_screen or config is None
+        self.session_path = session_path
+        self.clock: Clock = clock or time.monotonic
+        self.themes_dir = themes_dir
+        self.autostart = autostart
+        self.max_messages = max_messages
+        self.session: SessionScreen | None = None
+        self.theme_problems: list[str] = []
+        self._saved_theme: str | None = None
+
+    # ---------------------------------------------------------------- themes
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return dict(SPEAKER_DEFAULTS)
+
+    def _load_themes(self) -> None:
+        found = load_themes(self.themes_dir)
+        for theme in found.themes:
+            self.register_theme(theme)
+        self.theme_problems = found.problems
+        for problem in found.problems:
+            self.notify(problem, title="Theme skipped", severity="warning", markup=False,
+                        timeout=10)
+        saved = load_user_config().get("theme")
+        self._saved_theme = saved if isinstance(saved, str) else None
+        if self._saved_theme in self.available_themes:
+            self.theme = self._saved_theme
+        else:
+            self.theme = DEFAULT_THEME
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
+
+    def _remember_theme(self, theme: Theme) -> None:
+        """Persist the operator's theme choice (palette or start screen)."""
+        if theme.name != self._saved_theme:
+            self._saved_theme = theme.name
+            save_user_setting("theme", theme.name)
+
+    # ---------------------------------------------------------------- screens
+
+    def on_mount(self) -> None:
+        self._load_themes()
+        if self.start_screen:
+            self.push_screen(StartScreen(self.config, self.out_dir))
+        else:
+            assert self.config is not None
+            self.push_screen(self.new_session_screen(self.config))
+
+    def new_session_screen(self, config: SessionConfig) -> SessionScreen:
+        self.config = config
+        self.session = self.SESSION_SCREEN(
+            config, self.out_dir, session_path=self.session_path, clock=self.clock,
+            autostart=self.autostart, max_messages=self.max_messages,
+        )
+        return self.session
+
+    def on_start_screen_start(self, message: StartScreen.Start) -> None:
+        self.switch_screen(self.new_session_screen(message.config))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Help", "List every key binding", self.action_help)
+        if isinstance(screen, SessionScreen):
+            yield SystemCommand("Pause / resume", "Pause or resume the session",
+                                screen.action_toggle_pause)
+            yield SystemCommand("Tool panel", "Show or hide tool calls and events",
+                                screen.action_toggle_tools)
+
+    # ------------------------------------------------------------------ help
+
+    def help_sections(self) -> list[HelpSection]:
+        return [
+            ("everywhere", [
+                *self.BINDINGS,
+                Binding("ctrl+p", "command_palette", "Command palette (themes, actions)"),
+                Binding("ctrl+q", "quit", "Quit"),
+            ]),
+            ("session", SessionScreen.BINDINGS),
+            ("conversation pane", [
+                Binding("up,down", "scroll", "Scroll a line"),
+                Binding("pageup,pagedown", "page", "Scroll a page"),
+                Binding("home", "home", "Jump to the start (stops following)"),
+                Binding("end", "end", "Jump to the end (follows new text again)"),
+            ]),
+            ("interjection bar", InterjectInput.BINDINGS),
+            ("interjection choice", InterjectChoiceScreen.BINDINGS),
+            ("start screen", [Binding("enter", "start", "Start the session"),
+                              *StartScreen.BINDINGS]),
+            ("confirm dialog", ConfirmScreen.BINDINGS),
+        ]
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.help_sections()))
+
+    # ------------------------------------------------------------------ quit
+
+    async def action_quit(self) -> None:
+        await self.action_request_quit()
+
+    async def action_request_quit(self) -> None:
+        """Quit; while a session is running, confirm first (a second ctrl+c confirms)."""
+        if isinstance(self.screen, ConfirmScreen):
+            self.screen.dismiss(True)
+            return
+        session = self.session
+        if session is not None and session.running:
+            self.push_screen(
+                ConfirmScreen("The session is still running.\nStop it and quit?",
+                              yes="Stop and quit"),
+                callback=self._quit_confirmed,
+            )
+            return
+        await self.shutdown_and_exit()
+
+    async def _quit_confirmed(self, confirmed: bool | None) -> None:
+        if confirmed:
+            await self.shutdown_and_exit()
+
+    async def shutdown_and_exit(self, return_code: int = 0) -> None:
+        if self.session is not None:
+            await self.session.shutdown()
+        self.exit(return_code, return_code=return_code)
+
+
+def run_app(config: SessionConfig | None, out_dir: Path, *, start_screen: bool) -> int:
+    """Run the TUI until the operator quits; returns the process exit code."""
+    app = AttractorApp(config, out_dir, start_screen=start_screen)
+    app.run()
+    session = app.session
+    if session is not None and session.engine is not None and session.session_path.exists():
+        print(f"session saved to {session.session_path}", file=sys.stderr)
+    return app.return_code if app.return_code is not None else 0

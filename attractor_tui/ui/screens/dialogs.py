@@ -1,0 +1,77 @@
+"""Small modal questions: confirm quitting, and what an interjection should do."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Button, Static
+
+InterjectChoice = Literal["next", "now"]
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """Yes/no; Enter or y confirms, Escape or n cancels."""
+
+    BINDINGS = [
+        Binding("y,enter", "answer(True)", "Yes"),
+        Binding("n,escape", "answer(False)", "No"),
+    ]
+
+    def __init__(self, question: str, yes: str = "Yes", no: str = "Cancel") -> None:
+        super().__init__(classes="dialog")
+        self.question = question
+        self.yes = yes
+        self.no = no
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box"):
+            yield Static(Content(self.question), classes="dialog-question")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(f"{self.yes} (y)", id="yes", variant="error")
+                yield Button(f"{self.no} (n)", id="no")
+
+    def action_answer(self, answer: bool) -> None:
+        self.dismiss(answer)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+
+class InterjectChoiceScreen(ModalScreen[InterjectChoice | None]):
+    """The target side is generating: take its next turn, or interrupt it now?"""
+
+    BINDINGS = [
+        Binding("n", "choose('next')", "Next turn"),
+        Binding("i", "choose('now')", "Interrupt now"),
+        Binding("escape", "choose(None)", "Cancel"),
+    ]
+
+    def __init__(self, side: str) -> None:
+        super().__init__(classes="dialog")
+        self.side = side
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box"):
+            yield Static(
+                Content(f"{self.side} is writing right now. Use your text as…"),
+                classes="dialog-question",
+            )
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(f"{self.side}'s next turn (n)", id="next", variant="primary")
+                yield Button("Interrupt now (i)", id="now", variant="warning")
+                yield Button("Cancel (esc)", id="cancel")
+
+    def action_choose(self, choice: InterjectChoice | None) -> None:
+        self.dismiss(choice)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        choice = event.button.id
+        self.dismiss(choice if choice in ("next", "now") else None)  # type: ignore[arg-type]

@@ -1,0 +1,368 @@
+"""The live session: two panes, interjection bar, tool panel, status line.
+
+This screen owns one `Engine` run in a Textual worker on the app's loop. The
+engine calls `handle_event` synchronously for every event; the screen only
+routes events to widgets and turns keys into engine commands. It holds no
+conversation logic: what a turn is, when it starts and what each side is sent
+is the engine's business.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Container, Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer
+from textual.worker import Worker
+
+from ...config import SIDES, SessionConfig, Side
+from ...engine import Engine
+from ...events import (
+    ErrorEvent,
+    Event,
+    OperatorAction,
+    SessionEnd,
+    SessionResume,
+    SessionStart,
+    StateChange,
+    TextDelta,
+    ToolCallDelta,
+    Turn,
+    TurnBegin,
+)
+from ...store import SessionWriter, new_session_path
+from ..widgets.interject import InterjectBar
+from ..widgets.message import error_text
+from ..widgets.pane import DEFAULT_MAX_MESSAGES, ConversationPane
+from ..widgets.status import SideUsage, StatusInfo, StatusLine, format_elapsed
+from ..widgets.tool_panel import ToolPanel
+from .dialogs import InterjectChoiceScreen
+
+Clock = Callable[[], float]
+STOP_TIMEOUT = 10.0
+"""Seconds to wait for the engine to record its end before giving up on it."""
+
+
+def display_path(path: Path) -> str:
+    """The session path as short as it can be while still findable."""
+    with contextlib.suppress(ValueError):
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    return str(path)
+
+
+class SessionScreen(Screen):
+    """One running (or finished) session."""
+
+    BINDINGS = [
+        Binding("i", "interject", "Interject"),
+        Binding("p", "toggle_pause", "Pause/Resume"),
+        Binding("P", "pause_now", "Pause now", show=False),
+        Binding("r", "retry", "Retry"),
+        Binding("t", "toggle_tools", "Tools"),
+        Binding("a", "focus_pane('A')", "Pane A", show=False),
+        Binding("b", "focus_pane('B')", "Pane B", show=False),
+    ]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    AUTO_FOCUS = "#pane-a"
+
+    def __init__(
+        self,
+        config: SessionConfig,
+        out_dir: Path,
+        *,
+        session_path: Path | None = None,
+        clock: Clock = time.monotonic,
+        autostart: bool = True,
+        max_messages: int = DEFAULT_MAX_MESSAGES,
+    ) -> None:
+        super().__init__(id="session")
+        self.config = config
+        self.session_path = session_path or new_session_path(out_dir)
+        self.clock = clock
+        self.autostart = autostart
+        self.max_messages = max_messages
+        self.engine: Engine | None = None
+        self.writer: SessionWriter | None = None
+        self.end: SessionEnd | None = None
+        self.error_pending = False
+        self._route_errors: list[BaseException] = []
+        self._worker: Worker[SessionEnd] | None = None
+        self._started_at: float | None = None
+        self._ended_at: float | None = None
+        self._state = "starting"
+        self._detail = ""
+        self._last_pane: Side = "A"
+
+    # ---------------------------------------------------------------- layout
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="main"):
+            with Container(id="panes"):
+                for side in SIDES:
+                    yield ConversationPane(
+                        side, self.config.side(side).model, max_messages=self.max_messages,
+                        id=f"pane-{side.lower()}", frozen=True,
+                    )
+            yield ToolPanel(id="tools")
+        yield InterjectBar(id="interject")
+        yield StatusLine(id="status")
+        yield Footer()
+
+    def pane(self, side: Side) -> ConversationPane:
+        return self.query_one(f"#pane-{side.lower()}", ConversationPane)
+
+    @property
+    def tools(self) -> ToolPanel:
+        return self.query_one(ToolPanel)
+
+    @property
+    def bar(self) -> InterjectBar:
+        return self.query_one(InterjectBar)
+
+    def on_mount(self) -> None:
+        if self.config.seed:
+            self.pane("A").add_notice(self.config.seed, kind="seed", title="seed → A")
+        self.set_interval(1.0, self.refresh_status)
+        self.refresh_status()
+        if self.autostart:
+            self.start()
+
+    # ---------------------------------------------------------------- engine
+
+    def start(self) -> None:
+        """Create the writer and engine and run the session in a worker."""
+        if self.engine is not None:
+            return
+        self.writer = SessionWriter(self.session_path)
+        self.engine = Engine(
+            self.config, writer=self.writer, listeners=[self.handle_event], on_error="pause"
+        )
+        self._worker = self.run_worker(self._run_engine(), name="engine", group="engine")
+
+    async def _run_engine(self) -> SessionEnd:
+        assert self.engine is not None and self.writer is not None
+        from ...backends.litellm_setup import get_litellm
+
+        # litellm takes seconds to import; do it off the loop so the UI stays live.
+        await asyncio.to_thread(get_litellm)
+        try:
+            return await self.engine.run()
+        finally:
+            await self.writer.close()
+
+    @property
+    def display_errors(self) -> list[BaseException]:
+        """Exceptions raised while displaying events (they never reach the engine)."""
+        panes = [self.pane(side) for side in SIDES] if self.is_attached else []
+        return [*self._route_errors, *(exc for pane in panes for exc in pane.errors)]
+
+    @property
+    def running(self) -> bool:
+        """True while the session can still produce turns."""
+        return self.engine is not None and self.engine.ended is None
+
+    async def shutdown(self) -> None:
+        """Stop the engine, wait until it has recorded the end, close the file."""
+        engine, worker = self.engine, self._worker
+        if engine is not None and engine.ended is None:
+            await engine.stop()
+        if worker is not None and not worker.is_finished:
+            try:
+                await asyncio.wait_for(worker.wait(), STOP_TIMEOUT)
+            except Exception:  # timeout, or the worker failed: cancel records the end
+                worker.cancel()
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(worker.wait(), 2.0)
+        if self.writer is not None:
+            await self.writer.close()
+
+    # ---------------------------------------------------------------- events
+
+    def handle_event(self, event: Event) -> None:
+        """Engine listener: route one event to the widgets (never raises)."""
+        if not self.is_attached:
+            return
+        try:
+            self._route(event)
+        except Exception as exc:  # a display bug must not end the session
+            self._route_errors.append(exc)
+            self.log.error(f"display error for {event.type}: {exc!r}")
+
+    def _route(self, event: Event) -> None:
+        if isinstance(event, TextDelta):
+            self.pane(event.side).feed(event.index, event.text)
+        elif isinstance(event, TurnBegin):
+            self.pane(event.side).begin(event)
+            self.refresh_status()
+        elif isinstance(event, ToolCallDelta):
+            self.tools.call_delta(
+                event.index, event.call_index, event.side, event.name, event.arguments,
+                self.when(),
+            )
+        elif isinstance(event, Turn):
+            self._on_turn(event)
+        elif isinstance(event, StateChange):
+            self._state, self._detail = event.state, event.detail
+            if event.state == "running":
+                self.error_pending = False
+            self.refresh_bindings()
+            self.refresh_status()
+        elif isinstance(event, ErrorEvent):
+            self._on_error(event)
+        elif isinstance(event, OperatorAction):
+            if event.action in ("stop", "interrupt", "retry"):
+                self.tools.add_event(self.when(), event.action, event.detail)
+            self.refresh_status()
+        elif isinstance(event, SessionStart | SessionResume):
+            self._started_at = self.clock()
+            self._state = "running"
+            self.refresh_status()
+        elif isinstance(event, SessionEnd):
+            self._on_end(event)
+
+    def _on_turn(self, turn: Turn) -> None:
+        self.pane(turn.side).finish(turn)
+        if turn.tool_calls:
+            self.tools.finalise(turn, self.when())
+        self.refresh_status()
+
+    def _on_error(self, event: ErrorEvent) -> None:
+        if event.side is not None:
+            self.pane(event.side).abandon()
+        where = f"{event.side}: " if event.side else ""
+        self.notify(
+            where + event.message, title="Error" if not event.retry_in else "Retrying",
+            severity="warning" if event.retry_in else "error", markup=False,
+        )
+        self.pane(event.side or "A").add_notice(
+            error_text(event), kind="error", title=f"error · {event.kind}"
+        )
+        self.tools.add_event(self.when(), f"error {event.kind}", event.message, event.side)
+        if not event.retry_in:
+            self.error_pending = True
+            self.refresh_bindings()
+
+    def _on_end(self, event: SessionEnd) -> None:
+        self.end = event
+        self._ended_at = self.clock()
+        self._state, self._detail = "ended", event.reason
+        text = f"session ended: {event.reason}" + (f" ({event.detail})" if event.detail else "")
+        for side in SIDES:
+            self.pane(side).add_notice(text, kind="end")
+        self.tools.add_event(self.when(), "end", f"{event.reason} {event.detail}".strip())
+        self.refresh_bindings()
+        self.refresh_status()
+
+    # ---------------------------------------------------------------- status
+
+    def elapsed(self) -> float:
+        if self._started_at is None:
+            return 0.0
+        end = self._ended_at if self._ended_at is not None else self.clock()
+        return end - self._started_at
+
+    def when(self) -> str:
+        return "+" + format_elapsed(self.elapsed())
+
+    def status_info(self) -> StatusInfo:
+        engine = self.engine
+        usage = {}
+        for side in SIDES:
+            pane = self.pane(side)
+            usage[side] = SideUsage(pane.completion_tokens, pane.prompt_tokens, pane.cost)
+        return StatusInfo(
+            state=self._state,
+            detail=self._detail,
+            generating=engine.generating if engine else None,
+            completed_turns=engine.completed_turns if engine else 0,
+            max_turns=engine.max_turns if engine else None,
+            elapsed=self.elapsed(),
+            usage=usage,
+            path=display_path(self.session_path),
+            pending={side: len(engine.pending(side)) for side in SIDES} if engine else {},
+            tool_calls=self.tools.call_count,
+        )
+
+    def refresh_status(self) -> None:
+        if self.is_attached:
+            self.query_one(StatusLine).show(self.status_info())
+
+    # --------------------------------------------------------------- actions
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "retry":
+            return self.error_pending and self.running
+        if action in ("toggle_pause", "pause_now"):
+            return True if self.running else None
+        return True
+
+    def action_interject(self) -> None:
+        self.bar.focus_input()
+
+    async def action_toggle_pause(self) -> None:
+        engine = self.engine
+        if engine is None or engine.ended:
+            return
+        if engine.paused:
+            await engine.resume()
+        else:
+            await engine.pause()
+        self.refresh_status()
+
+    async def action_pause_now(self) -> None:
+        if self.engine is not None and not self.engine.ended:
+            await self.engine.pause(now=True)
+
+    async def action_retry(self) -> None:
+        if self.engine is not None and self.error_pending:
+            self.error_pending = False
+            self.refresh_bindings()
+            await self.engine.retry()
+
+    def action_toggle_tools(self) -> None:
+        tools = self.tools
+        tools.display = not tools.display
+
+    def action_focus_pane(self, side: Side) -> None:
+        self._last_pane = side
+        self.pane(side).focus()
+
+    @on(InterjectBar.Leave)
+    def _leave_bar(self) -> None:
+        self.pane(self._last_pane).focus()
+
+    @on(InterjectBar.Send)
+    def _send(self, message: InterjectBar.Send) -> None:
+        self.send_interjection(message.side, message.text)
+
+    @work(exclusive=True, group="interject")
+    async def send_interjection(self, side: Side, text: str) -> None:
+        """Queue `text` as `side`'s turn; ask first if `side` is writing right now."""
+        engine = self.engine
+        if not text.strip():
+            self.notify("Nothing to send: type the turn first.", severity="warning")
+            return
+        if engine is None or engine.ended:
+            self.notify("The session has ended; there is no turn to take.", severity="warning")
+            return
+        now = False
+        if engine.generating == side:
+            choice = await self.app.push_screen_wait(InterjectChoiceScreen(side))
+            if choice is None:
+                return
+            now = choice == "now"
+        await engine.interject(side, text, now=now)
+        self.bar.clear()
+        if now:
+            self.notify(f"Interrupted {side}: your text is its turn.", markup=False)
+        else:
+            self.notify(f"Your text will be {side}'s next turn.", markup=False)
+        self.refresh_status()

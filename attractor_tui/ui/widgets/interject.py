@@ -1,0 +1,120 @@
+"""The interjection bar: the operator writes a turn for side A or B.
+
+Enter sends, ctrl+j (or shift+enter where the terminal reports it) starts a
+new line, Tab switches the target side, Escape leaves. The bar only posts a
+`Send` message; what sending means (queue, or ask whether to interrupt) is
+decided by the session screen, which knows the engine.
+"""
+
+from __future__ import annotations
+
+from textual import on
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.content import Content
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widgets import Button, Label, TextArea
+
+from ...config import Side, other
+
+
+class InterjectInput(TextArea):
+    """A multi-line input whose Enter sends instead of inserting a newline."""
+
+    BINDINGS = [
+        Binding("enter", "send", "Send", priority=True),
+        Binding("ctrl+j,shift+enter,alt+enter", "newline", "New line", priority=True,
+                key_display="ctrl+j"),
+        Binding("tab", "toggle_side", "Target A/B", priority=True),
+        Binding("escape", "leave", "Leave", priority=True),
+    ]
+
+    class Submitted(Message):
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    class ToggleSide(Message):
+        pass
+
+    class Leave(Message):
+        pass
+
+    def action_send(self) -> None:
+        self.post_message(self.Submitted(self.text))
+
+    def action_newline(self) -> None:
+        self.insert("\n")
+
+    def action_toggle_side(self) -> None:
+        self.post_message(self.ToggleSide())
+
+    def action_leave(self) -> None:
+        self.post_message(self.Leave())
+
+
+class InterjectBar(Horizontal):
+    """Target toggle, text input and a hint; docked at the bottom."""
+
+    target: reactive[Side] = reactive("A")
+
+    class Send(Message):
+        """The operator wants `text` to be `side`'s turn."""
+
+        def __init__(self, side: Side, text: str) -> None:
+            super().__init__()
+            self.side = side
+            self.text = text
+
+    class Leave(Message):
+        pass
+
+    def compose(self):  # type: ignore[override]
+        toggle = Button("to A", id="interject-target", compact=True)
+        toggle.can_focus = False
+        yield toggle
+        area = InterjectInput(
+            id="interject-input", soft_wrap=True, show_line_numbers=False, tab_behavior="focus",
+            placeholder="Interject: i to type, Enter sends, ctrl+j new line, Tab picks side",
+        )
+        yield area
+        yield Label(Content("enter send · tab side · esc leave"), id="interject-hint")
+
+    @property
+    def input(self) -> InterjectInput:
+        return self.query_one(InterjectInput)
+
+    def watch_target(self, side: Side) -> None:
+        button = self.query_one("#interject-target", Button)
+        button.label = Content(f"to {side}")
+        button.set_class(side == "A", "side-a")
+        button.set_class(side == "B", "side-b")
+        self.set_class(side == "A", "side-a")
+        self.set_class(side == "B", "side-b")
+
+    def focus_input(self) -> None:
+        self.input.focus()
+
+    def clear(self) -> None:
+        self.input.clear()
+
+    @on(Button.Pressed, "#interject-target")
+    def _clicked_toggle(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.target = other(self.target)
+
+    @on(InterjectInput.ToggleSide)
+    def _toggle(self, event: InterjectInput.ToggleSide) -> None:
+        event.stop()
+        self.target = other(self.target)
+
+    @on(InterjectInput.Submitted)
+    def _submitted(self, event: InterjectInput.Submitted) -> None:
+        event.stop()
+        self.post_message(self.Send(self.target, event.text))
+
+    @on(InterjectInput.Leave)
+    def _leave(self, event: InterjectInput.Leave) -> None:
+        event.stop()
+        self.post_message(self.Leave())

@@ -1,0 +1,97 @@
+"""The status line: state, counters, elapsed time, tokens/cost, session file.
+
+`status_text` is a pure function of a `StatusInfo` so it is easy to test and
+the screen only has to gather numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rich.text import Text
+from textual.widgets import Static
+
+from ..sanitize import sanitize_line
+
+STATE_ICONS = {
+    "starting": "○", "running": "▶", "waiting": "▶", "pausing": "⏸", "paused": "⏸",
+    "ended": "■",
+}
+
+
+@dataclass
+class SideUsage:
+    completion_tokens: int = 0
+    prompt_tokens: int = 0
+    cost: float | None = None
+
+
+@dataclass
+class StatusInfo:
+    state: str = "starting"
+    detail: str = ""
+    generating: str | None = None
+    completed_turns: int = 0
+    max_turns: int | None = None
+    elapsed: float = 0.0
+    usage: dict[str, SideUsage] = field(default_factory=dict)
+    path: str = ""
+    pending: dict[str, int] = field(default_factory=dict)
+    tool_calls: int = 0
+
+
+def format_elapsed(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def format_tokens(count: int) -> str:
+    return f"{count / 1000:.1f}k" if count >= 10_000 else str(count)
+
+
+def state_label(info: StatusInfo) -> str:
+    state = info.state
+    if state == "ended":
+        return f"ended: {info.detail}" if info.detail else "ended"
+    if state == "paused" and info.detail:
+        return f"paused ({info.detail})"
+    if state == "pausing":
+        return f"pausing after {info.generating}'s turn" if info.generating else "pausing"
+    if state in ("running", "waiting") and info.generating:
+        return f"running: {info.generating} is writing"
+    return state
+
+
+def status_text(info: StatusInfo) -> Text:
+    text = Text(no_wrap=True, overflow="ellipsis")
+    style = {"paused": "bold reverse", "pausing": "bold", "ended": "bold"}.get(info.state, "bold")
+    text.append(f" {STATE_ICONS.get(info.state, '•')} {sanitize_line(state_label(info))} ", style)
+    limit = "∞" if info.max_turns is None else str(info.max_turns)
+    current = info.completed_turns // 2 + 1
+    if info.max_turns is not None:
+        current = min(current, max(1, (info.max_turns + 1) // 2))
+    text.append(f" round {current} · turn {info.completed_turns}/{limit}")
+    text.append(f" · {format_elapsed(info.elapsed)}")
+    for side, usage in info.usage.items():
+        if usage.completion_tokens or usage.prompt_tokens:
+            text.append(f" · {side} {format_tokens(usage.completion_tokens)} out")
+            text.append(f"/{format_tokens(usage.prompt_tokens)} in")
+            if usage.cost:
+                text.append(f" ${usage.cost:.4f}")
+    queued = [f"{side}×{n}" for side, n in info.pending.items() if n]
+    if queued:
+        text.append(f" · queued {' '.join(queued)}", style="bold")
+    if info.tool_calls:
+        text.append(f" · tools {info.tool_calls}")
+    if info.path:
+        text.append(f" · {sanitize_line(info.path)}", style="dim")
+    return text
+
+
+class StatusLine(Static):
+    """One line above the footer; updated by the session screen."""
+
+    def show(self, info: StatusInfo) -> None:
+        self.update(status_text(info))

@@ -1,0 +1,103 @@
+"""Side panel listing every tool call as it streams, plus errors and stops.
+
+An entry appears with the first `ToolCallDelta` of a call and is rewritten as
+its arguments grow; the finished `Turn` then supplies the final record
+(outcome, result). Entries are keyed by (turn index, call index).
+"""
+
+from __future__ import annotations
+
+import json
+
+from rich.console import Group, RenderableType
+from rich.highlighter import JSONHighlighter
+from rich.text import Text
+from textual.content import Content
+from textual.widgets import Static
+
+from ...events import Turn
+from ..sanitize import sanitize, sanitize_line
+from .follow import FollowBottom
+
+_JSON = JSONHighlighter()
+
+
+def pretty_arguments(arguments: str) -> Text:
+    """Arguments as indented JSON when they parse, raw (sanitised) text otherwise."""
+    if not arguments:
+        return Text("{}", style="dim")
+    try:
+        shown = json.dumps(json.loads(arguments), indent=2, ensure_ascii=False)
+    except ValueError:
+        return Text(sanitize(arguments))
+    return _JSON(Text(sanitize(shown)))
+
+
+def entry_renderable(
+    when: str, side: str, name: str, arguments: str, outcome: str, result: str | None = None
+) -> RenderableType:
+    head = Text()
+    head.append(f"{when} ", style="dim")
+    head.append(side, style="bold")
+    head.append("  ")
+    head.append(sanitize_line(name) or "…", style="bold")
+    head.append(f"  [{sanitize_line(outcome)}]", style="italic")
+    parts: list[RenderableType] = [head, pretty_arguments(arguments)]
+    if result:
+        parts.append(Text("→ " + sanitize(result), style="dim"))
+    return Group(*parts)
+
+
+class ToolPanel(FollowBottom):
+    """The tool-call and event log; `t` shows or hides it."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._entries: dict[tuple[int, int], Static] = {}
+        self._when: dict[tuple[int, int], str] = {}
+        self.call_count = 0
+        self.border_title = Content(" tool calls & events ")
+
+    def call_delta(
+        self, turn_index: int, call_index: int, side: str, name: str, arguments: str, when: str
+    ) -> None:
+        key = (turn_index, call_index)
+        entry = self._entries.get(key)
+        if entry is None:
+            self.call_count += 1
+            self._when[key] = when
+            entry = Static(classes="tool-entry streaming")
+            self._entries[key] = entry
+            self.mount(entry)
+        entry.update(entry_renderable(self._when[key], side, name, arguments, "streaming…"))
+
+    def finalise(self, turn: Turn, when: str) -> None:
+        """The turn ended: show each call's final record (or that it was cut off)."""
+        for call_index, call in enumerate(turn.tool_calls):
+            key = (turn.index, call_index)
+            entry = self._entries.get(key)
+            if entry is None:
+                self.call_count += 1
+                self._when[key] = when
+                entry = Static(classes="tool-entry")
+                self._entries[key] = entry
+                self.mount(entry)
+            entry.remove_class("streaming")
+            outcome = call.outcome
+            if turn.interrupted and outcome == "offered":
+                outcome = "interrupted"
+                entry.add_class("interrupted")
+            entry.update(
+                entry_renderable(
+                    self._when[key], turn.side, call.name, call.arguments, outcome, call.result
+                )
+            )
+
+    def add_event(self, when: str, kind: str, text: str, side: str | None = None) -> None:
+        line = Text()
+        line.append(f"{when} ", style="dim")
+        if side:
+            line.append(f"{side} ", style="bold")
+        line.append(kind, style="bold")
+        line.append("  " + sanitize(text))
+        self.mount(Static(line, classes=f"tool-event {kind.replace(' ', '-')}"))
