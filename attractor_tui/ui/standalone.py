@@ -1,0 +1,165 @@
+"""`attractor-tui replay` and `attractor-tui sessions`: small apps around one screen.
+
+Each runs a Textual app with the main app's stylesheet and themes (and the
+theme the user picked there), holding the replay screen or the session
+browser. `ui/app.py` re-exports `run_replay` and `run_browser` for the CLI.
+
+Browser protocol: the browser screen dismisses with a `BrowserResult` when
+the user wants something only a caller can do (today: ``("resume", path)``,
+since resuming starts a live engine). `browse()` returns that result (or None
+when the user just quit); `run_browser()` acts on it, by default by running
+`ui.app.run_resume` on the file, and returns the process exit code.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from textual import events
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.theme import Theme
+
+from ..store import SessionLog
+from ..themes import DEFAULT_THEME, SPEAKER_DEFAULTS, load_themes
+from .screens.browser import BrowserResult, BrowserScreen
+from .screens.dialogs import ConfirmScreen
+from .screens.help import HelpScreen, HelpSection
+from .screens.replay import AskScreen, ReplayScreen
+from .user_config import load_user_config, save_user_setting
+
+CSS_PATH = Path(__file__).with_name("app.tcss")
+
+
+class ToolApp(App[int]):
+    """The main app's look (stylesheet, themes, remembered theme) around one screen."""
+
+    TITLE = "attractor-tui"
+    CSS_PATH = CSS_PATH
+    BINDINGS = [
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("f1", "help", "Help", show=False),
+    ]
+
+    def __init__(self, make_screen: Callable[[], Screen[Any]], *,
+                 themes_dir: Path | None = None) -> None:
+        super().__init__()
+        self.make_screen = make_screen
+        self.themes_dir = themes_dir
+        self.result: Any = None
+        """What the first screen was dismissed with."""
+        self._saved_theme: str | None = None
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return dict(SPEAKER_DEFAULTS)
+
+    def compose(self) -> ComposeResult:
+        yield from ()
+
+    def on_mount(self, event: events.Mount) -> None:
+        found = load_themes(self.themes_dir)
+        for theme in found.themes:
+            self.register_theme(theme)
+        for problem in found.problems:
+            self.notify(problem, title="Theme skipped", severity="warning", markup=False)
+        saved = load_user_config().get("theme")
+        self._saved_theme = saved if isinstance(saved, str) else None
+        self.theme = self._saved_theme if self._saved_theme in self.available_themes \
+            else DEFAULT_THEME
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
+        self.push_screen(self.make_screen(), callback=self._finished)
+
+    def _remember_theme(self, theme: Theme) -> None:
+        if theme.name != self._saved_theme:
+            self._saved_theme = theme.name
+            save_user_setting("theme", theme.name)
+
+    def _finished(self, result: Any) -> None:
+        self.result = result
+        self.exit(0, return_code=0)
+
+    def help_sections(self) -> list[HelpSection]:
+        sections: list[HelpSection] = [("everywhere", [
+            *self.BINDINGS, Binding("ctrl+p", "command_palette", "Command palette (themes)"),
+        ])]
+        for screen in self.screen_stack:
+            if isinstance(screen, BrowserScreen):
+                sections.append(("session browser", BrowserScreen.BINDINGS))
+            elif isinstance(screen, ReplayScreen):
+                sections.append(("replay", ReplayScreen.BINDINGS))
+        sections.append(("conversation pane", _pane_bindings()))
+        sections.append(("dialogs", [*ConfirmScreen.BINDINGS, *AskScreen.BINDINGS]))
+        return sections
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.help_sections()))
+
+
+def _pane_bindings() -> Iterable[BindingType]:
+    return [
+        Binding("up,down", "scroll", "Scroll a line (up at the top: earlier turns)"),
+        Binding("pageup,pagedown", "page", "Scroll a page"),
+        Binding("home", "home", "Jump to the start"),
+        Binding("end", "end", "Jump to the end"),
+    ]
+
+
+def replay_app(log: SessionLog, speed: float = 1.0, **screen_kwargs: Any) -> ToolApp:
+    """The replay app, unstarted (tests and benchmarks drive it with `run_test`)."""
+    return ToolApp(lambda: ReplayScreen(log, speed=speed, **screen_kwargs))
+
+
+def browser_app(directory: Path, **screen_kwargs: Any) -> ToolApp:
+    return ToolApp(lambda: BrowserScreen(Path(directory), **screen_kwargs))
+
+
+def run_replay(log: SessionLog, speed: float = 1.0) -> int:
+    """Replay `log` until the user quits; never writes to the session file."""
+    app = replay_app(log, speed)
+    app.run()
+    return app.return_code or 0
+
+
+def browse(directory: Path) -> BrowserResult | None:
+    """Run the session browser; what the user asked for that only a caller can do."""
+    app = browser_app(directory)
+    app.run()
+    return app.result if isinstance(app.result, tuple) else None
+
+
+def run_browser(directory: Path, *,
+                on_resume: Callable[[Path], int] | None = None) -> int:
+    """Run the browser, then act on its result: ("resume", path) runs `on_resume(path)`."""
+    result = browse(directory)
+    if result is None:
+        return 0
+    action, path = result
+    if action == "resume":
+        return (on_resume or resume_in_app)(path)
+    return 0
+
+
+def resume_in_app(path: Path) -> int:
+    """Default resume action: the live app, continuing `path` in place."""
+    from ..store import SessionFileError, load_session
+
+    try:
+        log = load_session(path)
+        from . import app as live_app
+
+        run_resume = live_app.run_resume  # type: ignore[attr-defined]
+    except SessionFileError as exc:
+        print(f"attractor-tui: {exc}", file=sys.stderr)
+        return 2
+    except AttributeError:
+        print(f"attractor-tui: resume from the app is not available here; run "
+              f"`attractor-tui resume {path}`", file=sys.stderr)
+        return 2
+    return int(run_resume(log, turns=None))
