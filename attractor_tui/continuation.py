@@ -22,6 +22,13 @@ from .store import (
 )
 
 
+def check_resumable(log: SessionLog) -> None:
+    """Raise `SessionFileError` with advice when `log` cannot be continued."""
+    if log.start.source and log.start.source.startswith("peer-log:"):
+        raise SessionFileError(log.path, "this is a foreign log; run `attractor-tui import` "
+                                         "on it first, then resume the imported file")
+
+
 def resume_engine(
     log: SessionLog, writer: SessionWriter, *, turns: int | None = None,
     listeners: list[Listener] | None = None, **engine_kwargs: object,
@@ -32,9 +39,7 @@ def resume_engine(
     per-side limit counted from the start (so a crashed run finishes its
     plan), or unlimited when it had none.
     """
-    if log.start.source and log.start.source.startswith("peer-log:"):
-        raise SessionFileError(log.path, "this is a foreign log; run `attractor-tui import` "
-                                         "on it first, then resume the imported file")
+    check_resumable(log)
     prior = list(log.turns)  # a crash's torn turn was never written
     end = log.end
     if turns is None and end is not None and end.reason == "turns":

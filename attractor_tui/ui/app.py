@@ -19,11 +19,16 @@ from textual.screen import Screen
 from textual.theme import Theme
 
 from ..config import SessionConfig
+from ..continuation import check_resumable
+from ..store import SessionFileError, SessionLog, load_session
 from ..themes import DEFAULT_THEME, SPEAKER_DEFAULTS, load_themes
-from .screens.dialogs import ConfirmScreen, InterjectChoiceScreen
+from .screens.browser import BrowserScreen
+from .screens.dialogs import ConfirmScreen, InterjectChoiceScreen, ToolAskScreen
 from .screens.help import HelpScreen, HelpSection
+from .screens.replay import ReplayScreen
 from .screens.session import Clock, SessionScreen
 from .screens.start import StartScreen
+from .standalone import run_browser, run_replay
 from .user_config import load_user_config, save_user_setting
 from .widgets.interject import InterjectInput
 from .widgets.pane import DEFAULT_MAX_MESSAGES
@@ -54,8 +59,13 @@ class AttractorApp(App[int]):
         themes_dir: Path | None = None,
         autostart: bool = True,
         max_messages: int = DEFAULT_MAX_MESSAGES,
+        resume: SessionLog | None = None,
+        resume_turns: int | None = None,
     ) -> None:
+        """`resume`: continue that stored session (its config, its file)."""
         super().__init__()
+        if resume is not None:
+            config = resume.config
         self.config = config
         self.out_dir = Path(out_dir)
         self.start_screen = start_screen or config is None
@@ -64,6 +74,8 @@ class AttractorApp(App[int]):
         self.themes_dir = themes_dir
         self.autostart = autostart
         self.max_messages = max_messages
+        self.resume = resume
+        self.resume_turns = resume_turns
         self.session: SessionScreen | None = None
         self.theme_problems: list[str] = []
         self._saved_theme: str | None = None
@@ -110,11 +122,29 @@ class AttractorApp(App[int]):
         self.session = self.SESSION_SCREEN(
             config, self.out_dir, session_path=self.session_path, clock=self.clock,
             autostart=self.autostart, max_messages=self.max_messages,
+            resume=self.resume, resume_turns=self.resume_turns,
         )
         return self.session
 
     def on_start_screen_start(self, message: StartScreen.Start) -> None:
         self.switch_screen(self.new_session_screen(message.config))
+
+    def on_start_screen_browse(self) -> None:
+        self.push_screen(BrowserScreen(self.out_dir), callback=self._browsed)
+
+    def _browsed(self, result: tuple[str, Path] | None) -> None:
+        """The browser asked to resume a file: continue it here, in place."""
+        if result is None:
+            return
+        _, path = result
+        try:
+            log = load_session(path)
+            check_resumable(log)
+        except SessionFileError as exc:
+            self.notify(str(exc), title="Cannot resume", severity="error", markup=False)
+            return
+        self.resume, self.resume_turns = log, None
+        self.switch_screen(self.new_session_screen(log.config))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
@@ -143,8 +173,11 @@ class AttractorApp(App[int]):
             ]),
             ("interjection bar", InterjectInput.BINDINGS),
             ("interjection choice", InterjectChoiceScreen.BINDINGS),
+            ("tool call the pack leaves to you", ToolAskScreen.BINDINGS),
             ("start screen", [Binding("enter", "start", "Start the session"),
                               *StartScreen.BINDINGS]),
+            ("session browser", BrowserScreen.BINDINGS),
+            ("replay", ReplayScreen.BINDINGS),
             ("confirm dialog", ConfirmScreen.BINDINGS),
         ]
 
@@ -190,3 +223,20 @@ def run_app(config: SessionConfig | None, out_dir: Path, *, start_screen: bool) 
     if session is not None and session.engine is not None and session.session_path.exists():
         print(f"session saved to {session.session_path}", file=sys.stderr)
     return app.return_code if app.return_code is not None else 0
+
+
+def run_resume(log: SessionLog, turns: int | None = None) -> int:
+    """Continue `log` live in the TUI, appending to its own file."""
+    try:
+        check_resumable(log)
+    except SessionFileError as exc:
+        print(f"attractor-tui: {exc}", file=sys.stderr)
+        return 2
+    app = AttractorApp(None, log.path.parent, resume=log, resume_turns=turns)
+    app.run()
+    print(f"session saved to {log.path}", file=sys.stderr)
+    return app.return_code if app.return_code is not None else 0
+
+
+__all__ = ["AttractorApp", "run_app", "run_browser", "run_replay",
+           "run_resume"]

@@ -1,4 +1,5 @@
-"""Small modal questions: confirm quitting, and what an interjection should do."""
+"""Small modal questions: confirm quitting, what an interjection should do,
+and whether a tool call the pack leaves to the operator goes through."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
+
+from ..sanitize import sanitize_line
 
 InterjectChoice = Literal["next", "now"]
 
@@ -75,3 +78,44 @@ class InterjectChoiceScreen(ModalScreen[InterjectChoice | None]):
     def _pressed(self, event: Button.Pressed) -> None:
         choice = event.button.id
         self.dismiss(choice if choice in ("next", "now") else None)  # type: ignore[arg-type]
+
+
+class ToolAskScreen(ModalScreen[bool | None]):
+    """A tool pack said `effect = "ask"`: the operator allows or denies the call.
+
+    Escape leaves the call pending (the model waits); `o` on the session
+    screen brings the question back.
+    """
+
+    BINDINGS = [
+        Binding("y", "answer(True)", "Allow"),
+        Binding("n", "answer(False)", "Deny"),
+        Binding("escape", "answer(None)", "Decide later"),
+    ]
+
+    def __init__(self, side: str, name: str, arguments: str) -> None:
+        super().__init__(classes="dialog")
+        self.side = side
+        self.tool_name = name
+        self.arguments = arguments
+
+    def compose(self) -> ComposeResult:
+        from ..widgets.tool_panel import pretty_arguments
+
+        with Vertical(classes="dialog-box"):
+            yield Static(
+                Content(f"{self.side} calls {sanitize_line(self.tool_name)}. Allow it?"),
+                classes="dialog-question",
+            )
+            yield Static(pretty_arguments(self.arguments), classes="dialog-detail")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Allow (y)", id="allow", variant="warning")
+                yield Button("Deny (n)", id="deny", variant="primary")
+                yield Button("Later (esc)", id="later")
+
+    def action_answer(self, answer: bool | None) -> None:
+        self.dismiss(answer)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss({"allow": True, "deny": False}.get(event.button.id or ""))

@@ -35,16 +35,17 @@ from ...events import (
     StateChange,
     TextDelta,
     ToolCallDelta,
+    ToolDecision,
     Turn,
     TurnBegin,
 )
-from ...store import SessionWriter, new_session_path
+from ...store import SessionLog, SessionWriter, new_session_path
 from ..widgets.interject import InterjectBar
 from ..widgets.message import error_text
 from ..widgets.pane import DEFAULT_MAX_MESSAGES, ConversationPane
 from ..widgets.status import SideUsage, StatusInfo, StatusLine, format_elapsed
 from ..widgets.tool_panel import ToolPanel
-from .dialogs import InterjectChoiceScreen
+from .dialogs import InterjectChoiceScreen, ToolAskScreen
 
 Clock = Callable[[], float]
 STOP_TIMEOUT = 10.0
@@ -67,6 +68,7 @@ class SessionScreen(Screen):
         Binding("P", "pause_now", "Pause now", show=False),
         Binding("r", "retry", "Retry"),
         Binding("t", "toggle_tools", "Tools"),
+        Binding("o", "answer_tool", "Answer tool call"),
         Binding("a", "focus_pane('A')", "Pane A", show=False),
         Binding("b", "focus_pane('B')", "Pane B", show=False),
     ]
@@ -82,9 +84,17 @@ class SessionScreen(Screen):
         clock: Clock = time.monotonic,
         autostart: bool = True,
         max_messages: int = DEFAULT_MAX_MESSAGES,
+        resume: SessionLog | None = None,
+        resume_turns: int | None = None,
     ) -> None:
+        """`resume`: continue this stored session in its own file (see
+        `continuation.resume_engine`); `resume_turns` more turns per side."""
         super().__init__(id="session")
         self.config = config
+        self.resume = resume
+        self.resume_turns = resume_turns
+        if resume is not None:
+            session_path = resume.path
         self.session_path = session_path or new_session_path(out_dir)
         self.clock = clock
         self.autostart = autostart
@@ -100,6 +110,8 @@ class SessionScreen(Screen):
         self._state = "starting"
         self._detail = ""
         self._last_pane: Side = "A"
+        self._asks: dict[str, ToolDecision] = {}
+        """Tool calls waiting for the operator's allow/deny, by call id."""
 
     # ---------------------------------------------------------------- layout
 
@@ -130,6 +142,8 @@ class SessionScreen(Screen):
     def on_mount(self) -> None:
         if self.config.seed:
             self.pane("A").add_notice(self.config.seed, kind="seed", title="seed → A")
+        if self.resume is not None:
+            self._show_history(self.resume)
         self.set_interval(1.0, self.refresh_status)
         self.refresh_status()
         if self.autostart:
@@ -142,9 +156,18 @@ class SessionScreen(Screen):
         if self.engine is not None:
             return
         self.writer = SessionWriter(self.session_path)
-        self.engine = Engine(
-            self.config, writer=self.writer, listeners=[self.handle_event], on_error="pause"
-        )
+        if self.resume is not None:
+            from ...continuation import resume_engine
+
+            self.engine = resume_engine(
+                self.resume, self.writer, turns=self.resume_turns,
+                listeners=[self.handle_event], on_error="pause", interactive=True,
+            )
+        else:
+            self.engine = Engine(
+                self.config, writer=self.writer, listeners=[self.handle_event],
+                on_error="pause", interactive=True,
+            )
         self._worker = self.run_worker(self._run_engine(), name="engine", group="engine")
 
     async def _run_engine(self) -> SessionEnd:
@@ -157,6 +180,17 @@ class SessionScreen(Screen):
             return await self.engine.run()
         finally:
             await self.writer.close()
+
+    def _show_history(self, log: SessionLog) -> None:
+        """A resumed session shows what came before, then a marker."""
+        for side in SIDES:
+            pane = self.pane(side)
+            pane.show_turns(t for t in log.turns if t.side == side)
+            pane.add_notice(
+                f"resumed after {len(log.turns)} turn(s)"
+                + (f"; it had ended: {log.end.reason}" if log.end else ""),
+                kind="resume",
+            )
 
     @property
     def display_errors(self) -> list[BaseException]:
@@ -217,6 +251,8 @@ class SessionScreen(Screen):
             self.refresh_status()
         elif isinstance(event, ErrorEvent):
             self._on_error(event)
+        elif isinstance(event, ToolDecision):
+            self._on_decision(event)
         elif isinstance(event, OperatorAction):
             if event.action in ("stop", "interrupt", "retry"):
                 self.tools.add_event(self.when(), event.action, event.detail)
@@ -233,6 +269,20 @@ class SessionScreen(Screen):
         if turn.tool_calls:
             self.tools.finalise(turn, self.when())
         self.refresh_status()
+
+    def _on_decision(self, event: ToolDecision) -> None:
+        call = event.call
+        if event.pending and call.id:
+            self._asks[call.id] = event
+            self.tools.add_event(self.when(), "ask", f"{call.name}: allow or deny? (o)",
+                                 event.side)
+            self.refresh_bindings()
+            self.call_later(self.action_answer_tool)
+        elif call.id in self._asks:
+            del self._asks[call.id]
+            self.tools.add_event(self.when(), call.outcome, f"{call.name} (operator)",
+                                 event.side)
+            self.refresh_bindings()
 
     def _on_error(self, event: ErrorEvent) -> None:
         if event.side is not None:
@@ -302,6 +352,8 @@ class SessionScreen(Screen):
             return self.error_pending and self.running
         if action in ("toggle_pause", "pause_now"):
             return True if self.running else None
+        if action == "answer_tool":
+            return bool(self._asks) and self.running
         return True
 
     def action_interject(self) -> None:
@@ -326,6 +378,19 @@ class SessionScreen(Screen):
             self.error_pending = False
             self.refresh_bindings()
             await self.engine.retry()
+
+    @work(exclusive=True, group="ask")
+    async def action_answer_tool(self) -> None:
+        """Ask the operator about the oldest pending tool call."""
+        if not self._asks or isinstance(self.app.screen, ToolAskScreen):
+            return
+        call_id, event = next(iter(self._asks.items()))
+        call = event.call
+        answer = await self.app.push_screen_wait(
+            ToolAskScreen(event.side, call.name, call.arguments)
+        )
+        if answer is not None and self.engine is not None:
+            self.engine.decide(call_id, answer)
 
     def action_toggle_tools(self) -> None:
         tools = self.tools

@@ -1,7 +1,9 @@
-"""The start screen: pick models, prompts, seed, length and theme, then Enter.
+"""The start screen: scenario, models, prompts, seed, tools, length, theme; Enter.
 
 Shown when attractor-tui is launched without a session configuration. It
-only builds a `SessionConfig`; the app starts the session with it.
+only builds a `SessionConfig`; the app starts the session with it. Picking a
+scenario fills the form from that preset (models stay as typed); every field
+can still be edited afterwards.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 
 from ...config import SessionConfig, SideConfig
+from ...presetfiles import PresetError
 from ..sanitize import sanitize_line
 from .session import display_path
 
@@ -28,6 +31,7 @@ class StartScreen(Screen):
 
     BINDINGS = [
         Binding("ctrl+s", "start", "Start"),
+        Binding("ctrl+o", "browse", "Sessions"),
         Binding("f1", "app.help", "Help"),
     ]
     AUTO_FOCUS = "#model-a"
@@ -36,6 +40,9 @@ class StartScreen(Screen):
         def __init__(self, config: SessionConfig) -> None:
             super().__init__()
             self.config = config
+
+    class Browse(Message):
+        """Open the session browser (the app owns what it leads to)."""
 
     def __init__(self, config: SessionConfig | None, out_dir: Path) -> None:
         super().__init__(id="start")
@@ -50,6 +57,19 @@ class StartScreen(Screen):
                 Content("Two language models talk to each other; you watch, pause and step in."),
                 id="start-subtitle",
             )
+            with Horizontal(classes="start-row"):
+                with Vertical(classes="start-cell"):
+                    yield Label(Content("Scenario"), classes="field-label")
+                    scenarios = self._scenario_options()
+                    known = cfg.scenario in {name for _, name in scenarios}
+                    yield Select(scenarios, value=cfg.scenario if known else Select.NULL,
+                                 prompt="(none: the fields below)", id="scenario")
+                with Vertical(classes="start-cell"):
+                    yield Label(Content("Tool pack (offered to the models)"),
+                                classes="field-label")
+                    packs = self._pack_options()
+                    pack = cfg.tool_pack if cfg.tool_pack in {n for _, n in packs} else "none"
+                    yield Select(packs, value=pack, allow_blank=False, id="tool-pack")
             with Horizontal(id="start-sides"):
                 for side, side_cfg in (("A", cfg.a), ("B", cfg.b)):
                     key = side.lower()
@@ -62,7 +82,7 @@ class StartScreen(Screen):
                                     placeholder="(no system prompt)")
             yield Label(Content("Seed message (A's first user message)"), classes="field-label")
             yield Input(cfg.seed, id="seed")
-            with Horizontal(id="start-row"):
+            with Horizontal(classes="start-row"):
                 with Vertical(classes="start-cell"):
                     yield Label(Content("Turns per side (empty = until stopped)"),
                                 classes="field-label")
@@ -85,6 +105,58 @@ class StartScreen(Screen):
             )
         yield Footer()
 
+    @staticmethod
+    def _scenario_options() -> list[tuple[str, str]]:
+        from ...scenarios import list_scenarios
+
+        return [(f"{name} — {sanitize_line(text)[:60]}", name)
+                for name, text in sorted(list_scenarios().items())]
+
+    @staticmethod
+    def _pack_options() -> list[tuple[str, str]]:
+        from ...tools import list_tool_packs
+
+        return [(f"{name} — {sanitize_line(text)[:60]}", name)
+                for name, text in sorted(list_tool_packs().items())]
+
+    def _show_error(self, text: str) -> None:
+        error = self.query_one("#start-error", Static)
+        error.update(Content(sanitize_line(text)))
+        error.add_class("visible")
+
+    @on(Select.Changed, "#scenario")
+    def _scenario(self, event: Select.Changed) -> None:
+        """Fill the form from the scenario; the typed models are kept."""
+        if not isinstance(event.value, str) or event.value == self.config.scenario:
+            return
+        from ...scenarios import load_scenario
+
+        models = {k: self.query_one(f"#model-{k}", Input).value.strip() for k in "ab"}
+        try:
+            config = load_scenario(event.value).session_config(
+                0, {"model_a": models["a"] or None, "model_b": models["b"] or None})
+        except PresetError as exc:
+            self._show_error(str(exc))
+            return
+        self.config = config
+        for key, side_cfg in (("a", config.a), ("b", config.b)):
+            self.query_one(f"#system-{key}", Input).value = side_cfg.system
+        self.query_one("#seed", Input).value = config.seed
+        self.query_one("#turns", Input).value = "" if config.turns is None else str(config.turns)
+        self.query_one("#tool-pack", Select).value = config.tool_pack or "none"
+
+    def _tools_for(self, pack: str) -> dict[str, list[object]] | None:
+        """New tool lists per side when the pick differs from the config's pack."""
+        if pack == (self.config.tool_pack or "none"):
+            return None
+        from ...tools import load_tool_pack
+
+        try:
+            tools = load_tool_pack(pack).tools
+        except PresetError as exc:
+            raise ValueError(str(exc)) from exc
+        return {"a": list(tools), "b": list(tools)}
+
     def build_config(self) -> SessionConfig:
         """The form as a `SessionConfig`; raises `ValueError` with a readable message."""
         values = {w.id: w.value.strip() for w in self.query(Input) if w.id}
@@ -97,34 +169,41 @@ class StartScreen(Screen):
             turns = int(turns_text)
             if turns < 1:
                 raise ValueError("Turns must be 1 or more (or empty for no limit)")
+        pack = self.query_one("#tool-pack", Select).value
+        pack = pack if isinstance(pack, str) else "none"
+        tools = self._tools_for(pack)
+
+        def side(key: str, current: SideConfig) -> SideConfig:
+            fields = {**current.model_dump(), "model": values[f"model-{key}"],
+                      "system": values[f"system-{key}"]}
+            if tools is not None:
+                fields["tools"] = [t.model_dump() for t in tools[key]]  # type: ignore[attr-defined]
+            return SideConfig.model_validate(fields)
+
         try:
             return self.config.model_copy(
                 update={
-                    "a": SideConfig.model_validate(
-                        {**self.config.a.model_dump(), "model": values["model-a"],
-                         "system": values["system-a"]}
-                    ),
-                    "b": SideConfig.model_validate(
-                        {**self.config.b.model_dump(), "model": values["model-b"],
-                         "system": values["system-b"]}
-                    ),
+                    "a": side("a", self.config.a),
+                    "b": side("b", self.config.b),
                     "seed": self.query_one("#seed", Input).value,
                     "turns": turns,
+                    "tool_pack": None if pack == "none" else pack,
                 }
             )
         except ValidationError as exc:
             raise ValueError(exc.errors()[0]["msg"]) from exc
 
     def action_start(self) -> None:
-        error = self.query_one("#start-error", Static)
         try:
             config = self.build_config()
         except ValueError as exc:
-            error.update(Content(sanitize_line(str(exc))))
-            error.add_class("visible")
+            self._show_error(str(exc))
             return
-        error.remove_class("visible")
+        self.query_one("#start-error", Static).remove_class("visible")
         self.post_message(self.Start(config))
+
+    def action_browse(self) -> None:
+        self.post_message(self.Browse())
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#start-button")

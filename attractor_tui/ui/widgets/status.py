@@ -59,6 +59,8 @@ def state_label(info: StatusInfo) -> str:
         return f"paused ({info.detail})"
     if state == "pausing":
         return f"pausing after {info.generating}'s turn" if info.generating else "pausing"
+    if state == "waiting" and info.detail:
+        return f"waiting for you: {info.detail} (o)"
     if state in ("running", "waiting") and info.generating:
         return f"running: {info.generating} is writing"
     return state
