@@ -16,7 +16,8 @@ from .events import ContextTrim, Turn
 from .history import messages_for
 
 CHARS_PER_TOKEN = 3
-MESSAGE_OVERHEAD = 4
+MESSAGE_OVERHEAD = 6
+"""Chat-template tokens around each message (ChatML: start, role, newline, end, newline)."""
 MIN_KEPT_TURNS = 2
 
 SUMMARY_PROMPT = (
@@ -96,16 +97,28 @@ async def summarize(
         text = f"(Earlier memory: {previous.summary})\n{text}"
     budget_chars = max(400, ((cfg.window() or 8192) // 2) * CHARS_PER_TOKEN)
     text = text[-budget_chars:]
+    limit = summary_tokens(cfg.window())
     response = await get_litellm().acompletion(
         model=cfg.model,
         messages=[
             {"role": "system", "content": SUMMARY_PROMPT.format(side=side)},
             {"role": "user", "content": text},
         ],
-        max_tokens=160,
+        max_tokens=limit,
         temperature=0.2,
         timeout=config.timeout,
         **cfg.params,
     )
     summary = (response.choices[0].message.content or "").strip()
-    return summary[:1500]
+    return summary[: limit * CHARS_PER_TOKEN]
+
+
+def summary_tokens(window: int | None) -> int:
+    """Room for the memory note: an eighth of the window, at most 160 tokens.
+
+    `plan_keep_from` leaves a quarter of the window free after a trim, so a
+    note this size always fits; a larger one (a small model echoing its
+    previous note) would overflow the window again at once and force a new
+    summary every turn.
+    """
+    return max(16, min(160, (window or 8192) // 8))
