@@ -133,6 +133,9 @@ class SessionConfig(BaseModel):
     token_budget: int | None = Field(default=None, ge=1, description="Total tokens, both sides.")
     cost_budget: float | None = Field(default=None, gt=0, description="Total USD (litellm cost).")
     time_limit: float | None = Field(default=None, gt=0, description="Wall-clock seconds.")
+    attractor_stop: int | None = Field(
+        default=None, ge=1, description="End after K turns in the same attractor."
+    )
     scenario: str | None = None
     tool_pack: str | None = None
     seed_choice: int | None = None

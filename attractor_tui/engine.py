@@ -20,7 +20,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from .config import SessionConfig, Side, SideConfig
 from .context import plan_keep_from, summarize
@@ -47,6 +47,9 @@ from .events import (
 from .history import HistoryCache, own_turn_messages
 from .store import SessionWriter, new_session_id
 from .tools import ToolJudge
+
+if TYPE_CHECKING:
+    from .analysis.live import AttractorStop
 
 Listener = Callable[[Event], None]
 ErrorPolicy = Literal["stop", "pause"]
@@ -95,6 +98,11 @@ class Engine:
         self._histories = HistoryCache(config)
         self.trims: list[ContextTrim] = list(trims)
         self.judge = ToolJudge(self.turns)
+        self._attractor: AttractorStop | None = None
+        if config.attractor_stop is not None:  # analysis is imported only when asked for
+            from .analysis.live import AttractorStop
+
+            self._attractor = AttractorStop(config.attractor_stop, self.turns)
         self.interactive = interactive
         """True when an operator can answer `ask` tool calls (the app)."""
         self._asks: dict[str, asyncio.Future[bool]] = {}
@@ -319,6 +327,8 @@ class Engine:
 
     def _add_turn(self, turn: Turn) -> None:
         self.turns.append(turn)
+        if self._attractor is not None:
+            self._attractor.add(turn)
         if not turn.interrupted:
             self._completed += 1
             self._last_of[turn.side] = turn
@@ -529,6 +539,9 @@ class Engine:
             latest = max((last[s] for s in said), key=lambda t: t.index)
             if latest.index == self.turns[-1].index or cfg.stop_policy == "both":
                 return "phrase", f"stop phrase said by {' and '.join(sorted(said))}"
+        attractor = self._attractor.reached() if self._attractor is not None else None
+        if attractor is not None:
+            return attractor
         if cfg.token_budget is not None and self.tokens_used >= cfg.token_budget:
             return "budget:tokens", f"{self.tokens_used} tokens used"
         if cfg.cost_budget is not None and self.cost_used >= cfg.cost_budget:

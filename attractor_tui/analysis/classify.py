@@ -162,7 +162,7 @@ class Classification:
         return asdict(self)
 
 
-def _label_window(sigs: Sequence[dict[Label, str]]) -> tuple[Label, float, dict[str, float]]:
+def label_window(sigs: Sequence[dict[Label, str]]) -> tuple[Label, float, dict[str, float]]:
     n = len(sigs)
     shares = {label: sum(label in s for s in sigs) / n for label in PRIORITY}
     best = max(PRIORITY, key=lambda lab: (shares[lab], -PRIORITY.index(lab)))
@@ -215,7 +215,7 @@ def classify(turns: Sequence[Turn], metrics: Sequence[TurnMetrics] | None = None
         )
     size = min(WINDOW, n)
     starts = list(range(n - size + 1))
-    windows = [_label_window([sigs[positions[k + j]] for j in range(size)]) for k in starts]
+    windows = [label_window([sigs[positions[k + j]] for j in range(size)]) for k in starts]
     labels = [w[0] for w in windows]
     final_label, final_score, final_shares = windows[-1]
     provoked = _provoked(turns, positions, size)

@@ -42,6 +42,7 @@ from ...events import (
 from ...store import SessionLog, SessionWriter, new_session_path
 from ..widgets.interject import InterjectBar
 from ..widgets.message import error_text
+from ..widgets.meter import AttractorMeter
 from ..widgets.pane import DEFAULT_MAX_MESSAGES, ConversationPane
 from ..widgets.status import SideUsage, StatusInfo, StatusLine, format_elapsed
 from ..widgets.tool_panel import ToolPanel
@@ -69,6 +70,7 @@ class SessionScreen(Screen):
         Binding("r", "retry", "Retry"),
         Binding("t", "toggle_tools", "Tools"),
         Binding("o", "answer_tool", "Answer tool call"),
+        Binding("m", "toggle_meter", "Meter"),
         Binding("a", "focus_pane('A')", "Pane A", show=False),
         Binding("b", "focus_pane('B')", "Pane B", show=False),
     ]
@@ -124,6 +126,7 @@ class SessionScreen(Screen):
                         id=f"pane-{side.lower()}", frozen=True,
                     )
             yield ToolPanel(id="tools")
+        yield AttractorMeter(id="meter")
         yield InterjectBar(id="interject")
         yield StatusLine(id="status")
         yield Footer()
@@ -134,6 +137,10 @@ class SessionScreen(Screen):
     @property
     def tools(self) -> ToolPanel:
         return self.query_one(ToolPanel)
+
+    @property
+    def meter(self) -> AttractorMeter:
+        return self.query_one(AttractorMeter)
 
     @property
     def bar(self) -> InterjectBar:
@@ -183,6 +190,7 @@ class SessionScreen(Screen):
 
     def _show_history(self, log: SessionLog) -> None:
         """A resumed session shows what came before, then a marker."""
+        self.meter.load(log.turns)
         for side in SIDES:
             pane = self.pane(side)
             pane.show_turns(t for t in log.turns if t.side == side)
@@ -268,6 +276,13 @@ class SessionScreen(Screen):
         self.pane(turn.side).finish(turn)
         if turn.tool_calls:
             self.tools.finalise(turn, self.when())
+        update = self.meter.add_turn(turn)
+        if update.entered:
+            self.notify(
+                f"Entered {update.label} at turn {update.turn_index}: {update.evidence[0]}",
+                title="Attractor", severity="warning", markup=False,
+            )
+            self.tools.add_event(self.when(), "attractor", update.label)
         self.refresh_status()
 
     def _on_decision(self, event: ToolDecision) -> None:
@@ -391,6 +406,9 @@ class SessionScreen(Screen):
         )
         if answer is not None and self.engine is not None:
             self.engine.decide(call_id, answer)
+
+    def action_toggle_meter(self) -> None:
+        self.meter.display = not self.meter.display
 
     def action_toggle_tools(self) -> None:
         tools = self.tools

@@ -1,0 +1,211 @@
+"""The attractor state of a session *while it runs*: fed one turn at a time.
+
+`classify` labels how a finished conversation ended by looking at its final
+window of `WINDOW` model turns. `LiveAttractor` keeps exactly that window up
+to date, so after any turn its label is the label `classify` would give the
+conversation so far (for the delivered turns), at constant cost per turn: it
+keeps the signals of the last `WINDOW` model turns, never re-reads the session.
+
+Interrupted turns are skipped: they were never delivered, so they are not part
+of the conversation the models are having. Operator turns update similarity
+(the side received them) but are not model behaviour: they neither move the
+window nor count towards a streak, as in `classify`.
+
+Used by the TUI's meter (`ui/widgets/meter.py`) and by the engine's
+`attractor_stop` rule (`AttractorStop`).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ..events import Turn
+from .classify import (
+    MIN_MODEL_TURNS,
+    PRIORITY,
+    WINDOW,
+    Label,
+    label_window,  # the one window rule, shared so live and offline labels agree
+    turn_signals,
+)
+from .metrics import MetricsTracker, TurnMetrics
+
+NOT_ATTRACTORS: frozenset[str] = frozenset({"creative_escape", "other", "too_short"})
+"""Labels that are not a state to be stuck in: no notification, no streak."""
+
+SERIES_LENGTH = 40
+"""Values kept per side and series, for sparklines."""
+
+SERIES = ("words", "chars", "emoji", "similarity")
+"""Per-side series: length in words and visible characters, emoji count, similarity to
+the other side's latest message (0 when there is none yet)."""
+
+EXAMPLES = 2
+"""Signalling turns quoted in the evidence."""
+
+
+def is_attractor(label: str) -> bool:
+    return label not in NOT_ATTRACTORS
+
+
+@dataclass(frozen=True, slots=True)
+class LiveUpdate:
+    """The state after one turn, and what changed with it."""
+
+    turn_index: int
+    side: str
+    label: Label
+    previous: Label
+    score: float
+    """Share of the window's model turns that carry the label's signal."""
+    evidence: tuple[str, ...]
+    """A summary line, then the most recent signalling turns (real turn indices)."""
+    entered: bool
+    """This turn moved the state into `label`, an attractor: worth a notification
+    (debounced, see `LiveAttractor`)."""
+    streak: int
+    """Consecutive model turns `label` has held, this one included; 0 for non-attractors."""
+    model_turns: int
+    metrics: TurnMetrics | None
+    """None for a skipped (interrupted) turn."""
+
+    @property
+    def attractor(self) -> bool:
+        return is_attractor(self.label)
+
+
+@dataclass(frozen=True, slots=True)
+class _Seen:
+    index: int
+    side: str
+    signals: dict[Label, str]
+
+
+class LiveAttractor:
+    """Running state guess, evidence and per-side series for one session.
+
+    `entered` is debounced: it is set only for a label that was not held at any
+    point during the last `WINDOW` model turns, so a state flickering at the
+    threshold (goodbye, minimal, goodbye...) is news once, not every turn.
+    `streak` is not debounced: the stop rule wants K consecutive turns.
+    """
+
+    def __init__(self, series_length: int = SERIES_LENGTH) -> None:
+        self.tracker = MetricsTracker()
+        self._window: deque[_Seen] = deque(maxlen=WINDOW)
+        self.model_turns = 0
+        self.label: Label = "too_short"
+        self.streak = 0
+        self.score = 0.0
+        self.evidence: tuple[str, ...] = (self._too_short(),)
+        self._held: dict[str, int] = {}
+        """Model turn count when each label last held."""
+        self.series: dict[str, dict[str, deque[float]]] = {
+            side: {name: deque(maxlen=series_length) for name in SERIES}
+            for side in ("A", "B")
+        }
+        """Per side, the last `series_length` model turns' values of each of `SERIES`."""
+
+    @property
+    def metrics(self) -> list[TurnMetrics]:
+        return self.tracker.metrics
+
+    def load(self, turns: Iterable[Turn]) -> LiveUpdate | None:
+        """Feed a stored session's turns; returns the last update (None if none)."""
+        update = None
+        for turn in turns:
+            update = self.add(turn)
+        return update
+
+    def add(self, turn: Turn) -> LiveUpdate:
+        """Take the next turn of the session (in order) and return the new state."""
+        previous = self.label
+        if turn.interrupted:
+            return self._update(turn, previous, entered=False, metrics=None)
+        metrics = self.tracker.add(turn)
+        if turn.author != "model":
+            return self._update(turn, previous, entered=False, metrics=metrics)
+        self.model_turns += 1
+        self._window.append(_Seen(turn.index, turn.side, turn_signals(turn, metrics)))
+        self._record_series(turn.side, metrics)
+        self.label, self.score, self.evidence = self._judge()
+        last_held = self._held.get(self.label)
+        entered = (self.label != previous and is_attractor(self.label)
+                   and (last_held is None or self.model_turns - last_held > WINDOW))
+        self._held[self.label] = self.model_turns
+        if is_attractor(self.label):
+            self.streak = self.streak + 1 if self.label == previous else 1
+        else:
+            self.streak = 0
+        return self._update(turn, previous, entered=entered, metrics=metrics)
+
+    # ------------------------------------------------------------- internals
+
+    def _record_series(self, side: str, m: TurnMetrics) -> None:
+        series = self.series[side]
+        series["words"].append(m.words)
+        series["chars"].append(m.visible_chars)
+        series["emoji"].append(m.emoji_count)
+        series["similarity"].append(m.sim_other or 0.0)
+
+    def _too_short(self) -> str:
+        return (f"only {self.model_turns} model turn(s); need {MIN_MODEL_TURNS} "
+                "to call a state")
+
+    def _judge(self) -> tuple[Label, float, tuple[str, ...]]:
+        if self.model_turns < MIN_MODEL_TURNS:
+            return "too_short", 0.0, (self._too_short(),)
+        window = list(self._window)
+        size = len(window)
+        label, score, shares = label_window([w.signals for w in window])
+        span = f"last {size} model turns ({window[0].index}-{window[-1].index})"
+        if label == "other":
+            best = max(PRIORITY, key=lambda lab: (shares[lab], -PRIORITY.index(lab)))
+            strongest = (f"strongest: {best} {round(shares[best] * size)}/{size}"
+                         if shares[best] else "none seen")
+            return label, score, (f"{span}: no signal in half of them ({strongest})",)
+        hits = [w for w in window if label in w.signals]
+        lines = [f"{span}: {label} signal in {len(hits)}/{size}"]
+        lines += [f"turn {w.index} {w.side}: {w.signals[label]}"
+                  for w in reversed(hits[-EXAMPLES:])]
+        return label, score, tuple(lines)
+
+    def _update(self, turn: Turn, previous: Label, *, entered: bool,
+                metrics: TurnMetrics | None) -> LiveUpdate:
+        return LiveUpdate(
+            turn_index=turn.index, side=turn.side, label=self.label, previous=previous,
+            score=round(self.score, 3), evidence=self.evidence, entered=entered,
+            streak=self.streak, model_turns=self.model_turns, metrics=metrics,
+        )
+
+
+class AttractorStop:
+    """The engine's `attractor_stop` rule: end after K model turns in one attractor.
+
+    Turns that were already there when the engine started (resume, fork) set
+    the state but are not counted: like `--turns` on a resume, K means K more.
+    """
+
+    def __init__(self, turns_needed: int, prior: Iterable[Turn] = ()) -> None:
+        self.turns_needed = turns_needed
+        self.live = LiveAttractor(series_length=1)
+        self.live.load(prior)
+        self._counted = 0
+        self.last: LiveUpdate | None = None
+
+    def add(self, turn: Turn) -> None:
+        self.last = self.live.add(turn)
+        if self.last.metrics is not None and turn.author == "model":
+            self._counted += 1
+
+    def reached(self) -> tuple[str, str] | None:
+        """`(attractor:<label>, detail)` once the rule holds, else None."""
+        last = self.last
+        if last is None or not last.attractor:
+            return None
+        held = min(last.streak, self._counted)
+        if held < self.turns_needed:
+            return None
+        return f"attractor:{last.label}", f"{held} model turns in {last.label}; {last.evidence[0]}"
