@@ -69,6 +69,10 @@ def _add_session_flags(parser: argparse.ArgumentParser) -> None:
     exp.add_argument("--cost-budget", type=float, metavar="USD",
                      help="end once litellm's cost estimate reaches USD")
     exp.add_argument("--time-limit", type=float, metavar="S", help="end after S seconds")
+    exp.add_argument("--attractor-stop", type=int, metavar="K",
+                     help="end once the conversation has stayed K model turns in the same "
+                          "attractor state (goodbye loop, emoji spiral, ...); the reason "
+                          "recorded is attractor:<state>")
     exp.add_argument("--context", choices=["truncate", "summarize", "none"],
                      help="when history outgrows a model's window: drop oldest turns "
                           "(default), summarise them, or do nothing")
@@ -150,11 +154,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = sub.add_parser("report", help="tables and plots over a folder of sessions",
                             description="Summarise a batch: end states, topics, emoji, "
-                                        "substantive turns, tool-call rates.")
+                                        "substantive turns, tool-call rates. "
+                                        "--format tui opens it as a screen of terminal "
+                                        "charts (e there writes md and html beside DIR).")
     report.add_argument("dir", type=Path, help="folder of session files")
-    report.add_argument("--format", "-f", choices=["md", "html", "json", "rich"], default="md",
-                        help="output format; rich = tables and charts in the terminal "
-                             "(default md)")
+    report.add_argument("--format", "-f", choices=["md", "html", "json", "rich", "tui"],
+                        default="md",
+                        help="output format; rich = tables and charts printed to the "
+                             "terminal, tui = an interactive report screen (default md)")
     report.add_argument("-o", "--output", type=Path, metavar="OUT",
                         help="write to this file instead of stdout")
 
@@ -222,6 +229,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 concurrency=args.concurrency, out=out,
             )
         if args.command == "report":
+            if args.format == "tui":
+                if args.output is not None:
+                    raise UserError("--format tui shows the report on screen; "
+                                    "use md, html or json with -o")
+                from .ui.standalone import run_report
+
+                return run_report(args.dir)
             from .report import report_command
 
             return report_command(args.dir, args.format, args.output)
@@ -312,7 +326,8 @@ def config_from_args(args: argparse.Namespace) -> Any:
         if args.tool_pack:
             fields["tool_pack"] = args.tool_pack
         for flag, key in (("stop_policy", "stop_policy"), ("token_budget", "token_budget"),
-                          ("cost_budget", "cost_budget"), ("time_limit", "time_limit")):
+                          ("cost_budget", "cost_budget"), ("time_limit", "time_limit"),
+                          ("attractor_stop", "attractor_stop")):
             if getattr(args, flag) is not None:
                 fields[key] = getattr(args, flag)
         if args.seed is not None:

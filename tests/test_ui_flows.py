@@ -145,3 +145,37 @@ def test_a_foreign_log_is_refused_with_advice(tmp_path: Path, capsys) -> None:
         session_id="x", config=cfg, source="peer-log:x.jsonl")])
     assert run_resume(log) == 2
     assert "run `attractor-tui import`" in capsys.readouterr().err
+
+
+async def test_exit_pressure_tool_call_in_the_panel_and_the_export(tmp_path: Path) -> None:
+    """Issue 5's end-to-end check: litellm's own mock path carries a tool call."""
+    from litellm import ModelResponse
+
+    from attractor_tui.export import export_session
+    from attractor_tui.scenarios import load_scenario
+    from attractor_tui.ui.widgets.tool_panel import ToolPanel
+
+    response = ModelResponse(choices=[{"message": {
+        "role": "assistant", "content": "This is going nowhere.",
+        "tool_calls": [{"id": "t1", "type": "function", "function": {
+            "name": "exit_burning_money", "arguments": '{"reason": "useless talk"}'}}]}}])
+    base = load_scenario("exit-pressure").session_config(0, {"turns": 1})
+    cfg = base.model_copy(update={
+        "a": base.a.model_copy(update={"model": "openai/gpt-4o-mini",
+                                       "params": {"mock_response": response}}),
+        "b": side(["ok"]).model_copy(update={"tools": base.b.tools}),
+    })
+    app = make_app(tmp_path, cfg)
+    async with app.run_test(size=(160, 44)) as pilot:
+        await wait_ended(pilot)
+        await pilot.press("t")
+        assert app.screen.query_one(ToolPanel).display
+        await wait_for(pilot, lambda: True)
+        text = screen_text(app)
+        assert "exit_burning_money" in text and "[denied]" in text
+        assert '"reason": "useless talk"' in text
+    log = load_session(tmp_path / "session.jsonl")
+    call = log.turns[0].tool_calls[0]
+    assert (call.name, call.outcome) == ("exit_burning_money", "denied")
+    markdown = export_session(log, "md")
+    assert "tool call" in markdown and "exit_burning_money" in markdown and "denied" in markdown

@@ -26,6 +26,7 @@ from .screens.browser import BrowserScreen
 from .screens.dialogs import ConfirmScreen, InterjectChoiceScreen, ToolAskScreen
 from .screens.help import HelpScreen, HelpSection
 from .screens.replay import ReplayScreen
+from .screens.report import ReportScreen
 from .screens.session import Clock, SessionScreen
 from .screens.start import StartScreen
 from .standalone import run_browser, run_replay
@@ -178,6 +179,7 @@ class AttractorApp(App[int]):
                               *StartScreen.BINDINGS]),
             ("session browser", BrowserScreen.BINDINGS),
             ("replay", ReplayScreen.BINDINGS),
+            ("report", ReportScreen.BINDINGS),
             ("confirm dialog", ConfirmScreen.BINDINGS),
         ]
 

@@ -1,8 +1,9 @@
-"""`attractor-tui replay` and `attractor-tui sessions`: small apps around one screen.
+"""`attractor-tui replay`, `sessions` and `report -f tui`: small apps around one screen.
 
 Each runs a Textual app with the main app's stylesheet and themes (and the
-theme the user picked there), holding the replay screen or the session
-browser. `ui/app.py` re-exports `run_replay` and `run_browser` for the CLI.
+theme the user picked there), holding the replay screen, the session
+browser or the report screen. `ui/app.py` re-exports `run_replay` and
+`run_browser` for the CLI; `cli.py` imports `run_report` from here.
 
 Browser protocol: the browser screen dismisses with a `BrowserResult` when
 the user wants something only a caller can do (today: ``("resume", path)``,
@@ -30,6 +31,7 @@ from .screens.browser import BrowserResult, BrowserScreen
 from .screens.dialogs import ConfirmScreen
 from .screens.help import HelpScreen, HelpSection
 from .screens.replay import AskScreen, ReplayScreen
+from .screens.report import ReportScreen
 from .user_config import load_user_config, save_user_setting
 
 CSS_PATH = Path(__file__).with_name("app.tcss")
@@ -93,6 +95,8 @@ class ToolApp(App[int]):
                 sections.append(("session browser", BrowserScreen.BINDINGS))
             elif isinstance(screen, ReplayScreen):
                 sections.append(("replay", ReplayScreen.BINDINGS))
+            elif isinstance(screen, ReportScreen):
+                sections.append(("report", ReportScreen.BINDINGS))
         sections.append(("conversation pane", _pane_bindings()))
         sections.append(("dialogs", [*ConfirmScreen.BINDINGS, *AskScreen.BINDINGS]))
         return sections
@@ -120,9 +124,24 @@ def browser_app(directory: Path, **screen_kwargs: Any) -> ToolApp:
     return ToolApp(lambda: BrowserScreen(Path(directory), **screen_kwargs))
 
 
+def report_app(directory: Path) -> ToolApp:
+    """The report screen for `directory`, unstarted (tests drive it with `run_test`)."""
+    return ToolApp(lambda: ReportScreen(Path(directory)))
+
+
 def run_replay(log: SessionLog, speed: float = 1.0) -> int:
     """Replay `log` until the user quits; never writes to the session file."""
     app = replay_app(log, speed)
+    app.run()
+    return app.return_code or 0
+
+
+def run_report(directory: Path) -> int:
+    """Show the report of a folder of sessions until the user quits (1: not a folder)."""
+    if not Path(directory).is_dir():
+        print(f"attractor-tui: {directory} is not a folder", file=sys.stderr)
+        return 1
+    app = report_app(directory)
     app.run()
     return app.return_code or 0
 

@@ -1,5 +1,5 @@
 """The session browser: every session file in a folder, to replay, resume, fork,
-export or delete.
+export or delete, and (R) the report over all of them.
 
 The list comes from `SessionIndex` (first line + last few KB of each file,
 cached in `.index.json`), so it opens at once with 1,000 sessions; attractor
@@ -43,6 +43,7 @@ from ..session_index import (
 )
 from .dialogs import ConfirmScreen
 from .replay import AskScreen, ReplayScreen, int_check
+from .report import ReportScreen
 
 BrowserResult = tuple[Literal["resume"], Path]
 
@@ -147,6 +148,7 @@ class BrowserScreen(Screen[BrowserResult | None]):
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("s", "sort", "Sort"),
         Binding("S", "reverse", "Reverse", key_display="S", show=False),
+        Binding("R", "report", "Report", key_display="R"),
         Binding("ctrl+r", "reload", "Reload", show=False),
         Binding("escape", "back", "Back"),
     ]
@@ -522,6 +524,10 @@ class BrowserScreen(Screen[BrowserResult | None]):
 
     def action_reload(self) -> None:
         self.reload(keep=self.current_name)
+
+    def action_report(self) -> None:
+        """R: charts and tables over every conversation in this folder."""
+        self.app.push_screen(ReportScreen(self.directory))
 
     def action_back(self) -> None:
         """Escape: leave the filter box, then clear the filter, then leave the browser."""
