@@ -59,6 +59,8 @@ class BatchSpec:
     """Each side speaks this many times (None: the scenario's own setting)."""
     model_a: str | None = None
     model_b: str | None = None
+    api_base: str | None = None
+    """Server for both sides (vLLM, a LiteLLM proxy, ...): litellm's `api_base`."""
     concurrency: int = 4
     overrides: dict[str, Any] = field(default_factory=dict)
     """Extra `Scenario.session_config` overrides (any SessionConfig field)."""
@@ -79,6 +81,7 @@ class BatchSpec:
             "turns": self.turns,
             "model_a": self.model_a,
             "model_b": self.model_b,
+            "api_base": self.api_base,
             "overrides": _jsonable(self.overrides),
         }
 
@@ -325,10 +328,15 @@ def _config_source(spec: BatchSpec) -> ConfigFactory:
 def _apply(config: SessionConfig, spec: BatchSpec) -> SessionConfig:
     """Models and turns given to the batch win over the scenario or factory."""
     update: dict[str, Any] = {}
-    if spec.model_a:
-        update["a"] = config.a.model_copy(update={"model": spec.model_a})
-    if spec.model_b:
-        update["b"] = config.b.model_copy(update={"model": spec.model_b})
+    for key, model in (("a", spec.model_a), ("b", spec.model_b)):
+        side = update.get(key, getattr(config, key))
+        fields: dict[str, Any] = {}
+        if model:
+            fields["model"] = model
+        if spec.api_base:
+            fields["params"] = {**side.params, "api_base": spec.api_base}
+        if fields:
+            update[key] = side.model_copy(update=fields)
     if spec.turns is not None:
         update["turns"] = spec.turns
     return config.model_copy(update=update) if update else config
@@ -514,6 +522,7 @@ def batch_command(
     concurrency: int,
     out: Path,
     *,
+    api_base: str | None = None,
     overrides: dict[str, Any] | None = None,
     run_retries: int = 3,
     console: Any = None,
@@ -527,7 +536,8 @@ def batch_command(
 
     console = console or Console(stderr=True, highlight=False)
     spec = BatchSpec(out=Path(out), runs=runs, scenario=scenario, turns=turns, model_a=model_a,
-                     model_b=model_b, concurrency=concurrency, overrides=dict(overrides or {}),
+                     model_b=model_b, api_base=api_base, concurrency=concurrency,
+                     overrides=dict(overrides or {}),
                      run_retries=run_retries)
     bar = _ProgressBar(console, runs)
     try:

@@ -146,6 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--model", metavar="M", help="model for both sides")
     batch.add_argument("--model-a", metavar="M", help="model for side A")
     batch.add_argument("--model-b", metavar="M", help="model for side B")
+    batch.add_argument("--api-base", metavar="URL",
+                       help="OpenAI-compatible server for both sides, e.g. a vLLM server or a "
+                            "LiteLLM proxy spreading calls over several keys/deployments")
     batch.add_argument("--concurrency", type=int, default=4, metavar="C",
                        help="conversations at once (default 4; the embedded model runs "
                             "one generation at a time whatever C is)")
@@ -226,7 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return batch_command(
                 scenario=args.scenario, runs=args.runs, turns=args.turns,
                 model_a=args.model_a or args.model, model_b=args.model_b or args.model,
-                concurrency=args.concurrency, out=out,
+                concurrency=args.concurrency, out=out, api_base=args.api_base,
             )
         if args.command == "report":
             if args.format == "tui":

@@ -377,9 +377,10 @@ class Engine:
         self, cfg: SideConfig, messages: list[dict[str, Any]], state: _TurnState
     ) -> list[dict[str, str]]:
         """One streamed completion; returns the tool calls it made."""
-        from .backends.litellm_setup import get_litellm
+        from .backends.litellm_setup import get_litellm, price_in_process
 
         litellm = get_litellm()
+        price_in_process(cfg.model)
         side, index = state.side, state.index
         emit = self._emit_transient
         calls: dict[int, dict[str, str]] = {}

@@ -265,3 +265,25 @@ def test_batch_command_with_a_shipped_scenario(tmp_path: Path) -> None:
                          console=console) == 2
     assert batch_command("no-such-scenario", 1, 2, None, None, 1, tmp_path / "c",
                          console=console) == 2
+
+
+def test_batch_against_a_server_records_api_base_and_reports_it_unreachable(
+    tmp_path: Path,
+) -> None:
+    """`--api-base` reaches every run's config; a dead server is a clear per-run error."""
+    from io import StringIO
+
+    from rich.console import Console
+
+    out = tmp_path / "vllm"
+    buffer = StringIO()
+    code = batch_command("hello-there", runs=2, turns=1, model_a="hosted_vllm/some-model",
+                         model_b="hosted_vllm/some-model", concurrency=2, out=out,
+                         api_base="http://127.0.0.1:9/v1", overrides={"num_retries": 0},
+                         run_retries=0, console=Console(file=buffer, width=120))
+    assert code == 1, buffer.getvalue()
+    for i in range(2):
+        log = load_session(run_file(out, i, 2))
+        assert log.config.a.params["api_base"] == "http://127.0.0.1:9/v1"
+        assert log.config.b.params["api_base"] == "http://127.0.0.1:9/v1"
+        assert log.errors and "reach" in log.errors[-1].message
