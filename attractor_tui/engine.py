@@ -106,6 +106,9 @@ class Engine:
         self.interactive = interactive
         """True when an operator can answer `ask` tool calls (the app)."""
         self._asks: dict[str, asyncio.Future[bool]] = {}
+        self._opened = False
+        """True once `run` has written the session's first event."""
+        self._early: list[Event] = []
         self._tool_end: str | None = None
         self._started = time.monotonic()
         self.resume_mode = resume
@@ -205,9 +208,9 @@ class Engine:
     async def run(self) -> SessionEnd:
         self._started = time.monotonic()
         if self.resume_mode:
-            await self._emit(SessionResume(turns=self.max_turns))
+            await self._open(SessionResume(turns=self.max_turns))
         else:
-            await self._emit(
+            await self._open(
                 self._start or SessionStart(session_id=self.session_id, config=self.config)
             )
         await self._set_state("running")
@@ -564,9 +567,21 @@ class Engine:
 
     async def _emit(self, event: Event) -> None:
         if self.writer is not None:
-            await self.writer.write(event)
+            if self._opened or isinstance(event, SessionStart | SessionResume):
+                await self.writer.write(event)
+            else:  # a command arrived before `run` opened the file: keep it for later
+                self._early.append(event)
         for listener in self.listeners:
             listener(event)
+
+    async def _open(self, event: SessionStart | SessionResume) -> None:
+        """Write the first event, then whatever commands arrived before it."""
+        await self._emit(event)
+        self._opened = True
+        early, self._early = self._early, []
+        if self.writer is not None:
+            for queued in early:
+                await self.writer.write(queued)
 
     def _emit_transient(self, event: Event) -> None:
         for listener in self.listeners:

@@ -125,6 +125,23 @@ async def test_pause_resume_and_stop(tmp_path: Path) -> None:
     )
 
 
+async def test_commands_before_run_are_written_after_the_first_line(tmp_path: Path) -> None:
+    """The app may pause or interject while litellm is still importing: the file
+    must still open with `session_start` (found by trying it in tmux)."""
+    config = SessionConfig(a=scripted(["hi"]), b=scripted(["yo"]), turns=1)
+    path = tmp_path / "s.jsonl"
+    async with SessionWriter(path) as writer:
+        engine = Engine(config, writer=writer)
+        await engine.pause()
+        await engine.interject("B", "operator text")
+        await engine.resume()
+        await asyncio.wait_for(engine.run(), 5)
+    log = load_session(path)  # raises if the first line is not session_start
+    assert [e.type for e in log.events[:4]] == ["session_start", "operator", "operator", "turn"]
+    assert [a.action for a in log.operator_actions] == ["pause", "resume"]
+    assert [(t.side, t.author) for t in log.turns] == [("A", "model"), ("B", "operator")]
+
+
 async def test_pause_now_keeps_partial_text_and_regenerates_slot(tmp_path: Path) -> None:
     long = "x" * 400
     config = SessionConfig(a=scripted([long], delay=0.005, chunk_size=2),
