@@ -179,3 +179,22 @@ async def test_exit_pressure_tool_call_in_the_panel_and_the_export(tmp_path: Pat
     assert (call.name, call.outcome) == ("exit_burning_money", "denied")
     markdown = export_session(log, "md")
     assert "tool call" in markdown and "exit_burning_money" in markdown and "denied" in markdown
+
+
+async def test_meter_follows_the_conversation_and_notifies_on_entering(tmp_path: Path) -> None:
+    app = make_app(tmp_path, config(turns=8))  # scripted goodbye loop vs echo
+    async with app.run_test(size=(150, 44), notifications=True) as pilot:
+        screen = session(app)
+        await wait_for(pilot, lambda: screen.engine is not None
+                       and screen.engine.completed_turns >= 2, what="2 turns", settled=False)
+        early = screen.meter.live.label
+        await wait_ended(pilot)
+        text = screen_text(app)
+        assert "attractor meter" in text and "goodbye_loop" in text
+        assert early != "goodbye_loop"  # it changed as turns finished
+        assert any(n.title == "Attractor" and "Entered goodbye_loop" in n.message
+                   for n in app._notifications)  # noqa: SLF001
+        await pilot.press("m")
+        assert not screen.meter.display
+        await pilot.press("m")
+        assert screen.meter.display
