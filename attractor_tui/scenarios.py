@@ -41,6 +41,8 @@ class Scenario(BaseModel):
     stop_policy: Literal["either", "both"] = "either"
     turns: int | None = Field(default=30, ge=1)
     context: ContextPolicy = "truncate"
+    attractor_stop: int | None = Field(default=None, ge=1)
+    """End after this many model turns in the same attractor state."""
 
     def session_config(
         self, run_index: int = 0, overrides: dict[str, Any] | None = None
@@ -74,6 +76,7 @@ class Scenario(BaseModel):
             "seed": self.seeds[choice], "turns": self.turns, "stop_policy": self.stop_policy,
             "scenario": self.name, "tool_pack": self.tool_pack,
             "seed_choice": choice if len(self.seeds) > 1 else None,
+            "attractor_stop": self.attractor_stop,
         }
         fields.update({k: v for k, v in overrides.items() if v is not None})
         return SessionConfig(**fields)

@@ -238,3 +238,14 @@ def test_user_scenario_overrides_and_bad_pack(tmp_path: Path) -> None:
     (folder / "mine.toml").write_text('seeds = ["Hi"]\nturns = 2\ncolour = "red"\n')
     with pytest.raises(PresetError, match="mine.toml: unknown key 'colour'"):
         load_scenario("mine")
+
+
+def test_scenario_sets_the_attractor_stop_rule(tmp_path: Path) -> None:
+    folder = tmp_path / "xdg-config" / "attractor-tui" / "scenarios"
+    folder.mkdir(parents=True)
+    (folder / "loops.toml").write_text('seeds = ["Hi"]\nattractor_stop = 4\n')
+    assert load_scenario("loops").session_config(0).attractor_stop == 4
+    assert load_scenario("hello-there").session_config(0).attractor_stop is None
+    (folder / "loops.toml").write_text('attractor_stop = 0\n')
+    with pytest.raises(PresetError, match="attractor_stop"):
+        load_scenario("loops")
