@@ -13,15 +13,13 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.theme import Theme
 
 from ..config import SessionConfig
 from ..continuation import check_resumable
 from ..store import SessionFileError, SessionLog, load_session
-from ..themes import DEFAULT_THEME, SPEAKER_DEFAULTS, load_themes
 from .screens.browser import BrowserScreen
 from .screens.dialogs import ConfirmScreen, InterjectChoiceScreen, ToolAskScreen
 from .screens.help import HelpScreen, HelpSection
@@ -30,16 +28,14 @@ from .screens.report import ReportScreen
 from .screens.session import Clock, SessionScreen
 from .screens.start import StartScreen
 from .standalone import run_browser, run_replay
-from .user_config import load_user_config, save_user_setting
+from .themed import ThemedApp
 from .widgets.interject import InterjectInput
 from .widgets.pane import DEFAULT_MAX_MESSAGES
 
 
-class AttractorApp(App[int]):
+class AttractorApp(ThemedApp[int]):
     """Watch two models talk; pause, interject, inspect tool calls."""
 
-    TITLE = "attractor-tui"
-    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
     BINDINGS = [
         Binding("ctrl+c", "request_quit", "Quit", show=False, priority=True),
         Binding("q", "request_quit", "Quit"),
@@ -64,7 +60,7 @@ class AttractorApp(App[int]):
         resume_turns: int | None = None,
     ) -> None:
         """`resume`: continue that stored session (its config, its file)."""
-        super().__init__()
+        super().__init__(themes_dir=themes_dir)
         if resume is not None:
             config = resume.config
         self.config = config
@@ -72,46 +68,16 @@ class AttractorApp(App[int]):
         self.start_screen = start_screen or config is None
         self.session_path = session_path
         self.clock: Clock = clock or time.monotonic
-        self.themes_dir = themes_dir
         self.autostart = autostart
         self.max_messages = max_messages
         self.resume = resume
         self.resume_turns = resume_turns
         self.session: SessionScreen | None = None
-        self.theme_problems: list[str] = []
-        self._saved_theme: str | None = None
-
-    # ---------------------------------------------------------------- themes
-
-    def get_theme_variable_defaults(self) -> dict[str, str]:
-        return dict(SPEAKER_DEFAULTS)
-
-    def _load_themes(self) -> None:
-        found = load_themes(self.themes_dir)
-        for theme in found.themes:
-            self.register_theme(theme)
-        self.theme_problems = found.problems
-        for problem in found.problems:
-            self.notify(problem, title="Theme skipped", severity="warning", markup=False,
-                        timeout=10)
-        saved = load_user_config().get("theme")
-        self._saved_theme = saved if isinstance(saved, str) else None
-        if self._saved_theme in self.available_themes:
-            self.theme = self._saved_theme
-        else:
-            self.theme = DEFAULT_THEME
-        self.theme_changed_signal.subscribe(self, self._remember_theme)
-
-    def _remember_theme(self, theme: Theme) -> None:
-        """Persist the operator's theme choice (palette or start screen)."""
-        if theme.name != self._saved_theme:
-            self._saved_theme = theme.name
-            save_user_setting("theme", theme.name)
 
     # ---------------------------------------------------------------- screens
 
     def on_mount(self) -> None:
-        self._load_themes()
+        self.load_themes()
         if self.start_screen:
             self.push_screen(StartScreen(self.config, self.out_dir))
         else:

@@ -20,28 +20,22 @@ from pathlib import Path
 from typing import Any
 
 from textual import events
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.theme import Theme
 
 from ..store import SessionLog
-from ..themes import DEFAULT_THEME, SPEAKER_DEFAULTS, load_themes
 from .screens.browser import BrowserResult, BrowserScreen
 from .screens.dialogs import ConfirmScreen
 from .screens.help import HelpScreen, HelpSection
 from .screens.replay import AskScreen, ReplayScreen
 from .screens.report import ReportScreen
-from .user_config import load_user_config, save_user_setting
-
-CSS_PATH = Path(__file__).with_name("app.tcss")
+from .themed import ThemedApp
 
 
-class ToolApp(App[int]):
+class ToolApp(ThemedApp[int]):
     """The main app's look (stylesheet, themes, remembered theme) around one screen."""
 
-    TITLE = "attractor-tui"
-    CSS_PATH = CSS_PATH
     BINDINGS = [
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
         Binding("q", "quit", "Quit"),
@@ -51,36 +45,17 @@ class ToolApp(App[int]):
 
     def __init__(self, make_screen: Callable[[], Screen[Any]], *,
                  themes_dir: Path | None = None) -> None:
-        super().__init__()
+        super().__init__(themes_dir=themes_dir)
         self.make_screen = make_screen
-        self.themes_dir = themes_dir
         self.result: Any = None
         """What the first screen was dismissed with."""
-        self._saved_theme: str | None = None
-
-    def get_theme_variable_defaults(self) -> dict[str, str]:
-        return dict(SPEAKER_DEFAULTS)
 
     def compose(self) -> ComposeResult:
         yield from ()
 
     def on_mount(self, event: events.Mount) -> None:
-        found = load_themes(self.themes_dir)
-        for theme in found.themes:
-            self.register_theme(theme)
-        for problem in found.problems:
-            self.notify(problem, title="Theme skipped", severity="warning", markup=False)
-        saved = load_user_config().get("theme")
-        self._saved_theme = saved if isinstance(saved, str) else None
-        self.theme = self._saved_theme if self._saved_theme in self.available_themes \
-            else DEFAULT_THEME
-        self.theme_changed_signal.subscribe(self, self._remember_theme)
+        self.load_themes()
         self.push_screen(self.make_screen(), callback=self._finished)
-
-    def _remember_theme(self, theme: Theme) -> None:
-        if theme.name != self._saved_theme:
-            self._saved_theme = theme.name
-            save_user_setting("theme", theme.name)
 
     def _finished(self, result: Any) -> None:
         self.result = result

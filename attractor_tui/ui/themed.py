@@ -1,0 +1,56 @@
+"""The app base every attractor-tui window shares: stylesheet, themes, remembered theme.
+
+The live app and the small one-screen apps (replay, browser, report) must look
+the same and remember the same theme choice, so the loading lives here once.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Generic, TypeVar
+
+from textual.app import App
+from textual.theme import Theme
+
+from ..themes import DEFAULT_THEME, SPEAKER_DEFAULTS, load_themes
+from .user_config import load_user_config, save_user_setting
+
+ReturnType = TypeVar("ReturnType")
+
+
+class ThemedApp(App[ReturnType], Generic[ReturnType]):
+    """Registers `themes/*.toml`, applies the saved theme, saves the user's choice."""
+
+    TITLE = "attractor-tui"
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
+
+    def __init__(self, *, themes_dir: Path | None = None) -> None:
+        super().__init__()
+        self.themes_dir = themes_dir
+        self.theme_problems: list[str] = []
+        """Theme files that were skipped, each with its reason."""
+        self._saved_theme: str | None = None
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return dict(SPEAKER_DEFAULTS)
+
+    def load_themes(self) -> None:
+        """Call from `on_mount`: a broken theme file is reported, never fatal."""
+        found = load_themes(self.themes_dir)
+        for theme in found.themes:
+            self.register_theme(theme)
+        self.theme_problems = found.problems
+        for problem in found.problems:
+            self.notify(problem, title="Theme skipped", severity="warning", markup=False,
+                        timeout=10)
+        saved = load_user_config().get("theme")
+        self._saved_theme = saved if isinstance(saved, str) else None
+        in_use = self._saved_theme in self.available_themes
+        self.theme = self._saved_theme if in_use and self._saved_theme else DEFAULT_THEME
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
+
+    def _remember_theme(self, theme: Theme) -> None:
+        """Persist the user's theme choice (palette or start screen)."""
+        if theme.name != self._saved_theme:
+            self._saved_theme = theme.name
+            save_user_setting("theme", theme.name)
