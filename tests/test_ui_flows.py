@@ -182,12 +182,19 @@ async def test_exit_pressure_tool_call_in_the_panel_and_the_export(tmp_path: Pat
 
 
 async def test_meter_follows_the_conversation_and_notifies_on_entering(tmp_path: Path) -> None:
-    app = make_app(tmp_path, config(turns=8))  # scripted goodbye loop vs echo
+    slow = {"delay": 0.01}  # a few ms per chunk: the pause below lands before turn 6
+    app = make_app(tmp_path, config(a=side(name="goodbye", **slow), b=side(name="echo", **slow),
+                                    turns=8))
     async with app.run_test(size=(150, 44), notifications=True) as pilot:
         screen = session(app)
         await wait_for(pilot, lambda: screen.engine is not None
                        and screen.engine.completed_turns >= 2, what="2 turns", settled=False)
+        assert screen.engine is not None
+        await screen.engine.pause()
+        await wait_for(pilot, lambda: screen.engine.state == "paused", what="paused")
+        assert screen.engine.completed_turns < 6  # too few for any state to be called
         early = screen.meter.live.label
+        await screen.engine.resume()
         await wait_ended(pilot)
         text = screen_text(app)
         assert "attractor meter" in text and "goodbye_loop" in text
