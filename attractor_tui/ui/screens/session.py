@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -183,6 +184,10 @@ class SessionScreen(Screen):
 
         # litellm takes seconds to import; do it off the loop so the UI stays live.
         await asyncio.to_thread(get_litellm)
+        # Its import leaves ~150 MB of long-lived objects that every full garbage
+        # collection would walk, as a pause in the middle of streaming; freezing
+        # (O(1), no collection) takes them out of the collector's view.
+        gc.freeze()
         try:
             return await self.engine.run()
         finally:
