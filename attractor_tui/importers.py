@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from .analysis.metrics import is_invisible_only
 from .config import SessionConfig, Side, SideConfig
 from .events import EMPTY_PLACEHOLDER, SessionEnd, SessionStart, ToolCallRecord, Turn
-from .store import SUFFIX, SessionFileError, SessionLog, dump_event
+from .store import SUFFIX, SessionFileError, SessionLog, dump_event, read_text
 
 PEER_SOURCE = "peer-log"
 """`SessionStart.source` of an imported peer log is `peer-log:<file name>`."""
@@ -272,15 +272,7 @@ class ImportReport:
 
 
 def _read_foreign(path: Path) -> SessionLog:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise SessionFileError(path, f"cannot read: {exc.strerror or exc}") from exc
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise SessionFileError(path, f"not UTF-8 text (byte {exc.start})") from exc
-    return import_foreign(path, text)
+    return import_foreign(path, read_text(path))
 
 
 def target_path(out_dir: Path, log: SessionLog) -> Path:

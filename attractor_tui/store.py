@@ -198,17 +198,22 @@ def parse_event(line: str) -> Any:
     return PERSISTED_ADAPTER.validate_json(line)
 
 
-def load_session(path: Path | str) -> SessionLog:
-    """Read a session file (ours, or a foreign log we know how to import)."""
-    path = Path(path)
+def read_text(path: Path) -> str:
+    """A log file's text, or a `SessionFileError` saying why it cannot be read."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise SessionFileError(path, f"cannot read: {exc.strerror or exc}") from exc
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise SessionFileError(path, f"not UTF-8 text (byte {exc.start})") from exc
+
+
+def load_session(path: Path | str) -> SessionLog:
+    """Read a session file (ours, or a foreign log we know how to import)."""
+    path = Path(path)
+    text = read_text(path)
     first = next((ln for ln in text.splitlines() if ln.strip()), "")
     if _looks_foreign(first):
         from .importers import import_foreign

@@ -440,16 +440,8 @@ async def astream(request: dict[str, Any]) -> AsyncGenerator[GenericStreamingChu
 
     _start_worker(request, emit, stop)
     try:
-        while True:
-            kind, value = await items.get()
-            if kind == "text":
-                yield _text_chunk(value)
-            elif kind == "end":
-                yield _final_chunk(value)
-            elif kind == "error":
-                raise value
-            else:
-                return
+        while (chunk := _chunk(await items.get())) is not None:
+            yield chunk
     finally:
         # aclose(), GeneratorExit, CancelledError or an error: abort natively.
         stop.set()
@@ -461,18 +453,22 @@ def stream(request: dict[str, Any]) -> Generator[GenericStreamingChunk, None, No
     stop = threading.Event()
     _start_worker(request, items.put, stop)
     try:
-        while True:
-            kind, value = items.get()
-            if kind == "text":
-                yield _text_chunk(value)
-            elif kind == "end":
-                yield _final_chunk(value)
-            elif kind == "error":
-                raise value
-            else:
-                return
+        while (chunk := _chunk(items.get())) is not None:
+            yield chunk
     finally:
         stop.set()
+
+
+def _chunk(item: _Item) -> GenericStreamingChunk | None:
+    """The chunk for one worker item; None once the stream is over (errors raise)."""
+    kind, value = item
+    if kind == "text":
+        return _text_chunk(value)
+    if kind == "end":
+        return _final_chunk(value)
+    if kind == "error":
+        raise value
+    return None
 
 
 def _fill_response(
