@@ -18,7 +18,16 @@ from textual.widgets import Input, TextArea
 from attractor_tui.config import SideConfig
 from attractor_tui.ui.app import AttractorApp
 
-from .test_ui_support import config, make_app, session, settle, side, wait_ended, wait_for
+from .test_ui_support import (
+    config,
+    make_app,
+    screen_text,
+    session,
+    settle,
+    side,
+    wait_ended,
+    wait_for,
+)
 
 SIZE = (140, 36)
 MARKDOWN_REPLY = (
@@ -67,6 +76,24 @@ def test_session_ended(snap_compare, tmp_path: Path) -> None:
     cfg = config(a=side(["Hello! Shall we talk about attractors?", MARKDOWN_REPLY]),
                  b=side(name="echo"), turns=2)
     assert snap_compare(_app(tmp_path, cfg), terminal_size=SIZE, run_before=_ended)
+
+
+def test_running_session(snap_compare, tmp_path: Path) -> None:
+    """Mid-stream: A's reply has its first words on screen and waits for more."""
+    stalled = {"text": "Gladly: **goodbye loops** first, then the emoji spirals, and then",
+               "stall": 60}
+    cfg = config(a=side(["Hello! Shall we talk about attractors?", stalled], chunk_size=30),
+                 turns=2)
+
+    async def run_before(pilot: Pilot) -> None:
+        screen = session(pilot.app)  # type: ignore[arg-type]
+        await wait_for(pilot, lambda: screen.engine and screen.engine.completed_turns == 2
+                       and screen.engine.generating == "A", settled=False)
+        await wait_for(pilot, lambda: "goodbye loops" in screen_text(pilot.app))  # type: ignore[arg-type]
+        _no_blink(pilot)
+        await settle(pilot)
+
+    assert snap_compare(_app(tmp_path, cfg), terminal_size=SIZE, run_before=run_before)
 
 
 def test_paused(snap_compare, tmp_path: Path) -> None:

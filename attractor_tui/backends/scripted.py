@@ -7,8 +7,10 @@ history already holds, which makes resumed runs reproducible.
 
 Parameters (litellm keyword arguments): `script` (list of replies; each a
 string or `{"text": ..., "tool_calls": [{"name", "arguments"}]}`), `chunk_size`
-(characters per streamed chunk, default 4), `delay` (seconds per chunk).
-After a tool result the reply is the item's `after_tool` text (default empty).
+(characters per streamed chunk, default 4), `delay` (seconds per chunk),
+`stall` (seconds to wait after the first chunk, for snapshots of a reply
+caught mid-stream; also per item). After a tool result the reply is the
+item's `after_tool` text (default empty).
 """
 
 from __future__ import annotations
@@ -114,9 +116,13 @@ def _make_handler() -> Any:
             params = kwargs.get("optional_params") or {}
             delay = float(params.get("delay", 0))
             reply = _reply(model, messages, params)
-            for chunk in _chunks(reply, int(params.get("chunk_size", 4)), _prompt_tokens(messages)):
+            stall = float(reply.get("stall", params.get("stall", 0)))
+            chunks = _chunks(reply, int(params.get("chunk_size", 4)), _prompt_tokens(messages))
+            for number, chunk in enumerate(chunks):
                 if delay:
                     await asyncio.sleep(delay)
+                if stall and number == 1:
+                    await asyncio.sleep(stall)
                 yield chunk
 
         def completion(self, model: str, messages: list, *args: Any, **kwargs: Any) -> Any:
