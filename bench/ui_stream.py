@@ -60,12 +60,11 @@ YIELD_EVERY = 0.002
 
 def register_benchzero() -> None:
     """Add the `benchzero` provider to litellm (see the module docstring)."""
-    from litellm import CustomLLM
-    from litellm.utils import custom_llm_setup
-
     from attractor_tui.backends.litellm_setup import get_litellm
 
-    litellm = get_litellm()
+    litellm = get_litellm()  # first: it configures litellm for offline use before import
+    from litellm import CustomLLM
+    from litellm.utils import custom_llm_setup
 
     class BenchZero(CustomLLM):
         async def astreaming(self, model: str, messages: list, *args: Any, **kwargs: Any):
