@@ -193,3 +193,20 @@ def test_peer_log_exports_keep_every_turn() -> None:
             assert first.replace("<", "&lt;") in md
     assert md.count("OPERATOR in place of") == sum(t.author == "operator" for t in log.turns)
     assert "Tools offered" in md and "Sampling A" not in md
+
+
+GOLDEN = Path(__file__).parent / "__snapshots__" / "export"
+
+
+@pytest.mark.parametrize("fmt", ["md", "html", "txt", "json"])
+def test_export_snapshots(fmt: str) -> None:
+    """Each format byte for byte against a reviewed copy; any change shows up as a diff.
+    Regenerate with `UPDATE_EXPORT_SNAPSHOTS=1 pytest tests/test_export.py` and review."""
+    import os
+
+    text = export_session(make_log(), fmt)  # type: ignore[arg-type]
+    golden = GOLDEN / f"session.{fmt}"
+    if os.environ.get("UPDATE_EXPORT_SNAPSHOTS"):
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(text, encoding="utf-8")
+    assert text == golden.read_text(encoding="utf-8")
