@@ -195,7 +195,8 @@ def test_peer_log_exports_keep_every_turn() -> None:
     assert "Tools offered" in md and "Sampling A" not in md
 
 
-GOLDEN = Path(__file__).parent / "__snapshots__" / "export"
+GOLDEN = Path(__file__).parent / "golden"
+"""Reviewed export copies (outside `__snapshots__`, which syrupy owns and prunes)."""
 
 
 @pytest.mark.parametrize("fmt", ["md", "html", "txt", "json"])
