@@ -20,7 +20,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 
-from ...config import SessionConfig, SideConfig
+from ...config import SessionConfig, SideConfig, ToolSpec
 from ...presetfiles import PresetError
 from ..sanitize import sanitize_line
 from .session import display_path
@@ -145,8 +145,8 @@ class StartScreen(Screen):
         self.query_one("#turns", Input).value = "" if config.turns is None else str(config.turns)
         self.query_one("#tool-pack", Select).value = config.tool_pack or "none"
 
-    def _tools_for(self, pack: str) -> dict[str, list[object]] | None:
-        """New tool lists per side when the pick differs from the config's pack."""
+    def _tools_for(self, pack: str) -> list[ToolSpec] | None:
+        """The pack's tools for both sides when the pick differs from the config's pack."""
         if pack == (self.config.tool_pack or "none"):
             return None
         from ...tools import load_tool_pack
@@ -155,7 +155,7 @@ class StartScreen(Screen):
             tools = load_tool_pack(pack).tools
         except PresetError as exc:
             raise ValueError(str(exc)) from exc
-        return {"a": list(tools), "b": list(tools)}
+        return list(tools)
 
     def build_config(self) -> SessionConfig:
         """The form as a `SessionConfig`; raises `ValueError` with a readable message."""
@@ -177,7 +177,7 @@ class StartScreen(Screen):
             fields = {**current.model_dump(), "model": values[f"model-{key}"],
                       "system": values[f"system-{key}"]}
             if tools is not None:
-                fields["tools"] = [t.model_dump() for t in tools[key]]  # type: ignore[attr-defined]
+                fields["tools"] = [t.model_dump() for t in tools]
             return SideConfig.model_validate(fields)
 
         try:

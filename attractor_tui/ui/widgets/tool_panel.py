@@ -58,30 +58,29 @@ class ToolPanel(FollowBottom):
         self.call_count = 0
         self.border_title = Content(" tool calls & events ")
 
-    def call_delta(
-        self, turn_index: int, call_index: int, side: str, name: str, arguments: str, when: str
-    ) -> None:
-        key = (turn_index, call_index)
+    def _entry(self, key: tuple[int, int], when: str, streaming: bool = False) -> Static:
+        """The entry of call `key`, created (and counted) on first sight."""
         entry = self._entries.get(key)
         if entry is None:
             self.call_count += 1
             self._when[key] = when
-            entry = Static(classes="tool-entry streaming")
+            entry = Static(classes="tool-entry streaming" if streaming else "tool-entry")
             self._entries[key] = entry
             self.mount(entry)
+        return entry
+
+    def call_delta(
+        self, turn_index: int, call_index: int, side: str, name: str, arguments: str, when: str
+    ) -> None:
+        key = (turn_index, call_index)
+        entry = self._entry(key, when, streaming=True)
         entry.update(entry_renderable(self._when[key], side, name, arguments, "streaming…"))
 
     def finalise(self, turn: Turn, when: str) -> None:
         """The turn ended: show each call's final record (or that it was cut off)."""
         for call_index, call in enumerate(turn.tool_calls):
             key = (turn.index, call_index)
-            entry = self._entries.get(key)
-            if entry is None:
-                self.call_count += 1
-                self._when[key] = when
-                entry = Static(classes="tool-entry")
-                self._entries[key] = entry
-                self.mount(entry)
+            entry = self._entry(key, when)
             entry.remove_class("streaming")
             outcome = call.outcome
             if turn.interrupted and outcome == "offered":
