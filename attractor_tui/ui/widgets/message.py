@@ -1,10 +1,10 @@
 """One message in a conversation pane: live while streaming, static when done.
 
 A pane can hold hundreds of messages, and a Textual `Markdown` widget per
-message makes layout unusably slow, so only the turn in progress is a
-`Markdown` widget (fed through `MarkdownStream`); a finished turn is a Rich
+message makes layout unusably slow, so only the turn in progress uses a
+`Markdown` widget (`live.LiveMessage`); a finished turn is a Rich
 `Markdown` renderable with Rich-drawn chrome (`chrome.py`), shown by a
-`MessageView` or, many at once, by a `pane.FrozenPage`.
+`MessageView` or, many at once, by a `frozen.FrozenPage`.
 
 All text passes through `sanitize` and HTML is not interpreted (it would be
 hidden otherwise), so what a model wrote is what the researcher sees.
@@ -23,15 +23,15 @@ from rich.text import Text
 from textual.content import Content
 from textual.geometry import Size
 from textual.visual import VisualType
-from textual.widgets import Markdown, Static
+from textual.widgets import Static
 
 from ...engine import is_blank
-from ...events import EMPTY_PLACEHOLDER, ErrorEvent, Turn, TurnBegin
+from ...events import EMPTY_PLACEHOLDER, ErrorEvent, Turn
 from ..sanitize import sanitize, sanitize_line
 from .chrome import Palette, message_chrome, notice_chrome
 
 
-def _parser() -> MarkdownIt:
+def markdown_parser() -> MarkdownIt:
     """Markdown without raw HTML: tags and comments are shown as text, never hidden."""
     return MarkdownIt("gfm-like", {"html": False})
 
@@ -141,7 +141,7 @@ _PALETTES: dict[tuple[int, str, int], Palette] = {}
 class Drawing:
     """A finished item drawn with Rich chrome; no widget needed.
 
-    `MessageView`/`NoticeCard` show one drawing each; a `pane.FrozenPage`
+    `MessageView`/`NoticeCard` show one drawing each; a `frozen.FrozenPage`
     shows many (widgets are what make Textual layout slow, and each costs
     some 20 KB). Rendered lines are cached for a few widths, since toggling
     the tool panel alternates between two.
@@ -198,6 +198,19 @@ class TurnDrawing(Drawing):
         turn = self.turn
         return message_chrome(self.heading, self.body, palette, side=turn.side,
                               author=turn.author, interrupted=turn.interrupted)
+
+
+class TextDrawing(Drawing):
+    """Settled Markdown of a reply still being written (`live.LiveMessage`)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def chrome(self, palette: Palette) -> RenderableType:
+        return SafeMarkdown(self.text)
 
 
 class NoticeDrawing(Drawing):
@@ -260,20 +273,6 @@ class MessageView(ChromeView):
         super().__init__(classes=classes)
         self.turn = turn
         self.drawing = TurnDrawing(turn)
-
-
-class LiveMessage(Markdown):
-    """The turn being generated; text arrives through `MarkdownStream`."""
-
-    def __init__(self, begin: TurnBegin) -> None:
-        super().__init__(
-            "", classes=message_classes(begin.side, begin.author) + " live",
-            parser_factory=_parser, open_links=False,
-        )
-        self.begin = begin
-        self.border_title = title_for(
-            begin.side, begin.model, begin.author, begin.index, "generating…"
-        )
 
 
 class NoticeCard(ChromeView):

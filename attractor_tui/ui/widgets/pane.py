@@ -22,23 +22,18 @@ import contextlib
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
-from rich.segment import Segment
 from textual.containers import Vertical
 from textual.content import Content
-from textual.geometry import Size
 from textual.widget import Widget
-from textual.widgets import Markdown
-from textual.widgets.markdown import MarkdownStream
 
 from ...events import Turn, TurnBegin
 from ..sanitize import sanitize, sanitize_line
-from .chrome import Palette
 from .follow import FollowBottom
+from .frozen import FrozenPage, page_options
+from .live import LiveMessage
 from .message import (
     ChromeView,
     Drawing,
-    LiveMessage,
     MessageView,
     NoticeCard,
     NoticeDrawing,
@@ -48,6 +43,10 @@ from .message import (
 
 DEFAULT_MAX_MESSAGES = 200
 PAGE_SIZE = 20
+FROZEN_PAGE_SIZE = 50
+"""Items per `FrozenPage`: adding one re-renders nothing else, so pages can be
+big, and every widget fewer is work saved in each of the many reflows a
+streaming pane causes."""
 FLUSH_INTERVAL = 1 / 20
 """Seconds between writes to the live message: each write re-parses and re-lays
 out Markdown, so writing per chunk would cost far more than the chunks do."""
@@ -55,76 +54,8 @@ out Markdown, so writing per chunk would cost far more than the chunks do."""
 Job = Callable[..., Awaitable[None]]
 
 
-async def stop_stream(stream: MarkdownStream) -> None:
-    """Stop `stream`; a stream task cancelled before it first ran re-raises
-    `CancelledError` into us, which must not kill the pane's worker."""
-    try:
-        await stream.stop()
-    except asyncio.CancelledError:
-        task = asyncio.current_task()
-        if task is not None and task.cancelling():
-            raise
-
-
 class MessagePage(Vertical):
     """A few finished messages and notices (at most `PAGE_SIZE`)."""
-
-
-class FrozenPage(Widget):
-    """Many finished messages and notices drawn by one widget.
-
-    Textual's layout cost grows with the number of widgets (every reflow
-    visits and repositions each one, and a streaming pane reflows many times
-    a second), so a live pane keeps its history in these: a few hundred
-    messages become a dozen widgets. The items are `Drawing`s, which cache
-    their rendered lines, so adding an item to a page re-renders nothing else.
-    """
-
-    DEFAULT_CSS = "FrozenPage { height: auto; }"
-
-    def __init__(self, items: Iterable[Drawing]) -> None:
-        super().__init__()
-        self.items: list[Drawing] = list(items)
-        self._heights: dict[tuple[int, Palette], int] = {}
-
-    def add(self, items: Iterable[Drawing]) -> None:
-        self.items.extend(items)
-        self._heights.clear()
-        self.refresh(layout=True)
-
-    def _options(self, width: int) -> tuple[Console, ConsoleOptions]:
-        console = self.app.console
-        return console, console.options.update(width=width, height=None, highlight=False)
-
-    def render(self) -> RenderableType:  # type: ignore[override]
-        return _PageLines(self.items, palette_of(self.app))
-
-    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        palette = palette_of(self.app)
-        height = self._heights.get((width, palette))
-        if height is None:
-            console, options = self._options(width)
-            height = sum(1 + len(item.lines(console, options, palette)) for item in self.items)
-            if len(self._heights) >= 6:
-                self._heights.clear()
-            self._heights[width, palette] = height
-        return height
-
-
-class _PageLines:
-    """The items' cached lines, each after a blank line."""
-
-    def __init__(self, items: list[Drawing], palette: Palette) -> None:
-        self.items = items
-        self.palette = palette
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        newline = Segment.line()
-        for item in self.items:
-            yield newline
-            for line in item.lines(console, options, self.palette):
-                yield from line
-                yield newline
 
 
 Page = MessagePage | FrozenPage
@@ -152,7 +83,8 @@ class ConversationPane(FollowBottom):
         self.side = side
         self.model = model
         self.max_messages = max(1, max_messages)
-        self.page_size = max(1, min(PAGE_SIZE, self.max_messages // 5))
+        self.page_size = max(1, min(FROZEN_PAGE_SIZE if frozen else PAGE_SIZE,
+                                    self.max_messages // 4 if frozen else self.max_messages // 5))
         self.completion_tokens = 0
         self.prompt_tokens = 0
         self.cost: float | None = None
@@ -161,7 +93,6 @@ class ConversationPane(FollowBottom):
         self.pruned = 0
         """Messages and notices no longer mounted."""
         self._live: dict[int, LiveMessage] = {}
-        self._streams: dict[int, MarkdownStream] = {}
         self._buffer: dict[int, list[str]] = {}
         self._flush_scheduled = False
         self._pruned_card = NoticeCard("", kind="pruned")
@@ -273,7 +204,6 @@ class ConversationPane(FollowBottom):
         live = LiveMessage(event)
         await self._slot.mount(live)
         self._live[event.index] = live
-        self._streams[event.index] = Markdown.get_stream(live)
         if event.index in self._buffer and not self._flush_scheduled:
             self._flush_scheduled = True
             self.set_timer(FLUSH_INTERVAL, self._queue_flush, name="flush")
@@ -281,18 +211,35 @@ class ConversationPane(FollowBottom):
     async def _flush(self) -> None:
         self._flush_scheduled = False
         for index in list(self._buffer):  # `feed` may add entries while we await
-            stream = self._streams.get(index)
+            live = self._live.get(index)
             parts = self._buffer.get(index)
-            if stream is None or not parts:
+            if live is None or not parts:
                 continue
             text = sanitize("".join(parts))
             parts.clear()
-            await stream.write(text)
+            await live.write(text)
 
     async def _finish(self, turn: Turn) -> None:
+        item = await self._drawn_off_loop(turn) if self.frozen else MessageView(turn)
         with self.app.batch_update():
-            await self._append([self._turn_item(turn)])
+            await self._append([item])
             await self._drop_live(turn.index)
+
+    async def _drawn_off_loop(self, turn: Turn) -> TurnDrawing:
+        """A finished turn, parsed and drawn in a thread at the pages' width.
+
+        A long reply takes some 10 ms to parse and draw; on the event loop,
+        inside the next layout, that is 10 ms in which no key is handled,
+        at every turn's end."""
+        drawing = await asyncio.to_thread(TurnDrawing, turn)
+        pages = self.pages
+        width = pages[-1].size.width if pages else 0
+        if width:
+            console = self.app.console
+            await asyncio.to_thread(
+                drawing.lines, console, page_options(console, width), palette_of(self.app)
+            )
+        return drawing
 
     async def _abandon(self) -> None:
         for index in list(self._live):
@@ -300,21 +247,16 @@ class ConversationPane(FollowBottom):
 
     async def _drop_live(self, index: int) -> None:
         self._buffer.pop(index, None)
-        stream = self._streams.pop(index, None)
         live = self._live.pop(index, None)
-        if stream is not None:
-            await stop_stream(stream)
         if live is not None:
-            async with live.lock:  # appends already started finish before removal
-                pass
+            await live.close()  # appends already started finish before removal
             await live.remove()
 
     async def on_unmount(self) -> None:
         """Stop stream tasks so none outlives the app."""
-        for stream in self._streams.values():
+        for live in self._live.values():
             with contextlib.suppress(Exception):
-                await stop_stream(stream)
-        self._streams.clear()
+                await live.close()
 
     async def _append(self, widgets: list[Any]) -> None:
         """Add finished messages/notices at the end of the last page(s)."""
