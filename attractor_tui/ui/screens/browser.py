@@ -26,7 +26,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.coordinate import Coordinate
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, DataTable, Footer, Input, Static
+from textual.widgets import Button, DataTable, Input, Static
 from textual.worker import get_current_worker
 
 from ...analysis import LABELS
@@ -41,6 +41,7 @@ from ..session_index import (
     human_size,
     session_label,
 )
+from ..widgets.footer import KeyFooter
 from .dialogs import ConfirmScreen
 from .replay import AskScreen, ReplayScreen, int_check
 from .report import ReportScreen
@@ -191,7 +192,7 @@ class BrowserScreen(Screen[BrowserResult | None]):
                                            zebra_stripes=True)
         yield table
         yield Static(id="browser-detail")
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def table(self) -> DataTable[Text]:

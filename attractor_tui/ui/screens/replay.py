@@ -27,7 +27,7 @@ from textual.events import MouseScrollUp
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from ...config import SIDES, Side
 from ...events import (
@@ -51,6 +51,7 @@ from ..replay import (
     panes_for,
 )
 from ..sanitize import sanitize_line
+from ..widgets.footer import KeyFooter
 from ..widgets.message import MessageView, NoticeCard
 from ..widgets.pane import DEFAULT_MAX_MESSAGES, ConversationPane, MessagePage
 from ..widgets.status import StatusLine, format_elapsed, format_tokens
@@ -266,7 +267,7 @@ class ReplayScreen(Screen[None]):
         with Horizontal(id="main"):
             yield Container(id="panes")
         yield StatusLine(id="status")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         for warning in self.session_log.warnings:

@@ -28,7 +28,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, LoadingIndicator, Static
+from textual.widgets import LoadingIndicator, Static
 from textual.worker import get_current_worker
 
 from ...report import (
@@ -49,6 +49,7 @@ from ..widgets.charts import (
     log_buckets,
     sparkline,
 )
+from ..widgets.footer import KeyFooter
 
 EXPORT_FORMATS: tuple[ReportFormat, ...] = ("md", "html")
 MAX_ROWS = 300
@@ -338,7 +339,7 @@ class ReportScreen(Screen[None]):
         yield Static(id="report-status")
         yield LoadingIndicator(id="report-loading")
         yield VerticalScroll(id="report-body")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.set_class(self.app.size.width < NARROW, "-narrow")

@@ -21,7 +21,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer
 from textual.worker import Worker
 
 from ...config import SIDES, SessionConfig, Side
@@ -41,6 +40,7 @@ from ...events import (
     TurnBegin,
 )
 from ...store import SessionLog, SessionWriter, new_session_path
+from ..widgets.footer import KeyFooter
 from ..widgets.interject import InterjectBar
 from ..widgets.message import error_text
 from ..widgets.meter import AttractorMeter
@@ -130,7 +130,7 @@ class SessionScreen(Screen):
         yield AttractorMeter(id="meter")
         yield InterjectBar(id="interject")
         yield StatusLine(id="status")
-        yield Footer()
+        yield KeyFooter()
 
     def pane(self, side: Side) -> ConversationPane:
         return self.query_one(f"#pane-{side.lower()}", ConversationPane)

@@ -18,11 +18,12 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Label, Select, Static
+from textual.widgets import Button, Input, Label, Select, Static
 
 from ...config import SessionConfig, SideConfig, ToolSpec
 from ...presetfiles import PresetError
 from ..sanitize import sanitize_line
+from ..widgets.footer import KeyFooter
 from .session import display_path
 
 
@@ -103,7 +104,7 @@ class StartScreen(Screen):
                 Content(f"Sessions are saved in {sanitize_line(display_path(self.out_dir))}/"),
                 id="start-out-dir",
             )
-        yield Footer()
+        yield KeyFooter()
 
     @staticmethod
     def _scenario_options() -> list[tuple[str, str]]:
