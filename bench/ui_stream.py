@@ -106,8 +106,9 @@ class ProbeScreen(SessionScreen):
         self._clock_in()
         super().action_interject()
 
-    def on_interject_bar_leave(self) -> None:
-        self._clock_in()  # runs next to the screen's own `@on(InterjectBar.Leave)` handler
+    def action_leave_bar(self) -> None:
+        self._clock_in()
+        super().action_leave_bar()
 
 
 class ProbeApp(AttractorApp):

@@ -79,3 +79,21 @@ async def test_footer_follows_focus_and_clicks_press_keys(tmp_path: Path) -> Non
         await wait_for(pilot, lambda: session(app).engine is not None
                        and session(app).engine.paused)
         assert len(app.screen.query(KeyFooter)) == 1
+
+
+async def test_session_letters_are_text_while_typing_in_the_bar(tmp_path: Path) -> None:
+    """The session's letter keys are priority bindings (answered before the
+    key bubbles through the focused pane), so they must stand aside while the
+    operator types."""
+    app = make_app(tmp_path, config(turns=1))
+    async with app.run_test(size=(160, 40)) as pilot:
+        await wait_ended(pilot)
+        screen = session(app)
+        await pilot.press("i")
+        await wait_for(pilot, lambda: app.focused is screen.bar.input)
+        await pilot.press("i", "p", "t", "m", "a", "b")
+        assert screen.bar.input.text == "iptmab"
+        assert not screen.tools.display and screen.meter.display
+        assert app.focused is screen.bar.input
+        await pilot.press("escape", "t")
+        assert screen.tools.display  # outside the bar the letter is a key again

@@ -131,7 +131,7 @@ class AttractorApp(ThemedApp[int]):
                 Binding("ctrl+p", "command_palette", "Command palette (themes, actions)"),
                 Binding("ctrl+q", "quit", "Quit"),
             ]),
-            ("session", SessionScreen.BINDINGS),
+            ("session", [b for b in SessionScreen.BINDINGS if b.action != "leave_bar"]),
             ("conversation pane", [
                 Binding("up,down", "scroll", "Scroll a line"),
                 Binding("pageup,pagedown", "page", "Scroll a page"),

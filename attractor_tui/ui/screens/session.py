@@ -21,6 +21,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal
 from textual.screen import Screen
+from textual.widgets import Input, TextArea
 from textual.worker import Worker
 
 from ...config import SIDES, SessionConfig, Side
@@ -78,17 +79,26 @@ def display_path(path: Path) -> str:
 class SessionScreen(Screen):
     """One running (or finished) session."""
 
+    # Priority bindings are answered by the app as the key arrives; others
+    # first bubble from the focused pane up through each container, one
+    # message queue at a time, which cost 50-100 ms while a reply streamed.
+    # `check_action` lets the keys through to the interjection bar while the
+    # operator types there.
     BINDINGS = [
-        Binding("i", "interject", "Interject"),
-        Binding("p", "toggle_pause", "Pause/Resume"),
-        Binding("P", "pause_now", "Pause now", show=False),
-        Binding("r", "retry", "Retry"),
-        Binding("t", "toggle_tools", "Tools"),
-        Binding("o", "answer_tool", "Answer tool call"),
-        Binding("m", "toggle_meter", "Meter"),
-        Binding("a", "focus_pane('A')", "Pane A", show=False),
-        Binding("b", "focus_pane('B')", "Pane B", show=False),
+        Binding("i", "interject", "Interject", priority=True),
+        Binding("p", "toggle_pause", "Pause/Resume", priority=True),
+        Binding("P", "pause_now", "Pause now", show=False, priority=True),
+        Binding("r", "retry", "Retry", priority=True),
+        Binding("t", "toggle_tools", "Tools", priority=True),
+        Binding("o", "answer_tool", "Answer tool call", priority=True),
+        Binding("m", "toggle_meter", "Meter", priority=True),
+        Binding("a", "focus_pane('A')", "Pane A", show=False, priority=True),
+        Binding("b", "focus_pane('B')", "Pane B", show=False, priority=True),
     ]
+    LETTER_ACTIONS = frozenset(binding.action.split("(")[0] for binding in BINDINGS)
+    BINDINGS.append(Binding("escape", "leave_bar", "Leave", show=False, priority=True))
+    """Escape in the bar: the bar's own binding would go through three message
+    queues (input, bar, screen) before the screen moves the focus."""
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     AUTO_FOCUS = "#pane-a"
 
@@ -383,6 +393,11 @@ class SessionScreen(Screen):
     # --------------------------------------------------------------- actions
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        typing = isinstance(self.focused, TextArea | Input)
+        if action in self.LETTER_ACTIONS and typing:
+            return False  # the operator is typing: the letter is text
+        if action == "leave_bar":
+            return self.focused is self.bar.input
         if action == "retry":
             return self.error_pending and self.running
         if action in ("toggle_pause", "pause_now"):
@@ -439,7 +454,7 @@ class SessionScreen(Screen):
         self.pane(side).focus()
 
     @on(InterjectBar.Leave)
-    def _leave_bar(self) -> None:
+    def action_leave_bar(self) -> None:
         self.pane(self._last_pane).focus()
 
     @on(InterjectBar.Send)
