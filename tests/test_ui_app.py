@@ -17,6 +17,7 @@ from attractor_tui.ui.screens.dialogs import ConfirmScreen, InterjectChoiceScree
 from attractor_tui.ui.screens.help import HelpScreen
 from attractor_tui.ui.screens.start import StartScreen
 from attractor_tui.ui.widgets.pane import ConversationPane
+from attractor_tui.ui.widgets.status import StatusLine
 from attractor_tui.ui.widgets.tool_panel import ToolPanel
 
 from .test_ui_support import (
@@ -386,6 +387,19 @@ async def test_narrow_terminal_stacks_the_panes(tmp_path: Path) -> None:
         assert screen.has_class("-narrow")
         a, b = screen.pane("A").region, screen.pane("B").region
         assert b.y > a.y and a.x == b.x
+
+
+async def test_a_status_line_too_long_for_the_terminal_ends_in_an_ellipsis(
+    tmp_path: Path,
+) -> None:
+    app = make_app(tmp_path, config(turns=1))
+    async with app.run_test(size=(60, 30)) as pilot:
+        await wait_ended(pilot)
+        row = app.screen.query_one(StatusLine).region.y
+        status = screen_text(app).splitlines()[row]
+        assert "ended: turns" in status
+        assert status.rstrip().endswith("…"), status
+        assert len(status.rstrip()) <= 60
 
 
 async def test_start_screen_builds_the_session(tmp_path: Path) -> None:
