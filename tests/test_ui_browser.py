@@ -369,7 +369,9 @@ async def test_empty_folder(tmp_path: Path) -> None:
     app = browser_app(tmp_path / "nothing-here", labels=False)
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
-        assert "No session files here yet." in screen_text(app)
+        text = screen_text(app)
+        assert "No session files here yet." in text
+        assert "attractor-tui run" in text and "attractor-tui import" in text  # where from
         await pilot.press("enter", "d", "r")
         await asyncio.sleep(0.05)
         assert isinstance(app.screen, BrowserScreen)

@@ -269,7 +269,12 @@ class BrowserScreen(Screen[BrowserResult | None]):
         detail = self.query_one("#browser-detail", Static)
         summary = self.current
         if summary is None:
-            empty = "No session files here yet." if not self.summaries else "Nothing matches."
+            empty = "Nothing matches." if self.summaries else (
+                "No session files here yet.\n"
+                "A session is saved here as it runs: start one from the start screen "
+                "(ctrl+s) or with `attractor-tui run`. Logs of the peer harness become "
+                "sessions with `attractor-tui import`."
+            )
             detail.update(Content(empty))
             detail.remove_class("broken")
             return
