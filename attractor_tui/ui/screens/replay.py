@@ -324,12 +324,7 @@ class ReplayScreen(Screen[None]):
             later = [event for _, event in window.shown[:cut]]
             for event in [*window.hidden, *later]:
                 if isinstance(event, Turn):
-                    if event.usage is not None:
-                        pane.completion_tokens += event.usage.completion_tokens
-                        pane.prompt_tokens += event.usage.prompt_tokens
-                    if event.cost is not None:
-                        pane.cost = (pane.cost or 0.0) + event.cost
-                    pane.message_count += 1
+                    pane.count(event)
             pane.pruned += len(window.hidden) + len(later)
             with_seed = side == "A" and not window.hidden and bool(seed)
             if with_seed and not later:

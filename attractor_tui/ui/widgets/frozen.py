@@ -11,10 +11,13 @@ draws by lines (`render_line`), so only the lines on screen become strips
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import asyncio
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 from rich.console import Console, ConsoleOptions
 from rich.segment import Segment
+from textual.app import App
 from textual.geometry import Size
 from textual.strip import Strip
 from textual.widget import Widget
@@ -22,10 +25,25 @@ from textual.widget import Widget
 from .chrome import Palette
 from .message import Drawing, palette_of
 
+D = TypeVar("D", bound=Drawing)
+
 
 def page_options(console: Console, width: int) -> ConsoleOptions:
     """How a page draws its items at `width` (the key of their line caches)."""
     return console.options.update(width=width, height=None, highlight=False)
+
+
+async def drawn_off_loop(make: Callable[[], D], app: App[object], width: int) -> D:
+    """`make()` a drawing and render it at `width`, both in a thread: a long
+    reply takes some 10 ms to parse and draw, and on the event loop (inside
+    the next layout) that is 10 ms in which no key is handled."""
+    drawing = await asyncio.to_thread(make)
+    if width:
+        console = app.console
+        await asyncio.to_thread(
+            drawing.lines, console, page_options(console, width), palette_of(app)
+        )
+    return drawing
 
 
 class FrozenPage(Widget):

@@ -19,8 +19,8 @@ from textual.widgets import Markdown
 from textual.widgets.markdown import MarkdownStream
 
 from ...events import TurnBegin
-from .frozen import FrozenPage, page_options
-from .message import TextDrawing, markdown_parser, message_classes, palette_of, title_for
+from .frozen import FrozenPage, drawn_off_loop
+from .message import TextDrawing, markdown_parser, message_classes, title_for
 
 LIVE_BLOCKS = 12
 """Top-level Markdown blocks kept as widgets before the settled ones freeze."""
@@ -108,12 +108,9 @@ class LiveMessage(Vertical):
             await self._stream.write(text)
             return
         settled, self.tail_text = self.tail_text[:cut], self.tail_text[cut:]
-        drawing = await asyncio.to_thread(TextDrawing, settled)  # parsing, off the loop
-        if self.content_size.width:
-            console = self.app.console
-            await asyncio.to_thread(drawing.lines, console,
-                                    page_options(console, self.content_size.width),
-                                    palette_of(self.app))
+        drawing = await drawn_off_loop(
+            lambda: TextDrawing(settled), self.app, self.content_size.width
+        )
         await self.close()
         with self.app.batch_update():
             self.head.add([drawing])

@@ -29,7 +29,7 @@ from textual.widget import Widget
 from ...events import Turn, TurnBegin
 from ..sanitize import sanitize, sanitize_line
 from .follow import FollowBottom
-from .frozen import FrozenPage, page_options
+from .frozen import FrozenPage, drawn_off_loop
 from .live import LiveMessage
 from .message import (
     ChromeView,
@@ -38,7 +38,6 @@ from .message import (
     NoticeCard,
     NoticeDrawing,
     TurnDrawing,
-    palette_of,
 )
 
 DEFAULT_MAX_MESSAGES = 200
@@ -143,7 +142,7 @@ class ConversationPane(FollowBottom):
 
     def finish(self, turn: Turn) -> None:
         """The turn is complete (or interrupted): replace the live message."""
-        self._count(turn)
+        self.count(turn)
         self.border_subtitle = None
         self._update_title()
         self._later(self._finish, turn)
@@ -163,13 +162,14 @@ class ConversationPane(FollowBottom):
         """Show already finished turns at once (history, benchmarks)."""
         turns = list(turns)
         for turn in turns:
-            self._count(turn)
+            self.count(turn)
         self._update_title()
         keep = turns[-self.max_messages :]
         self.pruned += len(turns) - len(keep)
         self._later(self._append, [self._turn_item(t) for t in keep])
 
-    def _count(self, turn: Turn) -> None:
+    def count(self, turn: Turn) -> None:
+        """Add a shown (or skipped) turn to the title's counters."""
         if turn.usage is not None:
             self.completion_tokens += turn.usage.completion_tokens
             self.prompt_tokens += turn.usage.prompt_tokens
@@ -226,20 +226,10 @@ class ConversationPane(FollowBottom):
             await self._drop_live(turn.index)
 
     async def _drawn_off_loop(self, turn: Turn) -> TurnDrawing:
-        """A finished turn, parsed and drawn in a thread at the pages' width.
-
-        A long reply takes some 10 ms to parse and draw; on the event loop,
-        inside the next layout, that is 10 ms in which no key is handled,
-        at every turn's end."""
-        drawing = await asyncio.to_thread(TurnDrawing, turn)
+        """A finished turn, parsed and drawn at the pages' width in a thread."""
         pages = self.pages
         width = pages[-1].size.width if pages else 0
-        if width:
-            console = self.app.console
-            await asyncio.to_thread(
-                drawing.lines, console, page_options(console, width), palette_of(self.app)
-            )
-        return drawing
+        return await drawn_off_loop(lambda: TurnDrawing(turn), self.app, width)
 
     async def _abandon(self) -> None:
         for index in list(self._live):
