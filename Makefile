@@ -22,8 +22,11 @@ run: install
 test: install
 	$(BIN)/python -m pytest -q
 
+# ruff, the type checker, and the layer contract (imports point inward).
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: install
 	$(BIN)/python bench/engine_overhead.py

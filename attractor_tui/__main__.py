@@ -1,3 +1,3 @@
-from .cli import main
+from attractor_tui.cli.parser import main
 
 raise SystemExit(main())

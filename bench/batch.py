@@ -36,8 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from attractor_tui.backends import litellm_setup  # noqa: E402
 from attractor_tui.backends.litellm_setup import get_litellm  # noqa: E402
-from attractor_tui.batch import BatchSpec, run_batch  # noqa: E402
-from attractor_tui.config import SessionConfig, SideConfig  # noqa: E402
+from attractor_tui.core.config import SessionConfig, SideConfig  # noqa: E402
+from attractor_tui.experiments.batch import BatchSpec, run_batch  # noqa: E402
 
 RUNS = int(os.environ.get("BENCH_RUNS", "200"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "30"))

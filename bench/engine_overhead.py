@@ -18,9 +18,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from attractor_tui.backends.litellm_setup import get_litellm  # noqa: E402
-from attractor_tui.config import SessionConfig, SideConfig  # noqa: E402
-from attractor_tui.engine import Engine  # noqa: E402
-from attractor_tui.store import SessionWriter  # noqa: E402
+from attractor_tui.core.config import SessionConfig, SideConfig  # noqa: E402
+from attractor_tui.core.engine import Engine  # noqa: E402
+from attractor_tui.sessions.store import SessionWriter  # noqa: E402
 
 MESSAGES = int(os.environ.get("BENCH_MESSAGES", "1000"))
 TEXT = "The quick brown fox talks to itself about attractor states. " * 3

@@ -18,9 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from attractor_tui.config import SessionConfig, SideConfig  # noqa: E402
-from attractor_tui.engine import Engine  # noqa: E402
-from attractor_tui.store import SessionWriter, load_session  # noqa: E402
+from attractor_tui.core.config import SessionConfig, SideConfig  # noqa: E402
+from attractor_tui.core.engine import Engine  # noqa: E402
+from attractor_tui.sessions.store import SessionWriter, load_session  # noqa: E402
 
 
 async def run(policy: str, rounds: int, folder: Path) -> bool:

@@ -27,8 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from attractor_tui.config import SessionConfig, SideConfig  # noqa: E402
-from attractor_tui.events import (  # noqa: E402
+from attractor_tui.core.config import SessionConfig, SideConfig  # noqa: E402
+from attractor_tui.core.events import (  # noqa: E402
     ContextTrim,
     ErrorEvent,
     SessionEnd,
@@ -37,7 +37,7 @@ from attractor_tui.events import (  # noqa: E402
     Turn,
     Usage,
 )
-from attractor_tui.store import dump_event, load_session  # noqa: E402
+from attractor_tui.sessions.store import dump_event, load_session  # noqa: E402
 from attractor_tui.ui.widgets.pane import DEFAULT_MAX_MESSAGES  # noqa: E402
 
 

@@ -41,8 +41,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from textual import events  # noqa: E402
 
-from attractor_tui.config import SessionConfig, SideConfig  # noqa: E402
-from attractor_tui.events import TextDelta, Turn, Usage  # noqa: E402
+from attractor_tui.core.config import SessionConfig, SideConfig  # noqa: E402
+from attractor_tui.core.events import TextDelta, Turn, Usage  # noqa: E402
 from attractor_tui.ui.app import AttractorApp  # noqa: E402
 from attractor_tui.ui.screens.session import SessionScreen  # noqa: E402
 from attractor_tui.ui.widgets.interject import InterjectInput  # noqa: E402

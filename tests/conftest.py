@@ -10,9 +10,6 @@ import pytest
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-REPO = Path(__file__).resolve().parents[1]
-PEER_LOGS = REPO.parent / "shared" / "fixtures" / "peer-logs"
-
 KEY_VARS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_ADMIN_KEY", "ANTHROPIC_AUTH_TOKEN")
 
 
@@ -21,10 +18,3 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for var in KEY_VARS:
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
-
-
-def peer_logs() -> list[Path]:
-    """The shared real transcripts, or a clean skip in a user's clone."""
-    if not PEER_LOGS.is_dir():
-        pytest.skip("../shared/fixtures/peer-logs is not present (fine in a user's clone)")
-    return sorted(PEER_LOGS.glob("*.jsonl"))

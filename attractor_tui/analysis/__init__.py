@@ -6,7 +6,7 @@ end-state label with an onset and quotable evidence; `analyze_log` packages
 both for one session file.
 """
 
-from .classify import (
+from attractor_tui.analysis.classify import (
     LABELS,
     Classification,
     Label,
@@ -14,15 +14,15 @@ from .classify import (
     WindowLabel,
     analyze_log,
     classify,
+    end_state_note,
     turn_signals,
 )
-from .metrics import (
+from attractor_tui.analysis.metrics import (
     MetricsTracker,
     TurnMetrics,
     emoji_count,
     emoji_list,
     emoji_totals,
-    is_invisible_only,
     similarity,
     text_metrics,
     turn_metrics,
@@ -37,11 +37,11 @@ __all__ = [
     "TurnMetrics",
     "WindowLabel",
     "analyze_log",
+    "end_state_note",
     "classify",
     "emoji_count",
     "emoji_list",
     "emoji_totals",
-    "is_invisible_only",
     "similarity",
     "text_metrics",
     "turn_metrics",

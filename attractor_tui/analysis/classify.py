@@ -26,11 +26,16 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
-from ..events import Turn
-from .metrics import TurnMetrics, describe_invisible, emoji_totals, turn_metrics
+from attractor_tui.analysis.metrics import (
+    TurnMetrics,
+    emoji_totals,
+    turn_metrics,
+)
+from attractor_tui.core.events import Turn
+from attractor_tui.core.text import describe_invisible
 
 if TYPE_CHECKING:
-    from ..store import SessionLog
+    from attractor_tui.sessions.store import SessionLog
 
 Label = Literal[
     "goodbye_loop",
@@ -346,3 +351,12 @@ def analyze_log(log: SessionLog) -> dict[str, Any]:
         "scores": result.scores,
         "warnings": list(log.warnings),
     }
+
+
+def end_state_note(turns: Sequence[Turn]) -> tuple[str, str]:
+    """The "End state" row exports show (`sessions.export.export_session(notes=...)`)."""
+    result = classify(turns)
+    state = result.label.replace("_", " ")
+    if result.onset_index is not None:
+        state += f" (from turn {result.onset_index})"
+    return "End state", f"{state} — attractor-tui's analysis"

@@ -18,11 +18,10 @@ Used by the TUI's meter (`ui/widgets/meter.py`) and by the engine's
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from ..events import Turn
-from .classify import (
+from attractor_tui.analysis.classify import (
     MIN_MODEL_TURNS,
     PRIORITY,
     WINDOW,
@@ -30,7 +29,10 @@ from .classify import (
     label_window,  # the one window rule, shared so live and offline labels agree
     turn_signals,
 )
-from .metrics import MetricsTracker, TurnMetrics
+from attractor_tui.analysis.metrics import MetricsTracker, TurnMetrics
+from attractor_tui.core.config import SessionConfig
+from attractor_tui.core.engine import StopRule
+from attractor_tui.core.events import Turn
 
 NOT_ATTRACTORS: frozenset[str] = frozenset({"creative_escape", "other", "too_short"})
 """Labels that are not a state to be stuck in: no notification, no streak."""
@@ -188,6 +190,8 @@ class AttractorStop:
     the state but are not counted: like `--turns` on a resume, K means K more.
     """
 
+    config_key = "attractor_stop"
+
     def __init__(self, turns_needed: int, prior: Iterable[Turn] = ()) -> None:
         self.turns_needed = turns_needed
         self.live = LiveAttractor(series_length=1)
@@ -209,3 +213,10 @@ class AttractorStop:
         if held < self.turns_needed:
             return None
         return f"attractor:{last.label}", f"{held} model turns in {last.label}; {last.evidence[0]}"
+
+
+def stop_rules(config: SessionConfig, prior: Sequence[Turn] = ()) -> list[StopRule]:
+    """The analysis-backed stop rules `config` asks for (`StopRuleFactory`)."""
+    if config.attractor_stop is None:
+        return []
+    return [AttractorStop(config.attractor_stop, prior)]

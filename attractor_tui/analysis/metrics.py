@@ -13,69 +13,16 @@ from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
-from ..events import Turn
+from attractor_tui.core.events import Turn
+from attractor_tui.core.text import char_class as _char_class
+from attractor_tui.core.text import is_blank, visible
 
 # ------------------------------------------------------------------ invisible
-
-# Code points that render as nothing: Unicode categories Cc, Cf, Zs, Zl, Zp
-# (controls, format characters such as U+200B/U+200E/U+FEFF, spaces), plus
-# fillers and selectors that are letters or marks by category but show
-# nothing: Hangul fillers (U+3164, U+115F, U+1160, U+FFA0), braille blank,
-# combining grapheme joiner, Khmer inherent vowels, variation selectors.
-# A table, so that checks run in C (tests compare it with `unicodedata`).
-_INVISIBLE_RANGES: tuple[tuple[int, int], ...] = (
-    (0x0, 0x20), (0x7F, 0xA0), (0xAD, 0xAD), (0x34F, 0x34F), (0x600, 0x605), (0x61C, 0x61C),
-    (0x6DD, 0x6DD), (0x70F, 0x70F), (0x890, 0x891), (0x8E2, 0x8E2), (0x115F, 0x1160),
-    (0x1680, 0x1680), (0x17B4, 0x17B5), (0x180E, 0x180E), (0x2000, 0x200F), (0x2028, 0x202F),
-    (0x205F, 0x2064), (0x2066, 0x206F), (0x2800, 0x2800), (0x3000, 0x3000), (0x3164, 0x3164),
-    (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF), (0xFFA0, 0xFFA0), (0xFFF9, 0xFFFB), (0x110BD, 0x110BD),
-    (0x110CD, 0x110CD), (0x13430, 0x1343F), (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A),
-    (0xE0001, 0xE0001), (0xE0020, 0xE007F), (0xE0100, 0xE01EF),
-)
-
-
-def _char_class(ranges: tuple[tuple[int, int], ...]) -> str:
-    return "".join(
-        re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}"
-        for a, b in ranges
-    )
-
-
-_INVISIBLE_CLASS = _char_class(_INVISIBLE_RANGES)
-_INVISIBLE_RUN = re.compile(f"[{_INVISIBLE_CLASS}]+")
-_VISIBLE_CHAR = re.compile(f"[^{_INVISIBLE_CLASS}]")
-
-
-def is_invisible_char(ch: str) -> bool:
-    """True for a character that shows nothing: space, control, format, filler."""
-    return _VISIBLE_CHAR.match(ch) is None
-
-
-def is_invisible_only(text: str) -> bool:
-    """True when a reply shows nothing at all (empty, blanks, U+200B, U+200E, U+3164...).
-
-    Providers reject such messages, so the engine and importer send
-    `EMPTY_PLACEHOLDER` instead; analysis counts them as minimal turns.
-    """
-    return _VISIBLE_CHAR.search(text) is None
-
 
 def is_whitespace_only(text: str) -> bool:
     """True for a non-empty reply made only of ordinary whitespace."""
     return bool(text) and text.isspace()
 
-
-def visible(text: str) -> str:
-    """`text` without its invisible characters."""
-    return _INVISIBLE_RUN.sub("", text)
-
-
-def describe_invisible(text: str) -> str:
-    """Name the code points of an invisible-only reply, for humans ("U+200E")."""
-    if not text:
-        return "empty"
-    names = sorted({f"U+{ord(ch):04X}" for ch in text})
-    return " ".join(names[:6]) + (" ..." if len(names) > 6 else "")
 
 
 # ---------------------------------------------------------------------- emoji
@@ -468,7 +415,7 @@ def _measure(text: str, position: int, side: str, author: str, sim_other: float 
     toks = words(text) + emo
     n_words = len(toks) - len(emo)
     norm = _normalise(text)
-    invisible = is_invisible_only(text)
+    invisible = is_blank(text)
     meta_strong = _hits(_META_STRONG, norm)
     escape = is_escape_attempt(text)
     metrics = TurnMetrics(

@@ -39,7 +39,7 @@ def get_litellm() -> ModuleType:
         logger.propagate = False
         logger.setLevel(logging.CRITICAL)
 
-    from . import embedded, scripted
+    from attractor_tui.backends import embedded, scripted
 
     embedded.register()
     scripted.register()

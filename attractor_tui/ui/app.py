@@ -17,20 +17,20 @@ from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from ..config import SessionConfig
-from ..continuation import check_resumable
-from ..store import SessionFileError, SessionLog, load_session
-from .screens.browser import BrowserScreen
-from .screens.dialogs import ConfirmScreen, InterjectChoiceScreen, ToolAskScreen
-from .screens.help import HelpScreen, HelpSection
-from .screens.replay import ReplayScreen
-from .screens.report import ReportScreen
-from .screens.session import Clock, SessionScreen
-from .screens.start import StartScreen
-from .standalone import run_browser, run_replay
-from .themed import ThemedApp
-from .widgets.interject import InterjectInput
-from .widgets.pane import DEFAULT_MAX_MESSAGES
+from attractor_tui.core.config import SessionConfig
+from attractor_tui.sessions.runner import check_resumable
+from attractor_tui.sessions.store import SessionFileError, SessionLog, load_session
+from attractor_tui.ui.screens.browser import BrowserScreen
+from attractor_tui.ui.screens.dialogs import ConfirmScreen, InterjectChoiceScreen, ToolAskScreen
+from attractor_tui.ui.screens.help import HelpScreen, HelpSection
+from attractor_tui.ui.screens.replay import ReplayScreen
+from attractor_tui.ui.screens.report import ReportScreen
+from attractor_tui.ui.screens.session import Clock, SessionScreen
+from attractor_tui.ui.screens.start import StartScreen
+from attractor_tui.ui.standalone import run_browser, run_replay
+from attractor_tui.ui.themed import ThemedApp
+from attractor_tui.ui.widgets.interject import InterjectInput
+from attractor_tui.ui.widgets.pane import DEFAULT_MAX_MESSAGES
 
 
 class AttractorApp(ThemedApp[int]):

@@ -24,13 +24,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
-from ..store import SessionLog
-from .screens.browser import BrowserResult, BrowserScreen
-from .screens.dialogs import ConfirmScreen
-from .screens.help import HelpScreen, HelpSection
-from .screens.replay import AskScreen, ReplayScreen
-from .screens.report import ReportScreen
-from .themed import ThemedApp
+from attractor_tui.sessions.store import SessionLog
+from attractor_tui.ui.screens.browser import BrowserResult, BrowserScreen
+from attractor_tui.ui.screens.dialogs import ConfirmScreen
+from attractor_tui.ui.screens.help import HelpScreen, HelpSection
+from attractor_tui.ui.screens.replay import AskScreen, ReplayScreen
+from attractor_tui.ui.screens.report import ReportScreen
+from attractor_tui.ui.themed import ThemedApp
 
 
 class ToolApp(ThemedApp[int]):
@@ -142,11 +142,11 @@ def run_browser(directory: Path, *,
 
 def resume_in_app(path: Path) -> int:
     """Default resume action: the live app, continuing `path` in place."""
-    from ..store import SessionFileError, load_session
+    from attractor_tui.sessions.store import SessionFileError, load_session
 
     try:
         log = load_session(path)
-        from . import app as live_app
+        from attractor_tui.ui import app as live_app
 
         run_resume = live_app.run_resume  # type: ignore[attr-defined]
     except SessionFileError as exc:

@@ -12,8 +12,8 @@ from typing import Generic, TypeVar
 from textual.app import App
 from textual.theme import Theme
 
-from ..themes import DEFAULT_THEME, SPEAKER_DEFAULTS, load_themes
-from .user_config import load_user_config, save_user_setting
+from attractor_tui.ui.themes import DEFAULT_THEME, SPEAKER_DEFAULTS, load_themes
+from attractor_tui.ui.user_config import load_user_config, save_user_setting
 
 ReturnType = TypeVar("ReturnType")
 

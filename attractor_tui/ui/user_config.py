@@ -8,18 +8,17 @@ kept. A missing or unreadable file means "no settings", never an error.
 from __future__ import annotations
 
 import json
-import os
 import tomllib
 from pathlib import Path
 from typing import Any
 
-APP_DIR = "attractor-tui"
+from attractor_tui.paths import user_config_dir
+
 FILE_NAME = "config.toml"
 
 
 def config_path() -> Path:
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / APP_DIR / FILE_NAME
+    return user_config_dir() / FILE_NAME
 
 
 def load_user_config(path: Path | None = None) -> dict[str, Any]:

@@ -29,11 +29,10 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Input, Static
 from textual.worker import get_current_worker
 
-from ...analysis import LABELS
-from ...export import FORMATS, ExportFormat, export_session
-from ...store import SessionFileError, load_session
-from ..sanitize import sanitize_line
-from ..session_index import (
+from attractor_tui.analysis import LABELS, analyze_log, end_state_note
+from attractor_tui.core.text import safe_line
+from attractor_tui.sessions.export import FORMATS, ExportFormat, export_session
+from attractor_tui.sessions.index import (
     LABEL_MAX_BYTES,
     SessionIndex,
     SessionSummary,
@@ -41,10 +40,11 @@ from ..session_index import (
     human_size,
     session_label,
 )
-from ..widgets.footer import KeyFooter
-from .dialogs import ConfirmScreen
-from .replay import AskScreen, ReplayScreen, int_check
-from .report import ReportScreen
+from attractor_tui.sessions.store import SessionFileError, SessionLog, load_session
+from attractor_tui.ui.screens.dialogs import ConfirmScreen
+from attractor_tui.ui.screens.replay import AskScreen, ReplayScreen, int_check
+from attractor_tui.ui.screens.report import ReportScreen
+from attractor_tui.ui.widgets.footer import KeyFooter
 
 BrowserResult = tuple[Literal["resume"], Path]
 
@@ -64,6 +64,11 @@ MAX_WIDTHS = {"models": 40, "end": 24, "label": 26, "name": 44}
 """Longer cells are cut; the detail lines below the list show them in full."""
 
 
+def end_state(log: SessionLog) -> str:
+    """The browser's label column: `analyze`'s end state."""
+    return str(analyze_log(log)["end_state"])
+
+
 def sort_key(key: str) -> Any:
     """How a column sorts (broken files go with their own kind: end = "broken")."""
     return {
@@ -81,24 +86,24 @@ def row_cells(summary: SessionSummary, labels: bool = True) -> list[Text]:
     """The table cells of one file (model-controlled text is sanitised)."""
     when = summary.when.astimezone().strftime("%Y-%m-%d %H:%M")
     if summary.broken:
-        error = sanitize_line(summary.error or "")
-        return [Text(when), Text(sanitize_line(summary.models) or "?"), Text("–"),
+        error = safe_line(summary.error or "")
+        return [Text(when), Text(safe_line(summary.models) or "?"), Text("–"),
                 Text("✗ broken", style="bold red"), Text(error, style="red"),
                 Text(human_size(summary.size), justify="right"),
-                Text(sanitize_line(summary.name))]
+                Text(safe_line(summary.name))]
     pending = summary.size <= LABEL_MAX_BYTES
-    end = sanitize_line(summary.end_text)
+    end = safe_line(summary.end_text)
     if summary.foreign:
         end += " (peer log)"
     return [
         Text(when),
-        Text(sanitize_line(summary.models)),
+        Text(safe_line(summary.models)),
         Text(str(summary.rounds), justify="right"),
         Text(end, style="dim" if summary.end_reason is None else ""),
-        Text(sanitize_line(summary.label or ("…" if labels and pending else "")),
+        Text(safe_line(summary.label or ("…" if labels and pending else "")),
              style="dim" if summary.label is None else "bold"),
         Text(human_size(summary.size), justify="right"),
-        Text(sanitize_line(summary.name), style="dim"),
+        Text(safe_line(summary.name), style="dim"),
     ]
 
 
@@ -120,7 +125,7 @@ class ExportScreen(ModalScreen[ExportFormat | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
-            yield Static(Content(f"Export {sanitize_line(self.file_name)} as… "
+            yield Static(Content(f"Export {safe_line(self.file_name)} as… "
                                  "(written beside the file)"), classes="dialog-question")
             with Horizontal(classes="dialog-buttons"):
                 for fmt in ("md", "html", "txt", "json"):
@@ -183,7 +188,7 @@ class BrowserScreen(Screen[BrowserResult | None]):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="browser-top"):
-            yield Static(Content(f"Sessions in {sanitize_line(str(self.directory))}/"),
+            yield Static(Content(f"Sessions in {safe_line(str(self.directory))}/"),
                          id="browser-title")
             yield Static(id="browser-count")
         yield Input(placeholder="/ filter: text in date, models, end, state or file name",
@@ -295,7 +300,7 @@ class BrowserScreen(Screen[BrowserResult | None]):
             if summary.foreign:
                 lines.append("peer-harness log: replay and export work; "
                              "`attractor-tui import` it to resume or fork")
-        detail.update(Content("\n".join(sanitize_line(line) for line in lines)))
+        detail.update(Content("\n".join(safe_line(line) for line in lines)))
         detail.set_class(summary.broken, "broken")
 
     @on(DataTable.RowHighlighted)
@@ -339,7 +344,7 @@ class BrowserScreen(Screen[BrowserResult | None]):
             if worker.is_cancelled:
                 return
             path = self.path_of(summary)
-            label, error = session_label(path)
+            label, error = session_label(path, end_state)
             try:
                 stat = path.stat()
             except OSError:
@@ -452,7 +457,7 @@ class BrowserScreen(Screen[BrowserResult | None]):
         ))
         if answer is None:
             return
-        from ...continuation import fork_session
+        from attractor_tui.sessions.continuation import fork_session
 
         try:
             target = await asyncio.to_thread(fork_session, self.path_of(summary), int(answer))
@@ -477,7 +482,8 @@ class BrowserScreen(Screen[BrowserResult | None]):
         target = self.path_of(summary).with_suffix(f".{fmt}")
 
         def write() -> None:
-            target.write_text(export_session(log, fmt), encoding="utf-8")
+            text = export_session(log, fmt, notes=[end_state_note(log.turns)])
+            target.write_text(text, encoding="utf-8")
 
         try:
             await asyncio.to_thread(write)

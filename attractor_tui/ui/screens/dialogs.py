@@ -13,7 +13,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from ..sanitize import sanitize_line
+from attractor_tui.core.text import safe_line
 
 InterjectChoice = Literal["next", "now"]
 
@@ -100,11 +100,11 @@ class ToolAskScreen(ModalScreen[bool | None]):
         self.arguments = arguments
 
     def compose(self) -> ComposeResult:
-        from ..widgets.tool_panel import pretty_arguments
+        from attractor_tui.ui.widgets.tool_panel import pretty_arguments
 
         with Vertical(classes="dialog-box"):
             yield Static(
-                Content(f"{self.side} calls {sanitize_line(self.tool_name)}. Allow it?"),
+                Content(f"{self.side} calls {safe_line(self.tool_name)}. Allow it?"),
                 classes="dialog-question",
             )
             yield Static(pretty_arguments(self.arguments), classes="dialog-detail")

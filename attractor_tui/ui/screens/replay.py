@@ -29,8 +29,8 @@ from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
-from ...config import SIDES, Side
-from ...events import (
+from attractor_tui.core.config import SIDES, Side
+from attractor_tui.core.events import (
     ContextTrim,
     ErrorEvent,
     OperatorAction,
@@ -41,8 +41,9 @@ from ...events import (
     Turn,
     TurnBegin,
 )
-from ...store import SessionLog
-from ..replay import (
+from attractor_tui.core.text import safe_line
+from attractor_tui.sessions.store import SessionLog
+from attractor_tui.sessions.timeline import (
     MAX_GAP,
     ReplayClock,
     ReplayController,
@@ -50,13 +51,12 @@ from ..replay import (
     pane_window,
     panes_for,
 )
-from ..sanitize import sanitize_line
-from ..widgets.footer import KeyFooter
-from ..widgets.message import MessageView, NoticeCard
-from ..widgets.pane import DEFAULT_MAX_MESSAGES, ConversationPane, MessagePage
-from ..widgets.status import StatusLine, format_elapsed, format_tokens
-from ..widgets.tool_panel import ToolPanel
-from .session import display_path
+from attractor_tui.ui.screens.session import display_path
+from attractor_tui.ui.widgets.footer import KeyFooter
+from attractor_tui.ui.widgets.message import MessageView, NoticeCard
+from attractor_tui.ui.widgets.pane import DEFAULT_MAX_MESSAGES, ConversationPane, MessagePage
+from attractor_tui.ui.widgets.status import StatusLine, format_elapsed, format_tokens
+from attractor_tui.ui.widgets.tool_panel import ToolPanel
 
 TOOL_PANEL_LIMIT = 100
 """Tool-panel entries drawn on a redraw (the newest ones)."""
@@ -491,7 +491,7 @@ class ReplayScreen(Screen[None]):
         source = self.session_log.start.source
         if source and source.startswith("peer-log:"):
             shown += " (peer log)"
-        text.append(f" · {sanitize_line(shown)}", "dim")
+        text.append(f" · {safe_line(shown)}", "dim")
         return text
 
     def refresh_status(self) -> None:

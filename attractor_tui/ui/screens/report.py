@@ -31,7 +31,8 @@ from textual.screen import Screen
 from textual.widgets import LoadingIndicator, Static
 from textual.worker import get_current_worker
 
-from ...report import (
+from attractor_tui.core.text import safe_line
+from attractor_tui.experiments.report import (
     RICH_COLOURS,
     Report,
     ReportError,
@@ -40,16 +41,15 @@ from ...report import (
     render,
     smooth,
 )
-from ...store import SUFFIX
-from ..sanitize import sanitize_line
-from ..widgets.charts import (
+from attractor_tui.sessions.store import SUFFIX
+from attractor_tui.ui.widgets.charts import (
     bar_chart,
     framed_line_chart,
     histogram_chart,
     log_buckets,
     sparkline,
 )
-from ..widgets.footer import KeyFooter
+from attractor_tui.ui.widgets.footer import KeyFooter
 
 EXPORT_FORMATS: tuple[ReportFormat, ...] = ("md", "html")
 MAX_ROWS = 300
@@ -66,7 +66,7 @@ CURVE_STYLE = "#5b7fb5"
 
 def clean(value: Any) -> str:
     """Text from a model or a file, safe for one terminal line."""
-    return sanitize_line(str(value))
+    return safe_line(str(value))
 
 
 def export_targets(directory: Path) -> dict[ReportFormat, Path]:

@@ -24,9 +24,10 @@ from textual.screen import Screen
 from textual.widgets import Input, TextArea
 from textual.worker import Worker
 
-from ...config import SIDES, SessionConfig, Side
-from ...engine import Engine
-from ...events import (
+from attractor_tui.analysis.live import stop_rules
+from attractor_tui.core.config import SIDES, SessionConfig, Side
+from attractor_tui.core.engine import Engine
+from attractor_tui.core.events import (
     ErrorEvent,
     Event,
     OperatorAction,
@@ -40,15 +41,16 @@ from ...events import (
     Turn,
     TurnBegin,
 )
-from ...store import SessionLog, SessionWriter, new_session_path
-from ..widgets.footer import KeyFooter
-from ..widgets.interject import InterjectBar
-from ..widgets.message import error_text
-from ..widgets.meter import AttractorMeter
-from ..widgets.pane import DEFAULT_MAX_MESSAGES, ConversationPane
-from ..widgets.status import SideUsage, StatusInfo, StatusLine, format_elapsed
-from ..widgets.tool_panel import ToolPanel
-from .dialogs import InterjectChoiceScreen, ToolAskScreen
+from attractor_tui.sessions.runner import OpenSession, open_session
+from attractor_tui.sessions.store import SessionLog, SessionWriter, new_session_path
+from attractor_tui.ui.screens.dialogs import InterjectChoiceScreen, ToolAskScreen
+from attractor_tui.ui.widgets.footer import KeyFooter
+from attractor_tui.ui.widgets.interject import InterjectBar
+from attractor_tui.ui.widgets.message import error_text
+from attractor_tui.ui.widgets.meter import AttractorMeter
+from attractor_tui.ui.widgets.pane import DEFAULT_MAX_MESSAGES, ConversationPane
+from attractor_tui.ui.widgets.status import SideUsage, StatusInfo, StatusLine, format_elapsed
+from attractor_tui.ui.widgets.tool_panel import ToolPanel
 
 Clock = Callable[[], float]
 STOP_TIMEOUT = 10.0
@@ -115,7 +117,7 @@ class SessionScreen(Screen):
         resume_turns: int | None = None,
     ) -> None:
         """`resume`: continue this stored session in its own file (see
-        `continuation.resume_engine`); `resume_turns` more turns per side."""
+        `sessions.runner.open_session`); `resume_turns` more turns per side."""
         super().__init__(id="session")
         self.config = config
         self.resume = resume
@@ -128,6 +130,7 @@ class SessionScreen(Screen):
         self.max_messages = max_messages
         self.engine: Engine | None = None
         self.writer: SessionWriter | None = None
+        self._session: OpenSession | None = None
         self.end: SessionEnd | None = None
         self.error_pending = False
         self._route_errors: list[BaseException] = []
@@ -187,24 +190,17 @@ class SessionScreen(Screen):
         """Create the writer and engine and run the session in a worker."""
         if self.engine is not None:
             return
-        self.writer = SessionWriter(self.session_path)
-        if self.resume is not None:
-            from ...continuation import resume_engine
-
-            self.engine = resume_engine(
-                self.resume, self.writer, turns=self.resume_turns,
-                listeners=[self.handle_event], on_error="pause", interactive=True,
-            )
-        else:
-            self.engine = Engine(
-                self.config, writer=self.writer, listeners=[self.handle_event],
-                on_error="pause", interactive=True,
-            )
+        source = self.resume if self.resume is not None else self.config
+        self._session = open_session(
+            source, self.session_path, listeners=[self.handle_event], turns=self.resume_turns,
+            stop_rules=stop_rules, on_error="pause", interactive=True,
+        )
+        self.engine, self.writer = self._session.engine, self._session.writer
         self._worker = self.run_worker(self._run_engine(), name="engine", group="engine")
 
     async def _run_engine(self) -> SessionEnd:
-        assert self.engine is not None and self.writer is not None
-        from ...backends.litellm_setup import get_litellm
+        assert self._session is not None
+        from attractor_tui.backends.litellm_setup import get_litellm
 
         # litellm takes seconds to import; do it off the loop so the UI stays live.
         await asyncio.to_thread(get_litellm)
@@ -213,10 +209,7 @@ class SessionScreen(Screen):
         # (O(1), no collection) takes them out of the collector's view.
         gc.freeze()
         tune_gc_for_streaming()
-        try:
-            return await self.engine.run()
-        finally:
-            await self.writer.close()
+        return await self._session.run()
 
     def _show_history(self, log: SessionLog) -> None:
         """A resumed session shows what came before, then a marker."""

@@ -20,11 +20,11 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Input, Label, Select, Static
 
-from ...config import SessionConfig, SideConfig, ToolSpec
-from ...presetfiles import PresetError
-from ..sanitize import sanitize_line
-from ..widgets.footer import KeyFooter
-from .session import display_path
+from attractor_tui.core.config import SessionConfig, SideConfig, ToolSpec
+from attractor_tui.core.text import safe_line
+from attractor_tui.experiments.presets import PresetError
+from attractor_tui.ui.screens.session import display_path
+from attractor_tui.ui.widgets.footer import KeyFooter
 
 
 class StartScreen(Screen):
@@ -101,28 +101,28 @@ class StartScreen(Screen):
             yield Static(id="start-error")
             yield Button("Start  ⏎", id="start-button", variant="primary")
             yield Static(
-                Content(f"Sessions are saved in {sanitize_line(display_path(self.out_dir))}/"),
+                Content(f"Sessions are saved in {safe_line(display_path(self.out_dir))}/"),
                 id="start-out-dir",
             )
         yield KeyFooter()
 
     @staticmethod
     def _scenario_options() -> list[tuple[str, str]]:
-        from ...scenarios import list_scenarios
+        from attractor_tui.experiments.scenarios import list_scenarios
 
-        return [(f"{name} — {sanitize_line(text)[:60]}", name)
+        return [(f"{name} — {safe_line(text)[:60]}", name)
                 for name, text in sorted(list_scenarios().items())]
 
     @staticmethod
     def _pack_options() -> list[tuple[str, str]]:
-        from ...tools import list_tool_packs
+        from attractor_tui.experiments.toolpacks import list_tool_packs
 
-        return [(f"{name} — {sanitize_line(text)[:60]}", name)
+        return [(f"{name} — {safe_line(text)[:60]}", name)
                 for name, text in sorted(list_tool_packs().items())]
 
     def _show_error(self, text: str) -> None:
         error = self.query_one("#start-error", Static)
-        error.update(Content(sanitize_line(text)))
+        error.update(Content(safe_line(text)))
         error.add_class("visible")
 
     @on(Select.Changed, "#scenario")
@@ -130,7 +130,7 @@ class StartScreen(Screen):
         """Fill the form from the scenario; the typed models are kept."""
         if not isinstance(event.value, str) or event.value == self.config.scenario:
             return
-        from ...scenarios import load_scenario
+        from attractor_tui.experiments.scenarios import load_scenario
 
         models = {k: self.query_one(f"#model-{k}", Input).value.strip() for k in "ab"}
         try:
@@ -150,7 +150,7 @@ class StartScreen(Screen):
         """The pack's tools for both sides when the pick differs from the config's pack."""
         if pack == (self.config.tool_pack or "none"):
             return None
-        from ...tools import load_tool_pack
+        from attractor_tui.experiments.toolpacks import load_tool_pack
 
         try:
             tools = load_tool_pack(pack).tools

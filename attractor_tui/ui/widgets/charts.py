@@ -192,6 +192,6 @@ def framed_line_chart(series: Sequence[tuple[Sequence[float | None], str]], widt
 def sparkline(values: Sequence[float | None], width: int, style: str = "",
               lo: float = 0.0, hi: float = 1.0) -> Text:
     """One line of block characters, `width` cells at most; gaps are spaces."""
-    from ...report import sparkline as blocks
+    from attractor_tui.experiments.report import sparkline as blocks
 
     return Text(blocks(values, lo=lo, hi=hi, width=max(1, width)), style=style)

@@ -21,7 +21,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.color import Color, ColorParseError
 
-from ...themes import SPEAKER_DEFAULTS
+from attractor_tui.ui.themes import SPEAKER_DEFAULTS
 
 _FALLBACK = {**SPEAKER_DEFAULTS, "warning": "#e0af68", "error": "#f7768e"}
 

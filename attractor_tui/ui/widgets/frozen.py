@@ -22,8 +22,8 @@ from textual.geometry import Size
 from textual.strip import Strip
 from textual.widget import Widget
 
-from .chrome import Palette
-from .message import Drawing, palette_of
+from attractor_tui.ui.widgets.chrome import Palette
+from attractor_tui.ui.widgets.message import Drawing, palette_of
 
 D = TypeVar("D", bound=Drawing)
 

@@ -16,7 +16,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Button, Label, TextArea
 
-from ...config import Side, other
+from attractor_tui.core.config import Side, other
 
 
 class InterjectInput(TextArea):

@@ -18,9 +18,14 @@ from textual.containers import Vertical
 from textual.widgets import Markdown
 from textual.widgets.markdown import MarkdownStream
 
-from ...events import TurnBegin
-from .frozen import FrozenPage, drawn_off_loop
-from .message import TextDrawing, markdown_parser, message_classes, title_for
+from attractor_tui.core.events import TurnBegin
+from attractor_tui.ui.widgets.frozen import FrozenPage, drawn_off_loop
+from attractor_tui.ui.widgets.message import (
+    TextDrawing,
+    markdown_parser,
+    message_classes,
+    title_for,
+)
 
 LIVE_BLOCKS = 12
 """Top-level Markdown blocks kept as widgets before the settled ones freeze."""

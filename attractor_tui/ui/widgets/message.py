@@ -25,10 +25,9 @@ from textual.geometry import Size
 from textual.visual import VisualType
 from textual.widgets import Static
 
-from ...engine import is_blank
-from ...events import EMPTY_PLACEHOLDER, ErrorEvent, Turn
-from ..sanitize import sanitize, sanitize_line
-from .chrome import Palette, message_chrome, notice_chrome
+from attractor_tui.core.events import EMPTY_PLACEHOLDER, ErrorEvent, Turn
+from attractor_tui.core.text import is_blank, safe_line, safe_text
+from attractor_tui.ui.widgets.chrome import Palette, message_chrome, notice_chrome
 
 
 def markdown_parser() -> MarkdownIt:
@@ -63,7 +62,7 @@ def author_label(side: str, model: str, author: str) -> str:
     """Who wrote a message, as the researcher should read it."""
     if author == "operator":
         return f"operator as {side}"
-    return sanitize_line(model) or f"model {side}"
+    return safe_line(model) or f"model {side}"
 
 
 def title_for(side: str, model: str, author: str, index: int, extra: str = "") -> Content:
@@ -96,8 +95,8 @@ def tool_call_lines(turn: Turn) -> Text:
         if len(args) > 80:
             args = args[:79] + "…"
         text.append("\n⚙ ", style="bold")
-        text.append(sanitize_line(call.name) or "?", style="bold")
-        text.append(f"({sanitize_line(args)}) → {sanitize_line(call.outcome)}", style="dim")
+        text.append(safe_line(call.name) or "?", style="bold")
+        text.append(f"({safe_line(args)}) → {safe_line(call.outcome)}", style="dim")
     return text
 
 
@@ -110,7 +109,7 @@ def turn_body(turn: Turn) -> RenderableType:
             marker += f" — the other side was sent {EMPTY_PLACEHOLDER!r}"
         parts.append(Text(marker, style="italic"))
     else:
-        parts.append(SafeMarkdown(sanitize(turn.text)))
+        parts.append(SafeMarkdown(safe_text(turn.text)))
     if turn.tool_calls:
         parts.append(tool_call_lines(turn))
     if turn.interrupted:
@@ -225,7 +224,7 @@ class NoticeDrawing(Drawing):
         self.heading = heading
 
     def chrome(self, palette: Palette) -> RenderableType:
-        return notice_chrome(Text(sanitize(self.text)), self.kind, sanitize_line(self.heading),
+        return notice_chrome(Text(safe_text(self.text)), self.kind, safe_line(self.heading),
                              palette)
 
 

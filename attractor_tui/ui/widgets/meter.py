@@ -20,10 +20,10 @@ from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Static
 
-from ...analysis.live import LiveAttractor, LiveUpdate, is_attractor
-from ...events import Turn
-from ...report import sparkline
-from ..sanitize import sanitize_line
+from attractor_tui.analysis.live import LiveAttractor, LiveUpdate, is_attractor
+from attractor_tui.core.events import Turn
+from attractor_tui.core.text import safe_line
+from attractor_tui.experiments.report import sparkline
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("words", "length"), ("emoji", "emoji"), ("similarity", "similarity"),
@@ -165,7 +165,7 @@ class AttractorMeter(Widget):
         label.update(Text(live.label))
         label.set_classes(label_class(live.label))
         self.query_one("#meter-streak", Static).update(Text(self._streak_text()))
-        evidence = " · ".join(sanitize_line(line) for line in live.evidence)
+        evidence = " · ".join(safe_line(line) for line in live.evidence)
         self.query_one("#meter-evidence", Static).update(Text(evidence))
         for row in self.query(SparkRow):
             row.refresh()

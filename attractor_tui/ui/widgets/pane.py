@@ -26,12 +26,12 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.widget import Widget
 
-from ...events import Turn, TurnBegin
-from ..sanitize import sanitize, sanitize_line
-from .follow import FollowBottom
-from .frozen import FrozenPage, drawn_off_loop
-from .live import LiveMessage
-from .message import (
+from attractor_tui.core.events import Turn, TurnBegin
+from attractor_tui.core.text import safe_line, safe_text
+from attractor_tui.ui.widgets.follow import FollowBottom
+from attractor_tui.ui.widgets.frozen import FrozenPage, drawn_off_loop
+from attractor_tui.ui.widgets.live import LiveMessage
+from attractor_tui.ui.widgets.message import (
     ChromeView,
     Drawing,
     MessageView,
@@ -215,7 +215,7 @@ class ConversationPane(FollowBottom):
             parts = self._buffer.get(index)
             if live is None or not parts:
                 continue
-            text = sanitize("".join(parts))
+            text = safe_text("".join(parts))
             parts.clear()
             await live.write(text)
 
@@ -286,7 +286,7 @@ class ConversationPane(FollowBottom):
     # -------------------------------------------------------------- title
 
     def _update_title(self) -> None:
-        title = f" {self.side} · {sanitize_line(self.model)}"
+        title = f" {self.side} · {safe_line(self.model)}"
         if self.completion_tokens:
             title += f" · {self.completion_tokens:,} tok"
         self.border_title = Content(title + " ")

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from rich.text import Text
 from textual.widgets import Static
 
-from ..sanitize import sanitize_line
+from attractor_tui.core.text import safe_line
 
 STATE_ICONS = {
     "starting": "○", "running": "▶", "waiting": "▶", "pausing": "⏸", "paused": "⏸",
@@ -69,7 +69,7 @@ def state_label(info: StatusInfo) -> str:
 def status_text(info: StatusInfo) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
     style = {"paused": "bold reverse", "pausing": "bold", "ended": "bold"}.get(info.state, "bold")
-    text.append(f" {STATE_ICONS.get(info.state, '•')} {sanitize_line(state_label(info))} ", style)
+    text.append(f" {STATE_ICONS.get(info.state, '•')} {safe_line(state_label(info))} ", style)
     limit = "∞" if info.max_turns is None else str(info.max_turns)
     current = info.completed_turns // 2 + 1
     if info.max_turns is not None:
@@ -88,7 +88,7 @@ def status_text(info: StatusInfo) -> Text:
     if info.tool_calls:
         text.append(f" · tools {info.tool_calls}")
     if info.path:
-        text.append(f" · {sanitize_line(info.path)}", style="dim")
+        text.append(f" · {safe_line(info.path)}", style="dim")
     return text
 
 

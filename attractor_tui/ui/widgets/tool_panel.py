@@ -15,9 +15,9 @@ from rich.text import Text
 from textual.content import Content
 from textual.widgets import Static
 
-from ...events import Turn
-from ..sanitize import sanitize, sanitize_line
-from .follow import FollowBottom
+from attractor_tui.core.events import Turn
+from attractor_tui.core.text import safe_line, safe_text
+from attractor_tui.ui.widgets.follow import FollowBottom
 
 _JSON = JSONHighlighter()
 
@@ -29,8 +29,8 @@ def pretty_arguments(arguments: str) -> Text:
     try:
         shown = json.dumps(json.loads(arguments), indent=2, ensure_ascii=False)
     except ValueError:
-        return Text(sanitize(arguments))
-    return _JSON(Text(sanitize(shown)))
+        return Text(safe_text(arguments))
+    return _JSON(Text(safe_text(shown)))
 
 
 def entry_renderable(
@@ -40,11 +40,11 @@ def entry_renderable(
     head.append(f"{when} ", style="dim")
     head.append(side, style="bold")
     head.append("  ")
-    head.append(sanitize_line(name) or "…", style="bold")
-    head.append(f"  [{sanitize_line(outcome)}]", style="italic")
+    head.append(safe_line(name) or "…", style="bold")
+    head.append(f"  [{safe_line(outcome)}]", style="italic")
     parts: list[RenderableType] = [head, pretty_arguments(arguments)]
     if result:
-        parts.append(Text("→ " + sanitize(result), style="dim"))
+        parts.append(Text("→ " + safe_text(result), style="dim"))
     return Group(*parts)
 
 
@@ -98,5 +98,5 @@ class ToolPanel(FollowBottom):
         if side:
             line.append(f"{side} ", style="bold")
         line.append(kind, style="bold")
-        line.append("  " + sanitize(text))
+        line.append("  " + safe_text(text))
         self.mount(Static(line, classes=f"tool-event {kind.replace(' ', '-')}"))

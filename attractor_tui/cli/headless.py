@@ -1,0 +1,108 @@
+"""Headless runs: stream both sides to stdout with Rich, no app.
+
+Model text is printed as `rich.text.Text`, never parsed as markup, and control
+characters are neutralised first, so hostile output cannot restyle the
+terminal.
+"""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+from rich.console import Console
+from rich.text import Text
+
+from attractor_tui.analysis.live import stop_rules
+from attractor_tui.core.config import SessionConfig
+from attractor_tui.core.engine import Engine
+from attractor_tui.core.events import (
+    ErrorEvent,
+    Event,
+    SessionEnd,
+    TextDelta,
+    ToolCallDelta,
+    Turn,
+    TurnBegin,
+)
+from attractor_tui.core.text import safe_text
+from attractor_tui.sessions.runner import open_session
+from attractor_tui.sessions.store import SessionLog, new_session_path
+
+SIDE_STYLE = {"A": "cyan", "B": "magenta"}
+
+
+class ConsolePrinter:
+    """An engine listener that writes a readable live transcript."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self._open = False
+
+    def __call__(self, event: Event) -> None:
+        c = self.console
+        if isinstance(event, TurnBegin):
+            who = "operator as " + event.side if event.author == "operator" else event.model
+            c.print(Text(f"\n── {event.side} · {who} · round {event.round + 1}",
+                         style=f"bold {SIDE_STYLE[event.side]}"))
+            self._open = True
+        elif isinstance(event, TextDelta):
+            c.print(Text(safe_text(event.text), style=SIDE_STYLE[event.side]),
+                    end="", soft_wrap=True)
+        elif isinstance(event, ToolCallDelta):
+            pass
+        elif isinstance(event, Turn):
+            if event.author == "operator":
+                c.print(Text(safe_text(event.text), style=SIDE_STYLE[event.side]),
+                        end="", soft_wrap=True)
+            for call in event.tool_calls:
+                c.print(Text(f"\n  ⚙ tool call {call.name}({call.arguments})", style="yellow"),
+                        end="")
+            if event.sent_text is not None:
+                c.print(Text(f"\n  (empty reply; sent {event.sent_text!r} instead)", style="dim"),
+                        end="")
+            if event.interrupted:
+                c.print(Text("  [interrupted]", style="bold red"), end="")
+            c.print()
+            self._open = False
+        elif isinstance(event, ErrorEvent):
+            c.print(Text(f"\n! {event.message}", style="bold red"))
+        elif isinstance(event, SessionEnd):
+            c.print(Text(f"\nsession ended: {event.reason}"
+                         + (f" ({event.detail})" if event.detail else ""), style="bold"))
+
+
+async def resume_headless(log: SessionLog, turns: int | None = None,
+                          console: Console | None = None) -> int:
+    """Continue a stored session in its own file, printing as `run --headless` does."""
+    console = console or Console(highlight=False)
+    session = open_session(log, turns=turns, listeners=[ConsolePrinter(console)],
+                           stop_rules=stop_rules)
+    _stop_on_sigint(session.engine)
+    end = await session.run()
+    console.print(f"session: {log.path}", markup=False, highlight=False, soft_wrap=True)
+    return 1 if end.reason == "error" else 0
+
+
+def _stop_on_sigint(engine: Engine) -> None:
+    import asyncio
+
+    try:
+        asyncio.get_running_loop().add_signal_handler(
+            signal.SIGINT, lambda: asyncio.ensure_future(engine.stop()))
+    except (NotImplementedError, RuntimeError):
+        pass
+
+
+async def run_headless(
+    config: SessionConfig, out_dir: Path, console: Console | None = None
+) -> int:
+    """Run one session to its end; returns a process exit code."""
+    console = console or Console(highlight=False)
+    path = new_session_path(out_dir)
+    session = open_session(config, path, listeners=[ConsolePrinter(console)],
+                           stop_rules=stop_rules)
+    _stop_on_sigint(session.engine)
+    end = await session.run()
+    console.print(f"session: {path}", markup=False, highlight=False, soft_wrap=True)
+    return 1 if end.reason == "error" else 0

@@ -1,0 +1,104 @@
+"""Scenarios: named experiment presets (prompts, seeds, tools, stop rules).
+
+A scenario file is TOML. Shipped ones live in `presets/scenarios/`, user ones
+in `$XDG_CONFIG_HOME/attractor-tui/scenarios/`. A scenario with several seed
+phrasings draws one per run (deterministically from the run index, so a batch
+can be re-run and resumed), and the choice is recorded in the session config.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from attractor_tui.core.config import (
+    DEFAULT_SEED,
+    DEFAULT_SYSTEM,
+    ContextPolicy,
+    SessionConfig,
+    SideConfig,
+)
+from attractor_tui.experiments.presets import available, load_model, resolve
+from attractor_tui.experiments.toolpacks import load_tool_pack
+
+
+class ScenarioSide(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    system: str | None = None
+    stop_phrases: list[str] | None = None
+
+
+class Scenario(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    description: str = ""
+    system: str = DEFAULT_SYSTEM
+    """System prompt for both sides unless a side overrides it."""
+    a: ScenarioSide = Field(default_factory=ScenarioSide)
+    b: ScenarioSide = Field(default_factory=ScenarioSide)
+    seeds: list[str] = Field(default_factory=lambda: [DEFAULT_SEED], min_length=1)
+    tool_pack: str = "none"
+    tools_for: Literal["both", "A", "B"] = "both"
+    stop_phrases: list[str] = Field(default_factory=list)
+    stop_policy: Literal["either", "both"] = "either"
+    turns: int | None = Field(default=30, ge=1)
+    context: ContextPolicy = "truncate"
+    attractor_stop: int | None = Field(default=None, ge=1)
+    """End after this many model turns in the same attractor state."""
+
+    def session_config(
+        self, run_index: int = 0, overrides: dict[str, Any] | None = None
+    ) -> SessionConfig:
+        """The config for run `run_index`; `overrides` sets SessionConfig/SideConfig fields.
+
+        Override keys: `model` (both sides), `model_a`, `model_b`, `turns`, `seed`, and any
+        other SessionConfig field.
+        """
+        overrides = dict(overrides or {})
+        tools = load_tool_pack(self.tool_pack).tools
+        choice = random.Random(f"{self.name}:{run_index}").randrange(len(self.seeds))
+        model = overrides.pop("model", None)
+        models = {"A": overrides.pop("model_a", None) or model,
+                  "B": overrides.pop("model_b", None) or model}
+
+        def side(which: Literal["A", "B"], part: ScenarioSide) -> SideConfig:
+            fields: dict[str, Any] = {
+                "system": part.system if part.system is not None else self.system,
+                "stop_phrases": (part.stop_phrases if part.stop_phrases is not None
+                                 else self.stop_phrases),
+                "tools": tools if self.tools_for in ("both", which) else [],
+                "context": self.context,
+            }
+            if models[which]:
+                fields["model"] = models[which]
+            return SideConfig(**fields)
+
+        fields: dict[str, Any] = {
+            "a": side("A", self.a), "b": side("B", self.b),
+            "seed": self.seeds[choice], "turns": self.turns, "stop_policy": self.stop_policy,
+            "scenario": self.name, "tool_pack": self.tool_pack,
+            "seed_choice": choice if len(self.seeds) > 1 else None,
+            "attractor_stop": self.attractor_stop,
+        }
+        fields.update({k: v for k, v in overrides.items() if v is not None})
+        return SessionConfig(**fields)
+
+
+def load_scenario(name_or_path: str) -> Scenario:
+    scenario = load_model(resolve("scenarios", name_or_path), Scenario)
+    load_tool_pack(scenario.tool_pack)  # a scenario naming a missing pack fails now, not mid-run
+    return scenario
+
+
+def list_scenarios() -> dict[str, str]:
+    out = {}
+    for name, path in available("scenarios").items():
+        try:
+            out[name] = load_model(path, Scenario).description
+        except Exception as exc:
+            out[name] = f"(broken: {exc})"
+    return out

@@ -1,0 +1,117 @@
+"""The one way to start or continue a session: a config or a stored log in, a running engine out.
+
+Headless runs, batch, the app and the tests all open sessions here, so the
+rules that decide what a session continues from (turns, trims, tool attempts
+in the file) and how many turns it has left exist once. Stop rules that need
+analysis come in as a factory (`analysis.live.stop_rules`) because this layer
+may not import `analysis`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+from attractor_tui.core.config import SessionConfig
+from attractor_tui.core.engine import Engine, ErrorPolicy, Listener, StopRuleFactory
+from attractor_tui.core.events import SessionEnd, Turn
+from attractor_tui.sessions.store import SessionFileError, SessionLog, SessionWriter
+
+
+def check_resumable(log: SessionLog) -> None:
+    """Raise `SessionFileError` with advice when `log` cannot be continued."""
+    if log.start.source and log.start.source.startswith("peer-log:"):
+        raise SessionFileError(log.path, "this is a foreign log; run `attractor-tui import` "
+                                         "on it first, then resume the imported file")
+
+
+def completed(turns: Iterable[Turn]) -> int:
+    """Finished (not interrupted) turns: what turn limits count."""
+    return sum(1 for t in turns if not t.interrupted)
+
+
+def turns_left(config: SessionConfig, done: int) -> int | None:
+    """Turns (both sides) a session's own plan still has after `done`; None if unlimited."""
+    return None if config.turns is None else max(0, 2 * config.turns - done)
+
+
+def resume_limit(log: SessionLog, turns: int | None) -> int | None:
+    """How many more turns (both sides) a resume of `log` may take.
+
+    `turns`: each side speaks this many more times. Default: a session that
+    ended on its turn limit gets another round of the same length; any other
+    (a crash, an error, a stop) finishes its own plan; None means unlimited.
+    """
+    if turns is not None:
+        return 2 * turns
+    end = log.end
+    if end is not None and end.reason == "turns" and log.config.turns is not None:
+        return 2 * log.config.turns
+    return turns_left(log.config, completed(log.turns))
+
+
+@dataclass
+class OpenSession:
+    """An engine and the writer that persists its events; `run` closes the writer."""
+
+    engine: Engine
+    writer: SessionWriter
+    path: Path
+
+    async def run(self) -> SessionEnd:
+        try:
+            return await self.engine.run()
+        finally:
+            await self.writer.close()
+
+    async def __aenter__(self) -> OpenSession:
+        return self
+
+    async def __aexit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self.writer.close()
+
+
+def open_session(
+    source: SessionConfig | SessionLog,
+    path: Path | str | None = None,
+    *,
+    listeners: Sequence[Listener] = (),
+    turns: int | None = None,
+    stop_rules: StopRuleFactory | None = None,
+    on_error: ErrorPolicy = "stop",
+    interactive: bool = False,
+    backoff: float = 1.0,
+) -> OpenSession:
+    """Start a session from a config (into `path`) or continue a stored one (in its file).
+
+    Nothing is written until the engine runs. For a config, `turns` overrides
+    its per-side limit; for a log, see `resume_limit`.
+    """
+    if isinstance(source, SessionLog):
+        check_resumable(source)
+        log = source
+        config = log.config
+        prior: list[Turn] = list(log.turns)  # a crash's torn turn was never written
+        target = Path(path) if path is not None else log.path
+        writer = SessionWriter(target)
+        engine = Engine(
+            config, writer=writer, listeners=listeners, prior=prior, trims=log.trims,
+            resume=True, max_turns=resume_limit(log, turns), session_id=log.start.session_id,
+            on_error=on_error, interactive=interactive, backoff=backoff,
+            stop_rules=stop_rules(config, prior) if stop_rules else (),
+        )
+        return OpenSession(engine, writer, target)
+    if path is None:
+        raise ValueError("a new session needs the path of its file")
+    target = Path(path)
+    writer = SessionWriter(target)
+    engine = Engine(
+        source, writer=writer, listeners=listeners,
+        max_turns=2 * turns if turns is not None else None,
+        on_error=on_error, interactive=interactive, backoff=backoff,
+        stop_rules=stop_rules(source, []) if stop_rules else (),
+    )
+    return OpenSession(engine, writer, target)

@@ -1,0 +1,175 @@
+"""Batch reports over real session files made by the real engine (scripted models)."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from attractor_tui.core.config import SessionConfig, SideConfig
+from attractor_tui.core.events import SessionEnd, SessionStart, Turn
+from attractor_tui.experiments.batch import BatchSpec, run_batch
+from attractor_tui.experiments.report import (
+    build_report,
+    histogram,
+    render,
+    render_report_rich,
+    report_command,
+    sparkline,
+)
+from attractor_tui.experiments.toolpacks import load_tool_pack
+from attractor_tui.sessions.store import SessionWriter
+from tests.support.builders import scripted
+from tests.support.shared import PEER_LOGS, peer_logs
+
+GOODBYE = ["Thank you, this was lovely. Goodbye! Take care!", "Goodbye! Take care, farewell!"]
+EMOJI = ["🎉🎉✨🌟 🙏", "✨✨🌟🎉 🙏🙏"]
+GARDEN = ["Tomatoes need sunlight, compost and steady watering in the garden.",
+          "Garden tomatoes and basil grow well together; compost helps the soil."]
+DENIED = {"text": "I would like to leave.",
+          "tool_calls": [{"name": "forbidden_exit", "arguments": {"reason": "done"}}]}
+
+
+def config(index: int) -> SessionConfig:
+    """Five kinds of conversation: goodbye, emoji, topic, tools, another model pair."""
+    kind = index % 5
+    if kind == 0:
+        return SessionConfig(a=scripted(GOODBYE, "bye"), b=scripted(GOODBYE, "bye"), turns=5)
+    if kind == 1:
+        return SessionConfig(a=scripted(EMOJI, "party"), b=scripted(EMOJI, "party"), turns=5)
+    if kind == 2:
+        return SessionConfig(a=scripted(GARDEN, "garden"), b=scripted(GARDEN, "garden"), turns=5)
+    if kind == 3:
+        tools = load_tool_pack("exit-costs").tools
+        a = SideConfig(model="scripted/tools", params={"script": [DENIED, *GARDEN]},
+                       tools=tools)
+        return SessionConfig(a=a, b=scripted(GARDEN, "garden"), turns=5)
+    return SessionConfig(a=scripted(GOODBYE, "bye"), b=scripted(EMOJI, "party"), turns=5)
+
+
+@pytest.fixture
+async def folder(tmp_path: Path) -> Path:
+    result = await run_batch(BatchSpec(out=tmp_path, runs=10, scenario=None, configs=config,
+                                       concurrency=5, name="mix", engine_backoff=0))
+    assert result.ok
+    return tmp_path
+
+
+async def test_report_aggregates_a_batch(folder: Path) -> None:
+    report = build_report(folder)
+    assert len(report.sessions) == 10 and not report.problems
+    states = {r["label"]: r["count"] for r in report.end_states}
+    assert sum(states.values()) == 10
+    assert states["goodbye_loop"] >= 2 and states["emoji_spiral"] >= 2
+    assert sum(r["pct"] for r in report.end_states) == pytest.approx(100, abs=0.5)
+    # emoji: the two emoji-only pairs carry ~50 each, the mixed pair about half that
+    emoji = report.emoji
+    totals = sorted(s.emoji_total for s in report.sessions)
+    assert emoji["max"] == totals[-1] and emoji["total"] == sum(totals)
+    assert emoji["without_emoji"] == 6 and emoji["top"][0][0] in "🎉✨🌟🙏"
+    assert sum(b["count"] for b in emoji["histogram"]) == 10
+    # tools: forbidden_exit is called in the two tool conversations only
+    tool = next(r for r in report.tools if r["name"] == "forbidden_exit")
+    assert tool["sessions"] == 2 and tool["session_pct"] == 20.0
+    assert tool["outcomes"] == {"denied": tool["calls"]} and tool["per_100_turns"] > 0
+    # topics: the garden conversations share one topic
+    garden = next(t for t in report.topics if "tomatoes" in t["keywords"])
+    assert garden["sessions"] >= 4
+    # models differ, so there is a breakdown, one row per pairing
+    pairs = {r["models"]: r for r in report.models}
+    assert "scripted/bye ↔ scripted/party" in pairs
+    assert pairs["scripted/party"]["top_end_state"] == "emoji_spiral"
+    # degradation: a goodbye loop settles at once, the garden talk never does
+    by_file = {s.file: s for s in report.sessions}
+    assert by_file["run-0000.jsonl"].onset_index == 0
+    assert by_file["run-0000.jsonl"].substantive_before_onset == 0
+    assert by_file["run-0002.jsonl"].onset_index is None
+    assert by_file["run-0002.jsonl"].substantive_before_onset == 10
+    assert report.batch is not None and report.batch["spec"]["scenario"] == "mix"
+    curve = report.similarity["mean"]
+    assert curve[0] is None and all(0 <= v <= 1 for v in curve[1:])
+
+
+async def test_html_is_self_contained_escaped_and_plots_are_valid_svg(folder: Path) -> None:
+    hostile = "<script>alert(1)</script>"
+    cfg = SessionConfig(a=SideConfig(model=f"evil/{hostile}"), b=SideConfig(model="x|y"))
+    async with SessionWriter(folder / "zz-<img src=x onerror=alert(2)>.jsonl") as writer:
+        await writer.write(SessionStart(session_id="h", config=cfg))
+        for i in range(8):
+            await writer.write(Turn(index=i, round=i // 2, side="AB"[i % 2], model="m",
+                                    text=f"{hostile} tomatoes & <b>basil</b> 🎉"))
+        await writer.write(SessionEnd(reason="turns"))
+    page = render(build_report(folder), "html")
+    assert "<script" not in page.lower() and "<img" not in page and "<b>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "&lt;img src=x onerror=alert(2)&gt;" in page
+    assert not re.search(r'\b(src|href)=["\']?(https?:)?//', page)  # nothing external
+    svgs = re.findall(r"<svg.*?</svg>", page, flags=re.S)
+    assert len(svgs) == 3  # end states, emoji histogram, similarity curves
+    for svg in svgs:
+        ET.fromstring(svg)  # well-formed XML, so every label was escaped
+    markdown = render(build_report(folder), "md")
+    assert "x\\|y" in markdown and "<script>" not in markdown
+
+
+async def test_json_and_rich_renderings(folder: Path) -> None:
+    report = build_report(folder)
+    data = json.loads(render(report, "json"))
+    assert {"end_states", "topics", "emoji", "substantive", "tools", "models",
+            "similarity", "sessions"} <= set(data)
+    assert data["sessions"][0]["file"] == "run-0000.jsonl" and data["sessions"][0]["models"]
+    console = Console(record=True, width=100, file=io.StringIO())
+    console.print(render_report_rich(report))
+    text = console.export_text()
+    for needle in ("end states", "goodbye_loop", "emoji per conversation", "turn similarity",
+                   "forbidden_exit", "by model"):
+        assert needle in text
+
+
+async def test_rich_rendering_never_parses_model_text_as_markup(tmp_path: Path) -> None:
+    cfg = SessionConfig(a=SideConfig(model="scripted/[bold red]x[/]"), b=scripted(GARDEN))
+    async with SessionWriter(tmp_path / "s.jsonl") as writer:
+        await writer.write(SessionStart(session_id="m", config=cfg))
+        await writer.write(Turn(index=0, round=0, side="A", text="hi"))
+    console = Console(record=True, width=120, file=io.StringIO())
+    console.print(render_report_rich(build_report(tmp_path)))
+    assert "scripted/[bold red]x[/]" in console.export_text()
+
+
+async def test_report_command_writes_files_and_refuses_empty_folders(
+    folder: Path, tmp_path_factory: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path_factory.mktemp("out")
+    for fmt in ("md", "html", "json"):
+        target = out / f"report.{fmt}"
+        assert report_command(folder, fmt, target) == 0  # type: ignore[arg-type]
+        assert target.stat().st_size > 500
+    assert report_command(folder, "md", None) == 0
+    assert capsys.readouterr().out.startswith("# Attractor report")
+    empty = tmp_path_factory.mktemp("empty")
+    assert report_command(empty, "md", None) == 1
+    assert "no readable session files" in capsys.readouterr().err
+    assert report_command(empty / "missing", "md", None) == 1
+
+
+def test_report_on_the_peer_logs() -> None:
+    peer_logs()
+    report = build_report(PEER_LOGS)
+    assert len(report.sessions) >= 8
+    labels = {r["label"] for r in report.end_states}
+    assert labels & {"goodbye_loop", "minimal_exchange", "meta_loop"}
+    assert report.emoji["max"] > 100  # one run spirals into hundreds of emoji
+    assert any("traceback" in p for p in report.problems)
+
+
+def test_histogram_and_sparkline_edges() -> None:
+    assert histogram([]) == [{"lo": 0, "hi": 0, "count": 0}]
+    bins = histogram([0, 1, 2, 3, 25], max_bins=5)
+    assert [b["lo"] for b in bins] == [0, 6, 12, 18, 24] and bins[0]["count"] == 4
+    assert sparkline([None, 0.0, 0.5, 1.0]) == " ▁▅█"
+    assert len(sparkline([0.5] * 500, width=40)) == 40

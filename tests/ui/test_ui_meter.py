@@ -1,0 +1,117 @@
+"""The attractor meter widget, mounted in a bare app and read off the screen."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import App, ComposeResult
+
+from attractor_tui.core.events import Turn
+from attractor_tui.experiments.report import sparkline
+from attractor_tui.ui.themes import SPEAKER_DEFAULTS
+from attractor_tui.ui.widgets.meter import AttractorMeter, SparkRow, label_class, latest
+from tests.analysis.test_live_attractor import CHAT, FAREWELLS, STORY, turns_of
+
+
+class MeterApp(App[None]):
+    def __init__(self, meter: AttractorMeter | None = None) -> None:
+        super().__init__()
+        self.meter = meter or AttractorMeter(id="meter")
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return dict(SPEAKER_DEFAULTS)
+
+    def compose(self) -> ComposeResult:
+        yield self.meter
+
+
+def screen_lines(app: App[Any]) -> list[str]:
+    return [strip.text for strip in app.screen._compositor.render_strips()]  # noqa: SLF001
+
+
+def goodbye_turns() -> list[Turn]:
+    return turns_of(CHAT + [FAREWELLS[i % 3] for i in range(10)])
+
+
+async def test_goodbye_loop_shows_label_evidence_and_sparklines() -> None:
+    app = MeterApp()
+    async with app.run_test(size=(100, 12)) as pilot:
+        meter = app.query_one(AttractorMeter)
+        updates = [meter.add_turn(t) for t in goodbye_turns()]
+        await pilot.pause()
+        assert [u.label for u in updates if u.entered] == ["goodbye_loop"]
+        lines = screen_lines(app)
+        text = "\n".join(lines)
+        assert "attractor meter" in lines[0]
+        assert "goodbye_loop held 7 model turn(s) since turn 7" in text
+        assert "goodbye_loop signal in 8/8" in text and "farewell" in text
+        assert "length" in text and "emoji" in text and "similarity" in text
+        row_a = next(line for line in lines if line.startswith("│ A "))
+        row_b = next(line for line in lines if line.startswith("│ B "))
+        # seven A turns: seven bars in each of A's sparklines, and the latest length
+        assert sum(ch in "▁▂▃▄▅▆▇█" for ch in row_a) == 3 * 7
+        last_a = updates[-2].metrics
+        assert last_a is not None and f"{last_a.words}w" in row_a  # the latest length
+        assert any(ch in "▂▃▄▅▆▇█" for ch in row_b)
+        label = meter.query_one("#meter-label")
+        assert label.has_class("-attractor")
+        assert label.styles.color != meter.query_one("#meter-streak").styles.color
+        a_row = meter.query(SparkRow)[1]
+        assert a_row.styles.color.hex.lower() == SPEAKER_DEFAULTS["speaker-a"]
+
+
+async def test_load_catches_up_without_news_and_evidence_is_sanitised() -> None:
+    app = MeterApp()
+    async with app.run_test(size=(120, 12)) as pilot:
+        meter = app.query_one(AttractorMeter)
+        hostile = [f"\x1b[2J{t}" for t in FAREWELLS]
+        last = meter.load(turns_of(CHAT + hostile * 3))
+        await pilot.pause()
+        assert last is not None and last.label == "goodbye_loop"
+        text = "\n".join(screen_lines(app))
+        assert "goodbye_loop" in text and "\x1b" not in text
+        # an interrupted turn neither moves the meter nor redraws it
+        before = meter.live.model_turns
+        update = meter.add_turn(Turn(index=99, round=49, side="B", text="Goo",
+                                     interrupted=True))
+        assert update.metrics is None and meter.live.model_turns == before
+
+
+async def test_quiet_states_and_narrow_widths() -> None:
+    app = MeterApp()
+    async with app.run_test(size=(40, 12)) as pilot:
+        meter = app.query_one(AttractorMeter)
+        assert "too_short" in "\n".join(screen_lines(app))
+        for turn in turns_of(STORY * 3):
+            meter.add_turn(turn)
+        await pilot.pause()
+        text = "\n".join(screen_lines(app))
+        assert "creative_escape" in text
+        assert meter.query_one("#meter-label").has_class("-creative")
+        lines = screen_lines(app)
+        evidence = next(line for line in lines if line.startswith("│ last 8 model turns"))
+        assert evidence.rstrip(" │").endswith("…")  # one line, cut with an ellipsis
+        row_a = next(line for line in lines if line.startswith("│ A "))
+        assert sum(ch in "▁▂▃▄▅▆▇█" for ch in row_a) >= 3 * 3  # bars fit even when narrow
+
+
+async def test_loaded_before_mounting_shows_once_mounted() -> None:
+    meter = AttractorMeter()
+    meter.load(goodbye_turns())
+    app = MeterApp(meter)
+    async with app.run_test(size=(100, 12)) as pilot:
+        await pilot.pause()
+        text = "\n".join(screen_lines(app))
+        assert "goodbye_loop held 7 model turn(s)" in text
+        assert any(line.startswith(("│ A ▇", "│ A █")) for line in screen_lines(app))
+
+
+def test_helpers() -> None:
+    assert latest("words", []) == "–"
+    assert latest("words", [3.0, 12.0]) == "12w"
+    assert latest("emoji", [4.0]) == "4"
+    assert latest("similarity", [0.256]) == "0.26"
+    assert [label_class(x) for x in ("goodbye_loop", "creative_escape", "other")] == [
+        "-attractor", "-creative", "-neutral",
+    ]
+    assert sparkline([0, 5, 10], 0.0, 10.0, 3) == "▁▅█"

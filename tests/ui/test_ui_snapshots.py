@@ -1,0 +1,170 @@
+"""SVG snapshot tests of the main screens (pytest-textual-snapshot).
+
+Deterministic by construction: scripted models, a frozen clock (elapsed time
+shows 0:00), a session path relative to the working directory, cursor blink
+off, and every run waits for a known point (the end, a pause, an error).
+Regenerate with `pytest tests/test_ui_snapshots.py --snapshot-update`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input, TextArea
+
+from attractor_tui.core.config import SideConfig
+from attractor_tui.ui.app import AttractorApp
+from tests.support.ui import (
+    config,
+    make_app,
+    screen_text,
+    session,
+    settle,
+    side,
+    wait_ended,
+    wait_for,
+)
+
+SIZE = (140, 36)
+MARKDOWN_REPLY = (
+    "Here is **some Markdown** with `code`, a list and a quote:\n\n"
+    "- first point\n- second point\n\n> quoted wisdom\n\n"
+    "```python\nprint('hello')\n```"
+)
+TOOL_REPLY = {
+    "text": "I think we are done here.",
+    "tool_calls": [{"name": "end_conversation", "arguments": {"reason": "goodbyes said",
+                                                             "confidence": 0.9}}],
+}
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run in tmp so the session path shown is just `session.jsonl`."""
+    monkeypatch.chdir(tmp_path)
+
+
+def _app(tmp_path: Path, cfg: Any, **kw: Any) -> AttractorApp:
+    return make_app(tmp_path, cfg, **kw)
+
+
+def _no_blink(pilot: Pilot) -> None:
+    for widget in pilot.app.screen.query("Input, TextArea"):
+        if isinstance(widget, Input | TextArea):
+            widget.cursor_blink = False
+
+
+async def _ended(pilot: Pilot) -> None:
+    await wait_ended(pilot)
+    _no_blink(pilot)
+    await settle(pilot)
+
+
+def test_start_screen(snap_compare, tmp_path: Path) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        _no_blink(pilot)
+        await settle(pilot)
+
+    assert snap_compare(_app(tmp_path, None), terminal_size=(120, 40), run_before=run_before)
+
+
+def test_session_ended(snap_compare, tmp_path: Path) -> None:
+    cfg = config(a=side(["Hello! Shall we talk about attractors?", MARKDOWN_REPLY]),
+                 b=side(name="echo"), turns=2)
+    assert snap_compare(_app(tmp_path, cfg), terminal_size=SIZE, run_before=_ended)
+
+
+def test_running_session(snap_compare, tmp_path: Path) -> None:
+    """Mid-stream: A's reply has its first words on screen and waits for more."""
+    stalled = {"text": "Gladly: **goodbye loops** first, then the emoji spirals, and then",
+               "stall": 60}
+    cfg = config(a=side(["Hello! Shall we talk about attractors?", stalled], chunk_size=30),
+                 turns=2)
+
+    async def run_before(pilot: Pilot) -> None:
+        screen = session(pilot.app)  # type: ignore[arg-type]
+        await wait_for(pilot, lambda: screen.engine and screen.engine.completed_turns == 2
+                       and screen.engine.generating == "A", settled=False)
+        await wait_for(pilot, lambda: "goodbye loops" in screen_text(pilot.app))  # type: ignore[arg-type]
+        _no_blink(pilot)
+        await settle(pilot)
+
+    assert snap_compare(_app(tmp_path, cfg), terminal_size=SIZE, run_before=run_before)
+
+
+def test_paused(snap_compare, tmp_path: Path) -> None:
+    cfg = config(a=side(["A first reply that streams for a little while. " * 3], delay=0.01),
+                 turns=2)
+
+    async def run_before(pilot: Pilot) -> None:
+        screen = session(pilot.app)  # type: ignore[arg-type]
+        await wait_for(pilot, lambda: screen.engine and screen.engine.generating == "A",
+                       settled=False)
+        await pilot.press("p")
+        await wait_for(pilot, lambda: screen.engine.state == "paused"
+                       and screen.engine.generating is None)
+        _no_blink(pilot)
+        await settle(pilot)
+
+    assert snap_compare(_app(tmp_path, cfg), terminal_size=SIZE, run_before=run_before)
+
+
+def test_interjection_bar_open(snap_compare, tmp_path: Path) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await _ended(pilot)
+        await pilot.press("i", "tab", *"Please", "ctrl+j", *"change topic.")
+        _no_blink(pilot)
+        await settle(pilot)
+
+    assert snap_compare(_app(tmp_path, config(turns=1)), terminal_size=SIZE,
+                        run_before=run_before)
+
+
+def test_tool_panel_with_entry(snap_compare, tmp_path: Path) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await _ended(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+
+    cfg = config(a=side([TOOL_REPLY]), turns=1)
+    assert snap_compare(_app(tmp_path, cfg), terminal_size=SIZE, run_before=run_before)
+
+
+def test_error_card(snap_compare, tmp_path: Path) -> None:
+    failing = SideConfig(model="scripted/fail", params={"mock_response": "litellm.RateLimitError"})
+
+    async def run_before(pilot: Pilot) -> None:
+        screen = session(pilot.app)  # type: ignore[arg-type]
+        await wait_for(pilot, lambda: screen.error_pending)
+        _no_blink(pilot)
+        await settle(pilot)
+
+    cfg = config(a=failing, num_retries=0)
+    assert snap_compare(_app(tmp_path, cfg), terminal_size=SIZE, run_before=run_before)
+
+
+def test_light_theme(snap_compare, tmp_path: Path) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        pilot.app.theme = "attractor-light"
+        await _ended(pilot)
+
+    cfg = config(a=side(["Hello! Shall we talk about attractors?", MARKDOWN_REPLY]), turns=2)
+    assert snap_compare(_app(tmp_path, cfg), terminal_size=SIZE, run_before=run_before)
+
+
+def test_narrow_layout(snap_compare, tmp_path: Path) -> None:
+    assert snap_compare(_app(tmp_path, config(turns=2)), terminal_size=(90, 40),
+                        run_before=_ended)
+
+
+def test_help_screen(snap_compare, tmp_path: Path) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await _ended(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+
+    assert snap_compare(_app(tmp_path, config(turns=1)), terminal_size=(120, 50),
+                        run_before=run_before)
