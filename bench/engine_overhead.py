@@ -3,6 +3,7 @@
 Both loops stream the same 1,000 messages from the in-process, zero-latency
 `scripted` provider through litellm; the difference is everything the engine
 adds: history rebuilding, events, listeners, JSONL writes with fsync per turn.
+The engine side opens its session through `open_session`, as headless runs do.
 Last line: `overhead_ratio=<engine time / bare time>` (target <= 1.15).
 """
 
@@ -17,10 +18,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from attractor_tui.analysis.live import stop_rules  # noqa: E402
 from attractor_tui.backends.litellm_setup import get_litellm  # noqa: E402
 from attractor_tui.core.config import SessionConfig, SideConfig  # noqa: E402
-from attractor_tui.core.engine import Engine  # noqa: E402
-from attractor_tui.sessions.store import SessionWriter  # noqa: E402
+from attractor_tui.sessions.runner import open_session  # noqa: E402
 
 MESSAGES = int(os.environ.get("BENCH_MESSAGES", "1000"))
 TEXT = "The quick brown fox talks to itself about attractor states. " * 3
@@ -65,11 +66,12 @@ async def engine_loop(directory: Path) -> float:
         chunks += 1
 
     start = time.perf_counter()
-    async with SessionWriter(directory / "bench.jsonl") as writer:
-        engine = Engine(config(), writer=writer, listeners=[listener])
-        await engine.run()
+    session = open_session(
+        config(), directory / "bench.jsonl", listeners=[listener], stop_rules=stop_rules
+    )
+    await session.run()
     elapsed = time.perf_counter() - start
-    assert engine.completed_turns == MESSAGES, engine.completed_turns
+    assert session.engine.completed_turns == MESSAGES, session.engine.completed_turns
     return elapsed
 
 

@@ -18,9 +18,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from attractor_tui.analysis.live import stop_rules  # noqa: E402
 from attractor_tui.core.config import SessionConfig, SideConfig  # noqa: E402
-from attractor_tui.core.engine import Engine  # noqa: E402
-from attractor_tui.sessions.store import SessionWriter, load_session  # noqa: E402
+from attractor_tui.sessions.runner import open_session  # noqa: E402
+from attractor_tui.sessions.store import load_session  # noqa: E402
 
 
 async def run(policy: str, rounds: int, folder: Path) -> bool:
@@ -28,8 +29,7 @@ async def run(policy: str, rounds: int, folder: Path) -> bool:
     config = SessionConfig(a=side, b=side.model_copy(), turns=rounds)
     path = folder / f"{policy}.jsonl"
     started = time.monotonic()
-    async with SessionWriter(path) as writer:
-        end = await Engine(config, writer=writer).run()
+    end = await open_session(config, path, stop_rules=stop_rules).run()
     seconds = time.monotonic() - started
     log = load_session(path)
     used = [t.usage.prompt_tokens + t.usage.completion_tokens for t in log.turns if t.usage]

@@ -169,7 +169,7 @@ class Classification:
 
 def label_window(sigs: Sequence[dict[Label, str]]) -> tuple[Label, float, dict[str, float]]:
     n = len(sigs)
-    shares = {label: sum(label in s for s in sigs) / n for label in PRIORITY}
+    shares: dict[str, float] = {label: sum(label in s for s in sigs) / n for label in PRIORITY}
     best = max(PRIORITY, key=lambda lab: (shares[lab], -PRIORITY.index(lab)))
     if shares[best] < LABEL_THRESHOLD:
         return "other", shares[best], shares

@@ -40,7 +40,7 @@ import time
 import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 # litellm fetches its price list from the network unless told otherwise at import;
 # litellm_setup sets these too, this only guards a direct import of this module.
@@ -48,8 +48,14 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import litellm  # noqa: E402
-from litellm import CustomLLM, ModelResponse  # noqa: E402
-from litellm.types.utils import GenericStreamingChunk  # noqa: E402
+from litellm.exceptions import BadRequestError, ContextWindowExceededError  # noqa: E402
+from litellm.llms.custom_llm import CustomLLM  # noqa: E402
+from litellm.types.utils import GenericStreamingChunk, ModelResponse, Usage  # noqa: E402
+
+from attractor_tui.backends.litellm_setup import setup_custom_providers  # noqa: E402
+
+if TYPE_CHECKING:
+    from litellm.types.llms.openai import OpenAIChatCompletionFinishReason
 
 PROVIDER = "embedded"
 MODEL_NAME = "smollm2-135m"
@@ -311,7 +317,7 @@ def _error_from(payload: dict[str, Any]) -> Exception:
     message = str(error.get("message", error)) if isinstance(error, dict) else str(error)
     kind = str(error.get("type", "")) if isinstance(error, dict) else ""
     if "exceed_context" in kind or "context size" in message:
-        return litellm.ContextWindowExceededError(
+        return ContextWindowExceededError(
             message=f"{message} (embedded model context: {N_CTX} tokens)",
             model=MODEL,
             llm_provider=PROVIDER,
@@ -471,20 +477,28 @@ def _chunk(item: _Item) -> GenericStreamingChunk | None:
     return None
 
 
+class _WithUsage(Protocol):
+    """A ModelResponse as litellm fills it: `usage` is an undeclared (extra) pydantic field."""
+
+    usage: Usage
+
+
 def _fill_response(
     model_response: ModelResponse | None, pieces: list[str], final: GenericStreamingChunk | None
 ) -> ModelResponse:
     """A complete litellm ModelResponse from streamed pieces."""
     response = model_response if model_response is not None else ModelResponse()
     response.choices[0].message.content = "".join(pieces)
-    response.choices[0].finish_reason = final["finish_reason"] if final else "stop"
+    # llama.cpp's server speaks OpenAI's finish reasons; litellm types only those.
+    reason = cast("OpenAIChatCompletionFinishReason", final["finish_reason"] if final else "stop")
+    response.choices[0].finish_reason = reason
     response.model = MODEL_NAME
-    usage = (final or {}).get("usage") or {
+    usage = (final.get("usage") if final else None) or {
         "prompt_tokens": 0,
         "completion_tokens": 0,
         "total_tokens": 0,
     }
-    response.usage = litellm.Usage(**usage)
+    cast(_WithUsage, response).usage = Usage(**usage)
     return response
 
 
@@ -495,7 +509,7 @@ def _for_litellm(exc: EmbeddedBackendError) -> Exception:
     other error from a custom provider into a retryable APIConnectionError,
     which callers show as "cannot reach host" and retry. A 400 is neither.
     """
-    return litellm.BadRequestError(message=str(exc), model=MODEL, llm_provider=PROVIDER)
+    return BadRequestError(message=str(exc), model=MODEL, llm_provider=PROVIDER)
 
 
 class EmbeddedLLM(CustomLLM):
@@ -545,7 +559,9 @@ class EmbeddedLLM(CustomLLM):
                 pieces.append(chunk["text"])
         return _fill_response(kwargs.get("model_response"), pieces, final)
 
-    async def astreaming(
+    # litellm declares astreaming a coroutine, yet hands what it returns straight
+    # to CustomStreamWrapper as the stream: an async generator is what it needs.
+    async def astreaming(  # type: ignore[override]
         self, model: str, messages: list[Any], *args: Any, **kwargs: Any
     ) -> AsyncIterator[GenericStreamingChunk]:
         try:
@@ -589,8 +605,6 @@ def register() -> None:
     """
     if not any(item.get("provider") == PROVIDER for item in litellm.custom_provider_map):
         litellm.custom_provider_map.append({"provider": PROVIDER, "custom_handler": _HANDLER})
-    from litellm.utils import custom_llm_setup
-
-    custom_llm_setup()
+    setup_custom_providers()
     if MODEL not in litellm.model_cost:
         litellm.register_model({MODEL: dict(_MODEL_INFO)})

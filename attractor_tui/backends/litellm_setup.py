@@ -9,11 +9,23 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from types import ModuleType
+from typing import Protocol, cast
 
 _litellm: ModuleType | None = None
 IN_PROCESS = ("embedded/", "scripted/")
 _priced: set[str] = set()
+
+
+class _Switches(Protocol):
+    """litellm's module-level switches that mypy cannot see.
+
+    litellm re-exports `set_verbose` from `litellm._logging` without `as`, so
+    mypy's no-implicit-reexport hides it, though litellm reads it from there.
+    """
+
+    set_verbose: bool
 
 
 def get_litellm() -> ModuleType:
@@ -28,7 +40,7 @@ def get_litellm() -> ModuleType:
 
     litellm.suppress_debug_info = True
     litellm.telemetry = False
-    litellm.set_verbose = False
+    cast(_Switches, litellm).set_verbose = False
     # We log through our own events and compute cost ourselves; litellm's
     # per-call success logging (a thread hop and two price look-ups) is pure cost.
     litellm.disable_streaming_logging = True
@@ -62,3 +74,11 @@ def price_in_process(model: str) -> None:
         "litellm_provider": provider, "mode": "chat",
     }})
     _priced.add(model)
+
+
+def setup_custom_providers() -> None:
+    """Let litellm route to the handlers in `custom_provider_map` (see `embedded.register`)."""
+    from litellm.utils import custom_llm_setup
+
+    # litellm leaves it unannotated; it takes nothing and returns nothing.
+    cast(Callable[[], None], custom_llm_setup)()

@@ -19,7 +19,15 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from attractor_tui.backends.litellm_setup import setup_custom_providers
+
+# Types only: litellm is imported at run time through litellm_setup, after its offline switches.
+if TYPE_CHECKING:
+    from litellm.llms.custom_llm import CustomLLM
+    from litellm.types.llms.openai import ChatCompletionToolCallChunk
+    from litellm.types.utils import GenericStreamingChunk
 
 DEFAULT_SCRIPTS: dict[str, list[Any]] = {
     "goodbye": [
@@ -39,7 +47,9 @@ def _reply(model: str, messages: list[dict[str, Any]], params: dict[str, Any]) -
     script = params.get("script") or DEFAULT_SCRIPTS.get(name) or []
     own = sum(1 for m in messages if m.get("role") == "assistant" and not m.get("tool_calls"))
     if not script:
-        last = next((m for m in reversed(messages) if m.get("role") == "user"), {})
+        last: dict[str, Any] = next(
+            (m for m in reversed(messages) if m.get("role") == "user"), {}
+        )
         return {"text": f"echo {own}: {last.get('content') or ''}"}
     pick = own % len(script) if params.get("cycle", True) else min(own, len(script) - 1)
     item = script[pick]
@@ -49,7 +59,9 @@ def _reply(model: str, messages: list[dict[str, Any]], params: dict[str, Any]) -
     return reply
 
 
-def _chunks(reply: dict[str, Any], size: int, prompt_tokens: int) -> Iterator[dict[str, Any]]:
+def _chunks(
+    reply: dict[str, Any], size: int, prompt_tokens: int
+) -> Iterator[GenericStreamingChunk]:
     text: str = reply.get("text", "") or ""
     calls = reply.get("tool_calls") or []
     pieces = [text[i : i + size] for i in range(0, len(text), size)]
@@ -79,8 +91,12 @@ def _chunks(reply: dict[str, Any], size: int, prompt_tokens: int) -> Iterator[di
 
 
 def _chunk(
-    text: str, *, finished: bool = False, reason: str = "", tool_use: Any = None
-) -> dict[str, Any]:
+    text: str,
+    *,
+    finished: bool = False,
+    reason: str = "",
+    tool_use: ChatCompletionToolCallChunk | None = None,
+) -> GenericStreamingChunk:
     return {
         "text": text,
         "is_finished": finished,
@@ -95,13 +111,16 @@ def _prompt_tokens(messages: list[dict[str, Any]]) -> int:
     return sum(len(str(m.get("content") or "")) for m in messages) // 4
 
 
-def _make_handler() -> Any:
-    from litellm import CustomLLM, ModelResponse
+def _make_handler() -> CustomLLM:
+    from litellm.llms.custom_llm import CustomLLM
+    from litellm.types.utils import ModelResponse
 
     class ScriptedLLM(CustomLLM):
         """Replies from a script; see the module docstring."""
 
-        def streaming(self, model: str, messages: list, *args: Any, **kwargs: Any) -> Iterator:
+        def streaming(
+            self, model: str, messages: list[Any], *args: Any, **kwargs: Any
+        ) -> Iterator[GenericStreamingChunk]:
             params = kwargs.get("optional_params") or {}
             delay = float(params.get("delay", 0))
             reply = _reply(model, messages, params)
@@ -110,9 +129,11 @@ def _make_handler() -> Any:
                     time.sleep(delay)
                 yield chunk
 
-        async def astreaming(
-            self, model: str, messages: list, *args: Any, **kwargs: Any
-        ) -> AsyncIterator:
+        # litellm declares astreaming a coroutine, yet hands what it returns straight
+        # to CustomStreamWrapper as the stream: an async generator is what it needs.
+        async def astreaming(  # type: ignore[override]
+            self, model: str, messages: list[Any], *args: Any, **kwargs: Any
+        ) -> AsyncIterator[GenericStreamingChunk]:
             params = kwargs.get("optional_params") or {}
             delay = float(params.get("delay", 0))
             reply = _reply(model, messages, params)
@@ -125,7 +146,9 @@ def _make_handler() -> Any:
                     await asyncio.sleep(stall)
                 yield chunk
 
-        def completion(self, model: str, messages: list, *args: Any, **kwargs: Any) -> Any:
+        def completion(
+            self, model: str, messages: list[Any], *args: Any, **kwargs: Any
+        ) -> ModelResponse:
             params = kwargs.get("optional_params") or {}
             reply = _reply(model, messages, params)
             return ModelResponse(
@@ -133,7 +156,9 @@ def _make_handler() -> Any:
                 choices=[{"message": {"role": "assistant", "content": reply.get("text", "")}}],
             )
 
-        async def acompletion(self, model: str, messages: list, *args: Any, **kwargs: Any) -> Any:
+        async def acompletion(
+            self, model: str, messages: list[Any], *args: Any, **kwargs: Any
+        ) -> ModelResponse:
             return self.completion(model, messages, *args, **kwargs)
 
     return ScriptedLLM()
@@ -150,7 +175,5 @@ def register() -> None:
         *[p for p in litellm.custom_provider_map if p.get("provider") != "scripted"],
         {"provider": "scripted", "custom_handler": _make_handler()},
     ]
-    from litellm.utils import custom_llm_setup
-
-    custom_llm_setup()
+    setup_custom_providers()
     _registered = True
