@@ -14,13 +14,13 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
 from attractor_tui.core.config import SideConfig
-from attractor_tui.core.events import ErrorEvent, Turn
-from attractor_tui.core.text import describe_invisible, is_blank, safe_text
+from attractor_tui.core.events import ErrorEvent, ToolCallRecord, Turn
+from attractor_tui.core.text import describe_invisible, is_blank, safe_line, safe_text
 from attractor_tui.sessions.store import SessionLog
 
 ExportFormat = Literal["json", "md", "html", "txt"]
@@ -38,7 +38,7 @@ def export_session(log: SessionLog, fmt: ExportFormat, notes: Sequence[Note] = (
     may not import `analysis`, which knows the end state).
     """
     if fmt == "json":
-        return json.dumps(session_dict(log), indent=2, ensure_ascii=False) + "\n"
+        return json_text(session_dict(log))
     if fmt == "md":
         return _markdown(log, notes)
     if fmt == "html":
@@ -49,6 +49,20 @@ def export_session(log: SessionLog, fmt: ExportFormat, notes: Sequence[Note] = (
 
 
 # ---------------------------------------------------------------------- json
+
+_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\ud800-\udfff]")
+
+
+def json_text(value: Any, *, indent: int | None = 2,
+              default: Callable[[Any], Any] | None = None) -> str:
+    """`value` as JSON that is safe to print or `cat`, ending in a newline.
+
+    The text stays exact (JSON is data): `json` already escapes C0 controls
+    and ESC; C1 controls, DEL and lone surrogates are written as `\\u`
+    escapes too, so no terminal obeys them and UTF-8 can always encode them.
+    """
+    text = json.dumps(value, indent=indent, ensure_ascii=False, default=default)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
 
 
 def _iso(when: datetime | None) -> str | None:
@@ -169,10 +183,10 @@ def _params(cfg: SideConfig) -> str:
     return ", ".join(parts)
 
 
-def _tool_line(call: Any) -> str:
+def _tool_line(call: ToolCallRecord) -> str:
     args = call.arguments or "{}"
     result = f" → {call.result}" if call.result else ""
-    return f"{call.name}({args}) [{call.outcome}]{result}"
+    return safe_text(f"{call.name}({args}) [{call.outcome}]{result}")
 
 
 # ------------------------------------------------------------------ markdown
@@ -304,21 +318,23 @@ def _html(log: SessionLog, notes: Sequence[Note]) -> str:
 
 
 def _text(log: SessionLog, notes: Sequence[Note]) -> str:
-    out = [_title(log), "=" * min(72, max(8, len(_title(log)))), ""]
+    title = safe_line(_title(log))
+    out = [title, "=" * min(72, max(8, len(title))), ""]
     width = max(len(k) for k, _ in _metadata(log, notes))
     for key, value in _metadata(log, notes):
         lines = safe_text(value).split("\n") or [""]
         out.append(f"{key + ':':<{width + 1}} {lines[0]}")
         out += [f"{'':<{width + 1}} {line}" for line in lines[1:]]
     for error in log.errors:
-        out.append(f"! error{' (' + error.side + ')' if error.side else ''}: {error.message}")
+        side = f" ({error.side})" if error.side else ""
+        out.append(f"! error{side}: {safe_text(error.message)}")
     out.append("")
     for turn in log.turns:
         flags = " [interrupted]" if turn.interrupted else ""
         if turn.author == "operator":
             who = f">> OPERATOR (in {turn.side}'s place)"
         else:
-            who = f"[{turn.side}] {turn.model}".rstrip()
+            who = f"[{turn.side}] {safe_line(turn.model)}".rstrip()
         out.append(f"--- #{turn.index} round {turn.round} {turn.ts:%H:%M:%S} {who}{flags}")
         note = _blank_note(turn.text)
         body = note if note else safe_text(turn.text)

@@ -1,105 +1,48 @@
-"""Session files: one append-only JSONL file per session.
+"""Session files: the sessions folder, the live writer, and `load_session`.
 
 Writing: each persisted event is one line, flushed as it happens and fsynced at
-turn end, so a crash loses at most the turn being streamed. Reading: a
-truncated *last* line (a crash mid-write) is dropped with a warning; anything
-else malformed raises `SessionFileError` naming the file and line.
+turn end, so a crash loses at most the turn being streamed. Reading goes
+through the format registry (`sessions.formats`), which also reads logs of
+other harnesses; the JSONL format itself is `formats.native`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import uuid
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import aiofiles
-from pydantic import ValidationError
 
-from attractor_tui.core.config import SessionConfig
-from attractor_tui.core.events import (
-    PERSISTED_ADAPTER,
-    SCHEMA_VERSION,
-    ContextTrim,
-    ErrorEvent,
-    Event,
-    OperatorAction,
-    SessionEnd,
-    SessionResume,
-    SessionStart,
-    Turn,
-    is_persisted,
-)
+from attractor_tui.core.events import Event, SessionEnd, SessionStart, Turn, is_persisted
+from attractor_tui.sessions import formats
+from attractor_tui.sessions.formats.native import SUFFIX, dump_event, parse_session_text
+from attractor_tui.sessions.log import SessionFileError, SessionLog, read_text
+
+__all__ = [
+    "DEFAULT_DIR",
+    "SUFFIX",
+    "SessionFileError",
+    "SessionLog",
+    "SessionWriter",
+    "dump_event",
+    "list_sessions",
+    "load_session",
+    "new_session_path",
+    "parse_session_text",
+    "read_text",
+]
 
 DEFAULT_DIR = Path("sessions")
-SUFFIX = ".jsonl"
-
-
-class SessionFileError(Exception):
-    """A session file cannot be read; the message says where and why."""
-
-    def __init__(self, path: Path | str, message: str, line: int | None = None) -> None:
-        self.path = Path(path)
-        self.line = line
-        where = f"{self.path}:{line}" if line is not None else str(self.path)
-        super().__init__(f"{where}: {message}")
-
-
-@dataclass
-class SessionLog:
-    """A loaded session: its events in file order, plus derived views."""
-
-    path: Path
-    events: list[Any]
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def start(self) -> SessionStart:
-        return self.events[0]
-
-    @property
-    def config(self) -> SessionConfig:
-        return self.start.config
-
-    @property
-    def turns(self) -> list[Turn]:
-        return [e for e in self.events if isinstance(e, Turn)]
-
-    @property
-    def end(self) -> SessionEnd | None:
-        """The last end event, unless the session was resumed after it."""
-        for event in reversed(self.events):
-            if isinstance(event, SessionEnd):
-                return event
-            if isinstance(event, (Turn, SessionResume)):
-                return None
-        return None
-
-    @property
-    def trims(self) -> list[ContextTrim]:
-        return [e for e in self.events if isinstance(e, ContextTrim)]
-
-    @property
-    def errors(self) -> list[ErrorEvent]:
-        return [e for e in self.events if isinstance(e, ErrorEvent)]
-
-    @property
-    def operator_actions(self) -> list[OperatorAction]:
-        return [e for e in self.events if isinstance(e, OperatorAction)]
 
 
 def new_session_path(directory: Path | str = DEFAULT_DIR, when: datetime | None = None) -> Path:
     """A fresh, sortable, collision-free file name in `directory`."""
     stamp = (when or datetime.now()).strftime("%Y%m%d-%H%M%S")
     return Path(directory) / f"{stamp}-{uuid.uuid4().hex[:6]}{SUFFIX}"
-
-
-def dump_event(event: Event) -> str:
-    return event.model_dump_json(exclude_none=True)
 
 
 class SessionWriter:
@@ -190,97 +133,25 @@ async def _repair_tail(path: Path) -> None:
         handle.truncate(cut)
 
 
-def parse_event(line: str) -> Any:
-    return PERSISTED_ADAPTER.validate_json(line)
-
-
-def read_text(path: Path) -> str:
-    """A log file's text, or a `SessionFileError` saying why it cannot be read."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise SessionFileError(path, f"cannot read: {exc.strerror or exc}") from exc
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise SessionFileError(path, f"not UTF-8 text (byte {exc.start})") from exc
-
-
 def load_session(path: Path | str) -> SessionLog:
-    """Read a session file (ours, or a foreign log we know how to import)."""
+    """The one conversation in a session file (ours, or a foreign log we can read).
+
+    A file holding several conversations raises `SessionFileError`; read
+    those with `formats.load`, or split them with `attractor-tui import`.
+    """
     path = Path(path)
-    text = read_text(path)
-    first = next((ln for ln in text.splitlines() if ln.strip()), "")
-    if _looks_foreign(first):
-        from attractor_tui.sessions.formats.peer_logs import import_foreign
-
-        return import_foreign(path, text)
-    return parse_session_text(path, text)
-
-
-def _looks_foreign(first_line: str) -> bool:
-    """A peer-harness log starts with a `config` record (whatever its key order)."""
-    try:
-        data = json.loads(first_line.lstrip("\ufeff"))
-    except json.JSONDecodeError:
-        return False
-    return isinstance(data, dict) and data.get("type") == "config"
-
-
-def parse_session_text(path: Path, text: str) -> SessionLog:
-    lines = text.split("\n")
-    complete = text.endswith("\n")
-    warnings: list[str] = []
-    events: list[Any] = []
-    last_no = max((n for n, ln in enumerate(lines, 1) if ln.strip()), default=0)
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        is_tail = number == last_no
-        try:
-            data = json.loads(line)
-        except json.JSONDecodeError as exc:
-            if is_tail and not complete:
-                warnings.append(
-                    f"{path}:{number}: last line is incomplete (the writer stopped mid-line); "
-                    "ignored it"
-                )
-                break
-            raise SessionFileError(path, f"not valid JSON ({exc.msg})", number) from exc
-        if number == 1 or not events:
-            _check_header(path, number, data)
-        try:
-            event = PERSISTED_ADAPTER.validate_python(data)
-        except ValidationError as exc:
-            problem = exc.errors()[0]
-            loc = ".".join(str(p) for p in problem["loc"])
-            raise SessionFileError(
-                path, f"not a valid event ({loc}: {problem['msg']})", number
-            ) from exc
-        events.append(event)
-    if not events:
-        raise SessionFileError(path, "empty session file (no session_start line)")
-    return SessionLog(path=path, events=events, warnings=warnings)
-
-
-def _check_header(path: Path, number: int, data: Any) -> None:
-    if not isinstance(data, dict) or data.get("type") != "session_start":
-        raise SessionFileError(
-            path, "first line is not a session_start event; is this an attractor-tui session?",
-            number,
-        )
-    version = data.get("schema_version")
-    if not isinstance(version, int) or version > SCHEMA_VERSION or version < 1:
-        raise SessionFileError(
-            path,
-            f"unknown schema version {version!r} (this attractor-tui reads version "
-            f"{SCHEMA_VERSION}); upgrade attractor-tui to open it",
-            number,
-        )
+    logs = formats.load(path)
+    if len(logs) == 1:
+        return logs[0]
+    if not logs:
+        raise SessionFileError(path, "holds no conversation")
+    raise SessionFileError(
+        path,
+        f"holds {len(logs)} conversations, not one; `attractor-tui import` writes each "
+        "to a session file of its own",
+    )
 
 
 def list_sessions(directory: Path | str = DEFAULT_DIR) -> list[Path]:
-    directory = Path(directory)
-    if not directory.is_dir():
-        return []
-    return sorted(directory.glob(f"*{SUFFIX}"))
+    """The session files in `directory` (any format we read), sorted by name."""
+    return formats.session_files(directory)

@@ -1,7 +1,7 @@
 """Replay logic: a stored session's events put back on a timeline, and a player.
 
 Pure asyncio, no Textual: the replay screen implements `ReplayView`, tests
-drive `ReplayController` with a recording view and a `FakeClock`.
+drive `ReplayController` with a recording view and a fake clock (tests/support).
 
 The items of a replay are the session's persisted events after its
 `session_start`. The *position* is how many items are shown. Playing waits
@@ -18,13 +18,14 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from attractor_tui.core.config import Side
 from attractor_tui.core.events import (
     ContextTrim,
     ErrorEvent,
     OperatorAction,
+    PersistedEvent,
     SessionEnd,
     SessionResume,
     TextDelta,
@@ -46,7 +47,7 @@ SPEEDS: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0)
 
 
 class ReplayClock(Protocol):
-    """What the player needs from time: waiting. Tests pass a `FakeClock`."""
+    """What the player needs from time: waiting. Tests pass a fake one."""
 
     def now(self) -> float: ...
 
@@ -63,25 +64,6 @@ class RealClock:
         await asyncio.sleep(seconds)
 
 
-class FakeClock:
-    """A clock whose sleeps return at once and only advance `now`.
-
-    `sleeps` records every wait, so a test can check the pacing exactly.
-    """
-
-    def __init__(self) -> None:
-        self.time = 0.0
-        self.sleeps: list[float] = []
-
-    def now(self) -> float:
-        return self.time
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.time += seconds
-        await asyncio.sleep(0)
-
-
 # ---------------------------------------------------------------- timeline
 
 
@@ -89,7 +71,7 @@ class FakeClock:
 class Item:
     """One stored event on the replay timeline."""
 
-    event: Any
+    event: PersistedEvent
     gap: float
     """Original seconds between the end of the previous item and the start of this one."""
     duration: float
@@ -98,10 +80,9 @@ class Item:
     """Original seconds from the session start to the end of this item."""
 
 
-def _begin(event: Any) -> datetime:
-    started = getattr(event, "started", None)
-    if isinstance(event, Turn) and started is not None and started <= event.ts:
-        return started
+def _begin(event: PersistedEvent) -> datetime:
+    if isinstance(event, Turn) and event.started is not None and event.started <= event.ts:
+        return event.started
     return event.ts
 
 
@@ -124,7 +105,7 @@ def build_timeline(log: SessionLog) -> list[Item]:
     return items
 
 
-def panes_for(event: Any) -> tuple[Side, ...]:
+def panes_for(event: PersistedEvent) -> tuple[Side, ...]:
     """Which conversation panes show `event` as a message or a card."""
     if isinstance(event, Turn):
         return (event.side,)
@@ -141,9 +122,9 @@ def panes_for(event: Any) -> tuple[Side, ...]:
 class PaneWindow:
     """What one pane shows at a position: the newest entries, and what is hidden."""
 
-    shown: list[tuple[int, Any]]
+    shown: list[tuple[int, PersistedEvent]]
     """(item position, event), oldest first."""
-    hidden: list[Any]
+    hidden: list[PersistedEvent]
     """Older events of this pane that are not mounted (counted, not shown)."""
 
 
@@ -193,7 +174,7 @@ class ReplayView(Protocol):
     def replay_live(self, event: TurnBegin | TextDelta | ToolCallDelta) -> None:
         """A turn is being streamed: its start, a piece of text, a tool call."""
 
-    def replay_show(self, position: int, event: Any) -> None:
+    def replay_show(self, position: int, event: PersistedEvent) -> None:
         """Item `position` appears (replacing its live message, if it streamed)."""
 
     def replay_state(self) -> None:
@@ -397,11 +378,8 @@ class ReplayController:
                 break
             item = self.items[self.position]
             event = item.event
-            streams = (
-                isinstance(event, Turn) and event.author == "model" and bool(event.text)
-                and item.duration > 0
-            )
-            if not streams:
+            if not (isinstance(event, Turn) and event.author == "model" and bool(event.text)
+                    and item.duration > 0):
                 await self._wait(item.gap)
                 self._show_current()
                 continue

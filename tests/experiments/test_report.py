@@ -22,34 +22,12 @@ from attractor_tui.experiments.report import (
     report_command,
     sparkline,
 )
-from attractor_tui.experiments.toolpacks import load_tool_pack
+from attractor_tui.sessions import formats
 from attractor_tui.sessions.store import SessionWriter
-from tests.support.builders import scripted
+from tests.support.builders import GARDEN, scripted
+from tests.support.builders import five_kinds as config
+from tests.support.formats import TwoChats, chats_file
 from tests.support.shared import PEER_LOGS, peer_logs
-
-GOODBYE = ["Thank you, this was lovely. Goodbye! Take care!", "Goodbye! Take care, farewell!"]
-EMOJI = ["🎉🎉✨🌟 🙏", "✨✨🌟🎉 🙏🙏"]
-GARDEN = ["Tomatoes need sunlight, compost and steady watering in the garden.",
-          "Garden tomatoes and basil grow well together; compost helps the soil."]
-DENIED = {"text": "I would like to leave.",
-          "tool_calls": [{"name": "forbidden_exit", "arguments": {"reason": "done"}}]}
-
-
-def config(index: int) -> SessionConfig:
-    """Five kinds of conversation: goodbye, emoji, topic, tools, another model pair."""
-    kind = index % 5
-    if kind == 0:
-        return SessionConfig(a=scripted(GOODBYE, "bye"), b=scripted(GOODBYE, "bye"), turns=5)
-    if kind == 1:
-        return SessionConfig(a=scripted(EMOJI, "party"), b=scripted(EMOJI, "party"), turns=5)
-    if kind == 2:
-        return SessionConfig(a=scripted(GARDEN, "garden"), b=scripted(GARDEN, "garden"), turns=5)
-    if kind == 3:
-        tools = load_tool_pack("exit-costs").tools
-        a = SideConfig(model="scripted/tools", params={"script": [DENIED, *GARDEN]},
-                       tools=tools)
-        return SessionConfig(a=a, b=scripted(GARDEN, "garden"), turns=5)
-    return SessionConfig(a=scripted(GOODBYE, "bye"), b=scripted(EMOJI, "party"), turns=5)
 
 
 @pytest.fixture
@@ -173,3 +151,15 @@ def test_histogram_and_sparkline_edges() -> None:
     assert [b["lo"] for b in bins] == [0, 6, 12, 18, 24] and bins[0]["count"] == 4
     assert sparkline([None, 0.0, 0.5, 1.0]) == " ▁▅█"
     assert len(sparkline([0.5] * 500, width=40)) == 40
+
+
+def test_report_reads_every_conversation_of_a_registered_format(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(formats, "FORMATS", [*formats.FORMATS, TwoChats()])
+    chats_file(tmp_path / "two.chats", "A: hi\nB: hello\n", "A: goodbye\nB: bye\nA: farewell\n")
+    (tmp_path / "notes.txt").write_text("not a session\n", encoding="utf-8")  # not picked up
+    report = build_report(tmp_path)
+    assert [(s.file, s.turns) for s in report.sessions] == [("two.chats#1", 2),
+                                                             ("two.chats#2", 3)]
+    assert report.problems == []

@@ -21,9 +21,7 @@ from attractor_tui.core.events import (
 )
 from attractor_tui.sessions.export import FORMATS, export_session
 from attractor_tui.sessions.store import SessionLog, load_session
-from tests.support.shared import SHARED_FIXTURES
-
-PEER_DIR = SHARED_FIXTURES / "peer-logs"
+from tests.support.shared import PEER_LOGS as PEER_DIR
 
 T0 = datetime(2026, 2, 17, 9, 0, 0, tzinfo=UTC)
 SCRIPT = "<script>alert('pwned')</script>"

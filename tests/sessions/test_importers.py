@@ -19,15 +19,13 @@ from hypothesis import strategies as st
 from attractor_tui.analysis import analyze_log
 from attractor_tui.core.events import EMPTY_PLACEHOLDER, SessionEnd, SessionStart, Turn
 from attractor_tui.sessions.export import FORMATS, export_session
-from attractor_tui.sessions.formats.peer_logs import ImportReport, import_files, import_foreign
+from attractor_tui.sessions.formats import ImportReport, import_files
+from attractor_tui.sessions.formats.peer_logs import import_foreign
 from attractor_tui.sessions.store import SessionFileError, dump_event, load_session
-from tests.support.shared import SHARED_FIXTURES
+from tests.support.shared import PEER_LOG_FILES as PEER_FILES
+from tests.support.shared import PEER_LOGS as PEER_DIR
+from tests.support.shared import needs_peer_logs as needs_peer
 
-PEER_DIR = SHARED_FIXTURES / "peer-logs"
-PEER_FILES = sorted(PEER_DIR.glob("*.jsonl")) if PEER_DIR.is_dir() else []
-needs_peer = pytest.mark.skipif(
-    not PEER_FILES, reason="../shared/fixtures/peer-logs is not present (fine in a user's clone)"
-)
 peer_files = pytest.mark.parametrize(
     "path", PEER_FILES or [Path("absent.jsonl")], ids=lambda p: p.name
 )

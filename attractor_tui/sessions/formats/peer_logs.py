@@ -13,34 +13,55 @@ line, or console output and a Python traceback printed after the last record.
 Reading stops at the first line that is not a record and says so in
 `SessionLog.warnings`; a record *after* such a line means the file is damaged
 in the middle, which raises `SessionFileError` with the line number.
+
+A file holds one conversation. `attractor-tui import` (`formats.import_files`)
+writes it out in our format.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import uuid
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from attractor_tui.core.config import SessionConfig, Side, SideConfig
 from attractor_tui.core.events import (
     EMPTY_PLACEHOLDER,
+    PersistedEvent,
     SessionEnd,
     SessionStart,
     ToolCallRecord,
     Turn,
 )
 from attractor_tui.core.text import is_blank
-from attractor_tui.sessions.store import SUFFIX, SessionFileError, SessionLog, dump_event, read_text
+from attractor_tui.sessions.formats.base import SessionSummary
+from attractor_tui.sessions.formats.jsonl import (
+    as_str,
+    first_record_type,
+    read_header,
+    records_from_tail,
+)
+from attractor_tui.sessions.log import SessionFileError, SessionLog
 
 PEER_SOURCE = "peer-log"
 """`SessionStart.source` of an imported peer log is `peer-log:<file name>`."""
+
+title = "peer log (MatchaOnMuffins/attractor-states)"
+suffixes: tuple[str, ...] = (".jsonl",)
+
+
+def detect(path: Path, head: str) -> bool:
+    """A peer log starts with a `config` record (whatever its key order)."""
+    return first_record_type(head) == "config"
+
+
+def load(path: Path, text: str) -> list[SessionLog]:
+    return [import_foreign(path, text)]
 
 _TRACEBACK = "Traceback (most recent call last):"
 _DETAIL_LIMIT = 500
@@ -193,7 +214,7 @@ def import_foreign(path: Path, text: str) -> SessionLog:
     invalid record, or records that follow non-record text.
     """
     path = Path(path)
-    events: list[Any] = []
+    events: list[PersistedEvent] = []
     warnings: list[str] = []
     tail: list[str] = []
     tail_start: int | None = None
@@ -259,73 +280,32 @@ def import_foreign(path: Path, text: str) -> SessionLog:
     return SessionLog(path=path, events=events, warnings=warnings)
 
 
-# ------------------------------------------------------------------ batches
+# ----------------------------------------------------------------- browser
+
+_SUMMARY_DETAIL_LIMIT = 200
 
 
-@dataclass
-class ImportReport:
-    """What happened to one file of an `import_files` batch."""
-
-    source: Path
-    target: Path | None = None
-    turns: int = 0
-    warnings: list[str] = field(default_factory=list)
-    error: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-
-def _read_foreign(path: Path) -> SessionLog:
-    return import_foreign(path, read_text(path))
-
-
-def target_path(out_dir: Path, log: SessionLog) -> Path:
-    """Where an imported log is written: named like our own sessions, by start time.
-
-    The id part comes from the content hash, so re-importing overwrites the
-    earlier copy instead of piling up duplicates.
-    """
-    start = log.start
-    return Path(out_dir) / f"{start.ts:%Y%m%d-%H%M%S}-{start.session_id[:6]}{SUFFIX}"
-
-
-def write_log(log: SessionLog, target: Path) -> None:
-    """Write a log in our JSONL format, atomically (a reader never sees half a file)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
-    with tmp.open("w", encoding="utf-8", newline="\n") as handle:
-        for event in log.events:
-            handle.write(dump_event(event) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, target)
-
-
-def import_files(paths: list[Path], out_dir: Path) -> list[ImportReport]:
-    """Convert each peer log (folders: their *.jsonl) into a session file in `out_dir`.
-
-    One bad file does not stop the batch: its report carries the error.
-    """
-    files: list[Path] = []
-    for path in map(Path, paths):
-        files.extend(sorted(path.glob(f"*{SUFFIX}")) if path.is_dir() else [path])
-    reports: list[ImportReport] = []
-    for path in files:
-        report = ImportReport(source=path)
-        try:
-            log = _read_foreign(path)
-            report.turns = len(log.turns)
-            report.warnings = list(log.warnings)
-            target = target_path(Path(out_dir), log)
-            if target.resolve() == path.resolve():
-                raise SessionFileError(path, "refusing to overwrite the source file")
-            write_log(log, target)
-            report.target = target
-        except SessionFileError as exc:
-            report.error = str(exc)
-        except OSError as exc:
-            report.error = f"cannot write into {out_dir}: {exc.strerror or exc}"
-        reports.append(report)
-    return reports
+def summarise(path: Path, handle: BinaryIO, summary: SessionSummary) -> None:
+    """Models and start from the config line; the turn count from the last turn's round."""
+    header = read_header(handle, summary)
+    if header is None:
+        return
+    data, header_bytes = header
+    summary.foreign = True
+    summary.started = as_str(data.get("timestamp"))
+    summary.model_a, summary.model_b = as_str(data.get("model_a")), as_str(data.get("model_b"))
+    summary.source = f"{PEER_SOURCE}:{summary.name}"
+    records, trailing = records_from_tail(handle, summary.size, header_bytes)
+    for record in reversed(records):
+        if record.get("type") == "turn":
+            round_ = record.get("turn")
+            second = record.get("label") == "Model B"
+            if isinstance(round_, int) and round_ >= 0:
+                summary.turns = 2 * round_ + (2 if second else 1)
+            break
+    if _TRACEBACK in trailing:
+        lines = [ln.strip() for ln in trailing.split("\n") if ln.strip()]
+        summary.end_reason = "error"
+        summary.end_detail = lines[-1][:_SUMMARY_DETAIL_LIMIT] if lines else ""
+    else:
+        summary.end_reason = "imported"

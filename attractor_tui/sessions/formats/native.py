@@ -1,0 +1,157 @@
+"""Our own format: JSONL, one persisted event per line, `session_start` first.
+
+Reading: a truncated *last* line (a crash mid-write) is dropped with a
+warning; anything else malformed raises `SessionFileError` naming the file and
+line. A file holds exactly one conversation. Writing line by line, as a session
+runs, is `store.SessionWriter`'s job; `write_log` writes a whole log at once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from pydantic import ValidationError
+
+from attractor_tui.core.events import PERSISTED_ADAPTER, SCHEMA_VERSION, Event, PersistedEvent
+from attractor_tui.sessions.formats.base import SessionSummary
+from attractor_tui.sessions.formats.jsonl import (
+    as_str,
+    first_record_type,
+    read_header,
+    records_from_tail,
+)
+from attractor_tui.sessions.log import SessionFileError, SessionLog
+
+SUFFIX = ".jsonl"
+
+title = "attractor-tui session"
+suffixes: tuple[str, ...] = (SUFFIX,)
+
+
+def detect(path: Path, head: str) -> bool:
+    return first_record_type(head) == "session_start"
+
+
+def load(path: Path, text: str) -> list[SessionLog]:
+    return [parse_session_text(path, text)]
+
+
+def dump_event(event: Event) -> str:
+    """One line of a session file (without the newline)."""
+    return event.model_dump_json(exclude_none=True)
+
+
+def write_log(log: SessionLog, target: Path) -> None:
+    """Write a whole log in our format, atomically (a reader never sees half a file)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    with tmp.open("w", encoding="utf-8", newline="\n") as handle:
+        for event in log.events:
+            handle.write(dump_event(event) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, target)
+
+
+def parse_session_text(path: Path, text: str) -> SessionLog:
+    """Our file's text as a `SessionLog`; only ever raises `SessionFileError`."""
+    lines = text.split("\n")
+    complete = text.endswith("\n")
+    warnings: list[str] = []
+    events: list[PersistedEvent] = []
+    last_no = max((n for n, ln in enumerate(lines, 1) if ln.strip()), default=0)
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        is_tail = number == last_no
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as exc:
+            if is_tail and not complete:
+                warnings.append(
+                    f"{path}:{number}: last line is incomplete (the writer stopped mid-line); "
+                    "ignored it"
+                )
+                break
+            raise SessionFileError(path, f"not valid JSON ({exc.msg})", number) from exc
+        if not events:
+            _check_header(path, number, data)
+        try:
+            event = PERSISTED_ADAPTER.validate_python(data)
+        except ValidationError as exc:
+            problem = exc.errors()[0]
+            loc = ".".join(str(p) for p in problem["loc"])
+            raise SessionFileError(
+                path, f"not a valid event ({loc}: {problem['msg']})", number
+            ) from exc
+        events.append(event)
+    if not events:
+        raise SessionFileError(path, "empty session file (no session_start line)")
+    return SessionLog(path=path, events=events, warnings=warnings)
+
+
+def _check_header(path: Path, number: int, data: Any) -> None:
+    if not isinstance(data, dict) or data.get("type") != "session_start":
+        raise SessionFileError(
+            path, "first line is not a session_start event; is this an attractor-tui session?",
+            number,
+        )
+    version = data.get("schema_version")
+    if not isinstance(version, int) or version > SCHEMA_VERSION or version < 1:
+        raise SessionFileError(
+            path,
+            f"unknown schema version {version!r} (this attractor-tui reads version "
+            f"{SCHEMA_VERSION}); upgrade attractor-tui to open it",
+            number,
+        )
+
+
+# ----------------------------------------------------------------- browser
+
+
+def summarise(path: Path, handle: BinaryIO, summary: SessionSummary) -> None:
+    """Models, start and source from the header; turns and end from the tail."""
+    header = read_header(handle, summary)
+    if header is None:
+        return
+    data, header_bytes = header
+    if data.get("type") != "session_start":
+        summary.error = "line 1: not a session_start event; is this an attractor-tui session?"
+        return
+    version = data.get("schema_version")
+    if not isinstance(version, int) or not 1 <= version <= SCHEMA_VERSION:
+        summary.error = f"line 1: unknown schema version {version!r}"
+        return
+    config = data.get("config")
+    config = config if isinstance(config, dict) else {}
+    summary.started = as_str(data.get("ts")) or None
+    summary.model_a = _model(config.get("a"))
+    summary.model_b = _model(config.get("b"))
+    summary.source = as_str(data.get("source")) or None
+    summary.parent = as_str(data.get("parent")) or None
+    records, _ = records_from_tail(handle, summary.size, header_bytes)
+    _tail(summary, records)
+
+
+def _model(side: Any) -> str:
+    return as_str(side.get("model")) if isinstance(side, dict) else ""
+
+
+def _tail(summary: SessionSummary, records: list[dict[str, Any]]) -> None:
+    """Turn count from the last turn; the end reason unless a turn or resume follows it."""
+    end_open = True
+    for record in reversed(records):
+        kind = record.get("type")
+        if kind == "session_end" and end_open:
+            summary.end_reason = as_str(record.get("reason")) or "?"
+            summary.end_detail = as_str(record.get("detail"))
+            end_open = False
+        elif kind == "session_resume":
+            end_open = False
+        elif kind == "turn":
+            index = record.get("index")
+            summary.turns = index + 1 if isinstance(index, int) and index >= 0 else 0
+            return
