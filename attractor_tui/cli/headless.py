@@ -1,7 +1,9 @@
 """Headless runs: stream both sides to stdout with Rich, no app.
 
-Model text is printed as `rich.text.Text`, never parsed as markup, and control
-characters are neutralised first, so hostile output cannot restyle the
+Everything printed came from a model, a provider, a tool call or a file
+(model names, reply text, tool calls, error messages, end details), so each
+piece goes through `safe_text`/`safe_line` and is printed as `rich.text.Text`,
+never parsed as markup: hostile output cannot restyle or take over the
 terminal.
 """
 
@@ -25,7 +27,7 @@ from attractor_tui.core.events import (
     Turn,
     TurnBegin,
 )
-from attractor_tui.core.text import safe_text
+from attractor_tui.core.text import safe_line, safe_text
 from attractor_tui.sessions.runner import open_session
 from attractor_tui.sessions.store import SessionLog, new_session_path
 
@@ -42,7 +44,8 @@ class ConsolePrinter:
     def __call__(self, event: Event) -> None:
         c = self.console
         if isinstance(event, TurnBegin):
-            who = "operator as " + event.side if event.author == "operator" else event.model
+            who = ("operator as " + event.side if event.author == "operator"
+                   else safe_line(event.model))
             c.print(Text(f"\n── {event.side} · {who} · round {event.round + 1}",
                          style=f"bold {SIDE_STYLE[event.side]}"))
             self._open = True
@@ -56,20 +59,20 @@ class ConsolePrinter:
                 c.print(Text(safe_text(event.text), style=SIDE_STYLE[event.side]),
                         end="", soft_wrap=True)
             for call in event.tool_calls:
-                c.print(Text(f"\n  ⚙ tool call {call.name}({call.arguments})", style="yellow"),
-                        end="")
+                c.print(Text(f"\n  ⚙ tool call {safe_line(call.name)}({safe_line(call.arguments)})",
+                             style="yellow"), end="")
             if event.sent_text is not None:
-                c.print(Text(f"\n  (empty reply; sent {event.sent_text!r} instead)", style="dim"),
-                        end="")
+                c.print(Text(f"\n  (empty reply; sent {safe_text(repr(event.sent_text))} instead)",
+                             style="dim"), end="")
             if event.interrupted:
                 c.print(Text("  [interrupted]", style="bold red"), end="")
             c.print()
             self._open = False
         elif isinstance(event, ErrorEvent):
-            c.print(Text(f"\n! {event.message}", style="bold red"))
+            c.print(Text(f"\n! {safe_text(event.message)}", style="bold red"))
         elif isinstance(event, SessionEnd):
-            c.print(Text(f"\nsession ended: {event.reason}"
-                         + (f" ({event.detail})" if event.detail else ""), style="bold"))
+            detail = f" ({event.detail})" if event.detail else ""
+            c.print(Text(safe_text(f"\nsession ended: {event.reason}{detail}"), style="bold"))
 
 
 async def resume_headless(log: SessionLog, turns: int | None = None,
@@ -80,7 +83,7 @@ async def resume_headless(log: SessionLog, turns: int | None = None,
                            stop_rules=stop_rules)
     _stop_on_sigint(session.engine)
     end = await session.run()
-    console.print(f"session: {log.path}", markup=False, highlight=False, soft_wrap=True)
+    console.print(Text(safe_text(f"session: {log.path}")), soft_wrap=True)
     return 1 if end.reason == "error" else 0
 
 
@@ -104,5 +107,5 @@ async def run_headless(
                            stop_rules=stop_rules)
     _stop_on_sigint(session.engine)
     end = await session.run()
-    console.print(f"session: {path}", markup=False, highlight=False, soft_wrap=True)
+    console.print(Text(safe_text(f"session: {path}")), soft_wrap=True)
     return 1 if end.reason == "error" else 0

@@ -29,13 +29,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from attractor_tui.analysis.live import stop_rules
 from attractor_tui.core.config import SessionConfig
 from attractor_tui.core.events import ErrorEvent, Event, SessionEnd, Turn
+from attractor_tui.core.text import safe_text
+from attractor_tui.sessions.export import json_text
 from attractor_tui.sessions.runner import completed, open_session, turns_left
 from attractor_tui.sessions.store import SessionFileError, SessionLog, load_session
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 MANIFEST = "batch.json"
 MANIFEST_VERSION = 1
@@ -276,7 +281,7 @@ class _Manifest:
             "runs": [r.to_dict() for r in self.runs],
         }
         tmp = self.path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        tmp.write_text(json_text(data, indent=1), encoding="utf-8")
         os.replace(tmp, self.path)
 
 
@@ -381,9 +386,10 @@ class _Runner:
                 result.status, result.error = "failed", f"{type(exc).__name__}: {exc}"
             finally:
                 self.state.running -= 1
-                if result.status in ("done", "error", "failed"):
+                status: RunStatus = result.status  # mypy would keep the narrowing from above
+                if status in ("done", "error", "failed"):
                     self.state.finished += 1
-                    self.state.failed += result.status != "done"
+                    self.state.failed += status != "done"
                 manifest.save()
                 self.report()
 
@@ -499,7 +505,7 @@ def batch_command(
     api_base: str | None = None,
     overrides: dict[str, Any] | None = None,
     run_retries: int = 3,
-    console: Any = None,
+    console: Console | None = None,
 ) -> int:
     """`attractor-tui batch`: run with a progress bar on stderr; returns an exit code.
 
@@ -507,6 +513,7 @@ def batch_command(
     could not start, 130 when interrupted (re-run the same command to resume).
     """
     from rich.console import Console
+    from rich.text import Text
 
     console = console or Console(stderr=True, highlight=False)
     spec = BatchSpec(out=Path(out), runs=runs, scenario=scenario, turns=turns, model_a=model_a,
@@ -518,11 +525,11 @@ def batch_command(
         with bar:
             result = asyncio.run(run_batch(spec, progress=bar.update))
     except BatchError as exc:
-        console.print(f"attractor-tui: {exc}", markup=False)
+        console.print(Text(safe_text(f"attractor-tui: {exc}")))
         return 2
     except KeyboardInterrupt:
-        console.print(f"interrupted; run the same command again to resume the batch in {out}",
-                      markup=False)
+        console.print(Text(safe_text(
+            f"interrupted; run the same command again to resume the batch in {out}")))
         return 130
     _print_summary(console, result)
     return 0 if result.ok else 1
@@ -531,7 +538,7 @@ def batch_command(
 class _ProgressBar:
     """Rich progress: runs done, turns/s, errors, ETA (from the turn rate)."""
 
-    def __init__(self, console: Any, total: int) -> None:
+    def __init__(self, console: Console, total: int) -> None:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
         self.progress = Progress(
@@ -571,21 +578,23 @@ def _duration(seconds: float) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
-def _print_summary(console: Any, result: BatchResult) -> None:
+def _print_summary(console: Console, result: BatchResult) -> None:
+    """The closing lines; provider error texts and paths are made safe to print."""
     from rich.text import Text
 
     done, skipped = result.count("done"), result.count("skipped")
     errors, failed = result.count("error"), result.count("failed")
+    folder = safe_text(str(result.manifest.parent))
     line = (f"{done} run(s) finished, {skipped} already done, {errors} ended in an error, "
             f"{failed} could not run; {result.new_turns} turns in {_duration(result.elapsed)} "
-            f"-> {result.manifest.parent}")
+            f"-> {folder}")
     console.print(Text(line))
     for run in result.runs:
         if run.status in ("error", "failed"):
-            console.print(Text(f"  {run.path.name}: {run.status}: {run.error}", style="red"))
+            console.print(Text(safe_text(f"  {run.path.name}: {run.status}: {run.error}"),
+                               style="red"))
     if not result.ok:
         console.print(Text("re-run the same command to retry the unfinished runs", style="dim"))
     else:
-        console.print(Text(f"report: attractor-tui report {result.manifest.parent}",
-                           style="dim"))
+        console.print(Text(f"report: attractor-tui report {folder}", style="dim"))
 
