@@ -12,12 +12,14 @@ import sys
 import time
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
 from attractor_tui.core.config import SessionConfig
+from attractor_tui.core.text import safe_text
 from attractor_tui.sessions.runner import check_resumable
 from attractor_tui.sessions.store import SessionFileError, SessionLog, load_session
 from attractor_tui.ui.screens.browser import BrowserScreen
@@ -108,12 +110,13 @@ class AttractorApp(ThemedApp[int]):
             log = load_session(path)
             check_resumable(log)
         except SessionFileError as exc:
-            self.notify(str(exc), title="Cannot resume", severity="error", markup=False)
+            self.notify(safe_text(str(exc)), title="Cannot resume", severity="error",
+                        markup=False)
             return
         self.resume, self.resume_turns = log, None
         self.switch_screen(self.new_session_screen(log.config))
 
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand("Help", "List every key binding", self.action_help)
         if isinstance(screen, SessionScreen):
@@ -131,7 +134,8 @@ class AttractorApp(ThemedApp[int]):
                 Binding("ctrl+p", "command_palette", "Command palette (themes, actions)"),
                 Binding("ctrl+q", "quit", "Quit"),
             ]),
-            ("session", [b for b in SessionScreen.BINDINGS if b.action != "leave_bar"]),
+            ("session", [b for b in SessionScreen.BINDINGS
+                         if isinstance(b, Binding) and b.action != "leave_bar"]),
             ("conversation pane", [
                 Binding("up,down", "scroll", "Scroll a line"),
                 Binding("pageup,pagedown", "page", "Scroll a page"),

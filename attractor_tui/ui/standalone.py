@@ -148,7 +148,7 @@ def resume_in_app(path: Path) -> int:
         log = load_session(path)
         from attractor_tui.ui import app as live_app
 
-        run_resume = live_app.run_resume  # type: ignore[attr-defined]
+        run_resume = live_app.run_resume
     except SessionFileError as exc:
         print(f"attractor-tui: {exc}", file=sys.stderr)
         return 2

@@ -12,7 +12,8 @@ from typing import Generic, TypeVar
 from textual.app import App
 from textual.theme import Theme
 
-from attractor_tui.ui.themes import DEFAULT_THEME, SPEAKER_DEFAULTS, load_themes
+from attractor_tui.core.text import safe_line, safe_text
+from attractor_tui.ui.themes import DEFAULT_THEME, FALLBACK_THEME, SPEAKER_DEFAULTS, load_themes
 from attractor_tui.ui.user_config import load_user_config, save_user_setting
 
 ReturnType = TypeVar("ReturnType")
@@ -35,18 +36,25 @@ class ThemedApp(App[ReturnType], Generic[ReturnType]):
         return dict(SPEAKER_DEFAULTS)
 
     def load_themes(self) -> None:
-        """Call from `on_mount`: a broken theme file is reported, never fatal."""
+        """Call from `on_mount`: a broken theme file or a missing folder is reported,
+        never fatal (Textual's own theme is used when ours are not there)."""
         found = load_themes(self.themes_dir)
         for theme in found.themes:
             self.register_theme(theme)
         self.theme_problems = found.problems
         for problem in found.problems:
-            self.notify(problem, title="Theme skipped", severity="warning", markup=False,
-                        timeout=10)
+            self.notify(safe_text(problem), title="Theme skipped", severity="warning",
+                        markup=False, timeout=10)
+        if not found.themes:
+            where = safe_line(str(found.directory))
+            why = "is missing" if not found.directory.is_dir() else "has no usable theme file"
+            self.notify(f"The theme folder {where} {why}: using Textual's {FALLBACK_THEME}.",
+                        title="No themes", severity="warning", markup=False, timeout=10)
         saved = load_user_config().get("theme")
         self._saved_theme = saved if isinstance(saved, str) else None
         in_use = self._saved_theme in self.available_themes
-        self.theme = self._saved_theme if in_use and self._saved_theme else DEFAULT_THEME
+        name = self._saved_theme if in_use and self._saved_theme else DEFAULT_THEME
+        self.theme = name if name in self.available_themes else FALLBACK_THEME
         self.theme_changed_signal.subscribe(self, self._remember_theme)
 
     def _remember_theme(self, theme: Theme) -> None:

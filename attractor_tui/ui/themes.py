@@ -2,10 +2,10 @@
 
 A theme file is the keyword arguments of `textual.theme.Theme` as TOML, with
 per-side colours in `[variables]` (`speaker-a`, `speaker-b`,
-`speaker-operator`) that the app's stylesheet uses. Files are looked for in the
-repository's top-level `themes/` directory; the built-ins below mirror the
-shipped files so an installed package without that directory still has them.
-A broken file is reported (by file name) and skipped, never fatal.
+`speaker-operator`) that the app's stylesheet uses. The shipped `themes/*.toml`
+are the only copy of our themes; `paths.themes_dir` finds them in a checkout
+or an installed package. A broken file is reported (by file name) and
+skipped, and a missing folder leaves Textual's own themes: never fatal.
 """
 
 from __future__ import annotations
@@ -18,9 +18,11 @@ from typing import Any
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
-import attractor_tui
+from attractor_tui.paths import themes_dir
 
 DEFAULT_THEME = "attractor-dark"
+FALLBACK_THEME = "textual-dark"
+"""Textual's own theme, used when the theme files (or the default one) are missing."""
 SPEAKER_VARIABLES = ("speaker-a", "speaker-b", "speaker-operator")
 SPEAKER_DEFAULTS = {"speaker-a": "#7dcfff", "speaker-b": "#ff9e64", "speaker-operator": "#bb9af7"}
 """Used when a theme (e.g. one of Textual's own) does not define the speaker colours."""
@@ -30,42 +32,6 @@ _COLOUR_FIELDS = (
     "foreground", "background", "surface", "panel", "boost",
 )
 _OTHER_FIELDS = {"name": str, "dark": bool, "luminosity_spread": float, "text_alpha": float}
-
-BUILTIN_THEMES: dict[str, dict[str, Any]] = {
-    "attractor-dark": {
-        "name": "attractor-dark", "dark": True, "primary": "#7aa2f7", "secondary": "#5a6b8c",
-        "accent": "#e0af68", "warning": "#e0af68", "error": "#f7768e", "success": "#9ece6a",
-        "foreground": "#d8dee9", "background": "#14161b", "surface": "#1c1f26",
-        "panel": "#252a33",
-        "variables": {"speaker-a": "#7dcfff", "speaker-b": "#ff9e64",
-                      "speaker-operator": "#bb9af7", "footer-key-foreground": "#7aa2f7"},
-    },
-    "attractor-light": {
-        "name": "attractor-light", "dark": False, "primary": "#0a58ca", "secondary": "#6c757d",
-        "accent": "#b35900", "warning": "#9a6700", "error": "#cf222e", "success": "#1a7f37",
-        "foreground": "#1f2328", "background": "#f6f6f2", "surface": "#ffffff",
-        "panel": "#e4e4de",
-        "variables": {"speaker-a": "#0b63c4", "speaker-b": "#b54708",
-                      "speaker-operator": "#8250df", "footer-key-foreground": "#0a58ca"},
-    },
-    "attractor-high-contrast": {
-        "name": "attractor-high-contrast", "dark": True, "primary": "#ffff00",
-        "secondary": "#00ffff", "accent": "#ffff00", "warning": "#ffff00", "error": "#ff4040",
-        "success": "#00ff00", "foreground": "#ffffff", "background": "#000000",
-        "surface": "#000000", "panel": "#202020", "luminosity_spread": 0.0, "text_alpha": 1.0,
-        "variables": {"speaker-a": "#00e5ff", "speaker-b": "#ffd700",
-                      "speaker-operator": "#ff66ff", "footer-key-foreground": "#ffff00",
-                      "border": "#ffffff"},
-    },
-    "attractor-solarized": {
-        "name": "attractor-solarized", "dark": True, "primary": "#268bd2",
-        "secondary": "#2aa198", "accent": "#b58900", "warning": "#cb4b16", "error": "#dc322f",
-        "success": "#859900", "foreground": "#eee8d5", "background": "#002b36",
-        "surface": "#073642", "panel": "#0e4352",
-        "variables": {"speaker-a": "#2aa198", "speaker-b": "#d33682",
-                      "speaker-operator": "#b58900", "footer-key-foreground": "#268bd2"},
-    },
-}
 
 
 class ThemeFileError(ValueError):
@@ -78,11 +44,8 @@ class ThemeSet:
 
     themes: list[Theme]
     problems: list[str]
-
-
-def themes_dir() -> Path:
-    """The top-level `themes/` directory next to the package."""
-    return Path(attractor_tui.__file__).resolve().parents[1] / "themes"
+    directory: Path
+    """Where the theme files were looked for."""
 
 
 def theme_from_mapping(data: dict[str, Any], source: str = "<theme>") -> Theme:
@@ -133,10 +96,8 @@ def load_theme_file(path: Path) -> Theme:
 
 
 def load_themes(directory: Path | None = None) -> ThemeSet:
-    """Built-in themes, overridden and extended by the `*.toml` files in `directory`."""
-    found: dict[str, Theme] = {
-        name: theme_from_mapping(spec, f"built-in {name}") for name, spec in BUILTIN_THEMES.items()
-    }
+    """The themes of the `*.toml` files in `directory` (default: the shipped ones)."""
+    found: dict[str, Theme] = {}
     problems: list[str] = []
     directory = themes_dir() if directory is None else directory
     if directory.is_dir():
@@ -147,7 +108,7 @@ def load_themes(directory: Path | None = None) -> ThemeSet:
                 problems.append(str(exc))
                 continue
             found[theme.name] = theme
-    return ThemeSet(list(found.values()), problems)
+    return ThemeSet(list(found.values()), problems, directory)
 
 
 def _colour(value: Any, key: str, source: str) -> str:

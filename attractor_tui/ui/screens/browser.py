@@ -30,7 +30,7 @@ from textual.widgets import Button, DataTable, Input, Static
 from textual.worker import get_current_worker
 
 from attractor_tui.analysis import LABELS, analyze_log, end_state_note
-from attractor_tui.core.text import safe_line
+from attractor_tui.core.text import safe_line, safe_text
 from attractor_tui.sessions.export import FORMATS, ExportFormat, export_session
 from attractor_tui.sessions.index import (
     LABEL_MAX_BYTES,
@@ -139,7 +139,7 @@ class ExportScreen(ModalScreen[ExportFormat | None]):
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
         fmt = (event.button.id or "").removeprefix("fmt-")
-        self.dismiss(fmt if fmt in FORMATS else None)  # type: ignore[arg-type]
+        self.dismiss(fmt if fmt in FORMATS else None)
 
 
 class BrowserScreen(Screen[BrowserResult | None]):
@@ -409,11 +409,11 @@ class BrowserScreen(Screen[BrowserResult | None]):
             return await asyncio.to_thread(load_session, path)
         except SessionFileError as exc:
             message = describe_error(exc, path)
-            self.notify(f"{summary.name}: {message}", title="Cannot open",
+            self.notify(safe_text(f"{summary.name}: {message}"), title="Cannot open",
                         severity="error", markup=False)
             self._mark_broken(summary, message)
         except OSError as exc:
-            self.notify(f"{summary.name}: {exc}", title="Cannot open", severity="error",
+            self.notify(safe_text(f"{summary.name}: {exc}"), title="Cannot open", severity="error",
                         markup=False)
             self.reload()
         return None
@@ -462,10 +462,10 @@ class BrowserScreen(Screen[BrowserResult | None]):
         try:
             target = await asyncio.to_thread(fork_session, self.path_of(summary), int(answer))
         except (SessionFileError, OSError) as exc:
-            self.notify(str(exc), title="Fork failed", severity="error", markup=False)
+            self.notify(safe_text(str(exc)), title="Fork failed", severity="error", markup=False)
             return
         self.reload(keep=target.name)
-        self.notify(f"Forked to {target.name} with {answer} turn(s); r resumes it.",
+        self.notify(safe_text(f"Forked to {target.name} with {answer} turn(s); r resumes it."),
                     title="Forked", markup=False)
 
     @work(exclusive=True, group="action")
@@ -488,10 +488,11 @@ class BrowserScreen(Screen[BrowserResult | None]):
         try:
             await asyncio.to_thread(write)
         except OSError as exc:
-            self.notify(f"cannot write {target}: {exc.strerror or exc}", title="Export failed",
+            self.notify(safe_text(f"cannot write {target}: {exc.strerror or exc}"),
+                        title="Export failed",
                         severity="error", markup=False)
             return
-        self.notify(f"Wrote {target}", title="Exported", markup=False, timeout=8)
+        self.notify(safe_text(f"Wrote {target}"), title="Exported", markup=False, timeout=8)
 
     @work(exclusive=True, group="action")
     async def action_delete(self) -> None:
@@ -511,14 +512,15 @@ class BrowserScreen(Screen[BrowserResult | None]):
         except FileNotFoundError:
             pass
         except OSError as exc:
-            self.notify(f"cannot delete: {exc.strerror or exc}", severity="error", markup=False)
+            self.notify(safe_text(f"cannot delete: {exc.strerror or exc}"), severity="error",
+                        markup=False)
             return
         self.index.forget(summary.name)
         self.summaries = self.index.refresh()
         self.populate()
         if self.shown:
             self.table.move_cursor(row=min(row, len(self.shown) - 1), animate=False)
-        self.notify(f"Deleted {summary.name}", markup=False)
+        self.notify(safe_text(f"Deleted {summary.name}"), markup=False)
 
     def action_filter(self) -> None:
         self.query_one("#browser-filter", Input).focus()

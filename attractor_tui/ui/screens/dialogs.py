@@ -13,9 +13,11 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from attractor_tui.core.text import safe_line
+from attractor_tui.core.text import safe_line, safe_text
 
 InterjectChoice = Literal["next", "now"]
+_CHOICES: dict[str, InterjectChoice] = {"next": "next", "now": "now"}
+"""Button id -> choice (the cancel button is not one)."""
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -34,7 +36,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
-            yield Static(Content(self.question), classes="dialog-question")
+            yield Static(Content(safe_text(self.question)), classes="dialog-question")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(f"{self.yes} (y)", id="yes", variant="error")
                 yield Button(f"{self.no} (n)", id="no")
@@ -76,8 +78,7 @@ class InterjectChoiceScreen(ModalScreen[InterjectChoice | None]):
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
-        choice = event.button.id
-        self.dismiss(choice if choice in ("next", "now") else None)  # type: ignore[arg-type]
+        self.dismiss(_CHOICES.get(event.button.id or ""))
 
 
 class ToolAskScreen(ModalScreen[bool | None]):

@@ -1,6 +1,6 @@
 """Replay a stored session in the live layout: two panes, tool panel, status line.
 
-The screen is the `ReplayView` of a `ReplayController` (see `ui/replay.py`,
+The screen is the `ReplayView` of a `ReplayController` (see `sessions/timeline.py`,
 which owns timing and position): it only turns "show this event" into calls
 on the live app's own widgets, so a replay looks exactly like the session
 did. It reads the `SessionLog` it is given and never touches the file.
@@ -30,18 +30,8 @@ from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from attractor_tui.core.config import SIDES, Side
-from attractor_tui.core.events import (
-    ContextTrim,
-    ErrorEvent,
-    OperatorAction,
-    SessionEnd,
-    SessionResume,
-    TextDelta,
-    ToolCallDelta,
-    Turn,
-    TurnBegin,
-)
-from attractor_tui.core.text import safe_line
+from attractor_tui.core.events import PersistedEvent, TextDelta, ToolCallDelta, Turn, TurnBegin
+from attractor_tui.core.text import safe_line, safe_text
 from attractor_tui.sessions.store import SessionLog
 from attractor_tui.sessions.timeline import (
     MAX_GAP,
@@ -51,6 +41,7 @@ from attractor_tui.sessions.timeline import (
     pane_window,
     panes_for,
 )
+from attractor_tui.ui.cards import Card, notice_for, seed_card, tool_event_for
 from attractor_tui.ui.screens.session import display_path
 from attractor_tui.ui.widgets.footer import KeyFooter
 from attractor_tui.ui.widgets.message import MessageView, NoticeCard
@@ -92,7 +83,7 @@ class AskScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
-            yield Static(Content(self.question), classes="dialog-question")
+            yield Static(Content(safe_text(self.question)), classes="dialog-question")
             yield Input(self.value, placeholder=self.placeholder, id="ask-input")
             yield Static(id="ask-error")
             yield Static(Content("Enter: OK · Escape: cancel"), classes="dialog-hint")
@@ -106,7 +97,7 @@ class AskScreen(ModalScreen[str | None]):
         problem = self.check(answer) if self.check else None
         if problem:
             error = self.query_one("#ask-error", Static)
-            error.update(Content(problem))
+            error.update(Content(safe_text(problem)))
             error.add_class("visible")
             return
         self.dismiss(answer)
@@ -164,49 +155,6 @@ class ReplayPane(ConversationPane):
             event.stop()
 
 
-def notice_for(event: Any) -> tuple[str, str, str] | None:
-    """(text, kind, title) of the card a non-turn event leaves in a pane."""
-    if isinstance(event, ErrorEvent):
-        text = event.message
-        if event.retry_in:
-            text += f"\n(retried automatically after {event.retry_in:g} s)"
-        return text, "error", f"error · {event.kind}"
-    if isinstance(event, ContextTrim):
-        verb = "summarised" if event.action == "summarize" else "dropped"
-        text = f"context trimmed: turns before #{event.keep_from + 1} {verb}"
-        if event.dropped:
-            text += f" ({event.dropped} message(s))"
-        if event.summary:
-            text += f"\nsummary: {event.summary}"
-        return text, "trim", f"context · {event.side}"
-    if isinstance(event, SessionEnd):
-        text = f"session ended: {event.reason}" + (f" ({event.detail})" if event.detail else "")
-        return text, "end", ""
-    if isinstance(event, SessionResume):
-        return "session resumed", "end", ""
-    if isinstance(event, OperatorAction):
-        what = {"pause": "paused", "resume": "resumed", "stop": "stopped the session",
-                "interrupt": "interrupted a turn", "retry": "retried"}.get(event.action,
-                                                                          event.action)
-        return f"operator {what}" + (f" ({event.detail})" if event.detail else ""), "end", ""
-    return None
-
-
-def tool_event_for(event: Any) -> tuple[str, str, Side | None] | None:
-    """(kind, text, side) of the tool-panel line a non-turn event adds."""
-    if isinstance(event, OperatorAction):
-        return event.action, event.detail, None
-    if isinstance(event, ErrorEvent):
-        return f"error {event.kind}", event.message, event.side
-    if isinstance(event, ContextTrim):
-        return "context", f"{event.action} before #{event.keep_from + 1}", event.side
-    if isinstance(event, SessionEnd):
-        return "end", f"{event.reason} {event.detail}".strip(), None
-    if isinstance(event, SessionResume):
-        return "resume", "", None
-    return None
-
-
 # ------------------------------------------------------------------ screen
 
 
@@ -250,7 +198,7 @@ class ReplayScreen(Screen[None]):
             tokens = dict(self._tokens[-1])
             if isinstance(event, Turn) and event.usage is not None:
                 tokens[event.side] += event.usage.completion_tokens
-            self._tokens.append(tokens)  # type: ignore[arg-type]
+            self._tokens.append(tokens)
         self._panes: dict[Side, ReplayPane] = {}
         self._tools: ToolPanel | None = None
         self._tools_stale = True
@@ -271,7 +219,8 @@ class ReplayScreen(Screen[None]):
 
     def on_mount(self) -> None:
         for warning in self.session_log.warnings:
-            self.notify(warning, title="Session file", severity="warning", markup=False)
+            self.notify(safe_text(warning), title="Session file", severity="warning",
+                        markup=False)
         self.controller.start()
 
     def on_unmount(self) -> None:
@@ -321,16 +270,16 @@ class ReplayScreen(Screen[None]):
             # is added above them page by page (`_grow`), so a long session
             # shows its end at once and keys stay live while the rest mounts.
             cut = max(0, len(window.shown) - FIRST_PAINT)
-            later = [event for _, event in window.shown[:cut]]
+            later: list[PersistedEvent | Card] = [event for _, event in window.shown[:cut]]
             for event in [*window.hidden, *later]:
                 if isinstance(event, Turn):
                     pane.count(event)
             pane.pruned += len(window.hidden) + len(later)
             with_seed = side == "A" and not window.hidden and bool(seed)
             if with_seed and not later:
-                pane.add_notice(seed, kind="seed", title="seed → A")
+                self._pane_notice(pane, seed_card(seed))
             elif with_seed:
-                later.insert(0, "seed")
+                later.insert(0, seed_card(seed))
             run: list[Turn] = []
             for _, event in window.shown[cut:]:
                 if isinstance(event, Turn):
@@ -349,19 +298,16 @@ class ReplayScreen(Screen[None]):
             self._reset_tools(position)
         self._panes[self._focus].focus()
 
-    def _widget_for(self, event: Any) -> Widget | None:
+    def _widget_for(self, event: PersistedEvent | Card) -> Widget | None:
         if isinstance(event, Turn):
             return MessageView(event)
-        if event == "seed":
-            return NoticeCard(self.session_log.config.seed, kind="seed", title="seed → A")
-        notice = notice_for(event)
+        notice = event if isinstance(event, Card) else notice_for(event)
         if notice is None:
             return None
-        text, kind, title = notice
-        return NoticeCard(text, kind=kind, title=title)
+        return NoticeCard(notice.text, kind=notice.kind, title=notice.title)
 
     @work(group="grow")
-    async def _grow(self, pane: ReplayPane, entries: list[Any]) -> None:
+    async def _grow(self, pane: ReplayPane, entries: list[PersistedEvent | Card]) -> None:
         """Mount `entries` (oldest first) above the pane's first page, newest pages first."""
         self._growing.add(pane)
         try:
@@ -369,7 +315,9 @@ class ReplayScreen(Screen[None]):
         finally:
             self._growing.discard(pane)
 
-    async def _grow_pages(self, pane: ReplayPane, entries: list[Any]) -> None:
+    async def _grow_pages(
+        self, pane: ReplayPane, entries: list[PersistedEvent | Card]
+    ) -> None:
         while not pane.pages:  # the first paint is still queued in the pane
             if not pane.is_attached:
                 return
@@ -436,11 +384,11 @@ class ReplayScreen(Screen[None]):
         self.display_errors.append(exc)
         self.log.error(f"replay display error: {exc!r}")
 
-    def _pane_notice(self, pane: ConversationPane, event: Any) -> None:
-        notice = notice_for(event)
+    def _pane_notice(self, pane: ConversationPane, event: PersistedEvent | Card) -> None:
+        """The card `event` leaves (an event, or a `Card` already made)."""
+        notice = event if isinstance(event, Card) else notice_for(event)
         if notice is not None:
-            text, kind, title = notice
-            pane.add_notice(text, kind=kind, title=title)
+            pane.add_notice(notice.text, kind=notice.kind, title=notice.title)
 
     def _tool_entry(self, position: int, event: Any) -> None:
         if self._tools_stale:
@@ -452,8 +400,7 @@ class ReplayScreen(Screen[None]):
             return
         line = tool_event_for(event)
         if line is not None:
-            kind, text, side = line
-            self.tools.add_event(when, kind, text, side)
+            self.tools.add_event(when, line.kind, line.text, line.side)
 
     # ---------------------------------------------------------------- status
 
@@ -560,19 +507,19 @@ class ReplayScreen(Screen[None]):
     def _older(self, message: ReplayPane.Older) -> None:
         """Page back: move the position so the pane's oldest message sits mid-window."""
         pane = message.pane
-        if pane in self._growing or pane is not self._panes.get(pane.side):  # type: ignore[call-overload]
+        if pane in self._growing or pane is not self._panes.get(pane.side):
             return  # still drawing the last page-back
         first = next((w.turn.index for w in pane.mounted_messages
                       if isinstance(w, MessageView)), None)
         c = self.controller
         if first is None:
             return
-        self._focus = pane.side  # type: ignore[assignment]
+        self._focus = pane.side
         c.seek(c.boundary(max(first + 1, c.shown_turns - self.max_messages)))
-        self._scroll_to(pane.side, first)  # type: ignore[arg-type]
+        self._scroll_to_turn(pane.side, first)
 
     @work(exclusive=True, group="scroll")
-    async def _scroll_to(self, side: Side, index: int) -> None:
+    async def _scroll_to_turn(self, side: Side, index: int) -> None:
         """Once the redrawn pane has mounted turn `index`, put it at the top of the view.
 
         Waits for the pane's window to be complete: pages added above would

@@ -31,7 +31,7 @@ from textual.screen import Screen
 from textual.widgets import LoadingIndicator, Static
 from textual.worker import get_current_worker
 
-from attractor_tui.core.text import safe_line
+from attractor_tui.core.text import safe_line, safe_text
 from attractor_tui.experiments.report import (
     RICH_COLOURS,
     Report,
@@ -41,7 +41,7 @@ from attractor_tui.experiments.report import (
     render,
     smooth,
 )
-from attractor_tui.sessions.store import SUFFIX
+from attractor_tui.sessions.formats import session_files
 from attractor_tui.ui.widgets.charts import (
     bar_chart,
     framed_line_chart,
@@ -363,8 +363,7 @@ class ReportScreen(Screen[None]):
     def build(self) -> None:
         """Build the report off the UI thread; a newer reload or leaving discards it."""
         worker = get_current_worker()
-        count = sum(1 for _ in self.directory.glob(f"*{SUFFIX}")) if self.directory.is_dir() \
-            else 0
+        count = len(session_files(self.directory))
         if count and not worker.is_cancelled:
             self.app.call_from_thread(
                 self._status, f"Analysing {count} session file(s) in {clean(self.directory)}/ …")
@@ -463,10 +462,11 @@ class ReportScreen(Screen[None]):
         try:
             written = await asyncio.to_thread(write_exports, report, self.directory)
         except OSError as exc:
-            self.notify(f"cannot write the report: {exc.strerror or exc}",
+            self.notify(safe_text(f"cannot write the report: {exc.strerror or exc}"),
                         title="Export failed", severity="error", markup=False)
             return
-        self.notify("Wrote " + " and ".join(str(p) for p in written), title="Report exported",
+        self.notify(safe_text("Wrote " + " and ".join(str(p) for p in written)),
+                    title="Report exported",
                     markup=False, timeout=8)
 
     def action_back(self) -> None:

@@ -41,12 +41,13 @@ from attractor_tui.core.events import (
     Turn,
     TurnBegin,
 )
+from attractor_tui.core.text import safe_text
 from attractor_tui.sessions.runner import OpenSession, open_session
 from attractor_tui.sessions.store import SessionLog, SessionWriter, new_session_path
+from attractor_tui.ui.cards import Card, end_card, error_card, seed_card, tool_event_for
 from attractor_tui.ui.screens.dialogs import InterjectChoiceScreen, ToolAskScreen
 from attractor_tui.ui.widgets.footer import KeyFooter
 from attractor_tui.ui.widgets.interject import InterjectBar
-from attractor_tui.ui.widgets.message import error_text
 from attractor_tui.ui.widgets.meter import AttractorMeter
 from attractor_tui.ui.widgets.pane import DEFAULT_MAX_MESSAGES, ConversationPane
 from attractor_tui.ui.widgets.status import SideUsage, StatusInfo, StatusLine, format_elapsed
@@ -78,7 +79,7 @@ def display_path(path: Path) -> str:
     return str(path)
 
 
-class SessionScreen(Screen):
+class SessionScreen(Screen[None]):
     """One running (or finished) session."""
 
     # Priority bindings are answered by the app as the key arrives; others
@@ -97,7 +98,9 @@ class SessionScreen(Screen):
         Binding("a", "focus_pane('A')", "Pane A", show=False, priority=True),
         Binding("b", "focus_pane('B')", "Pane B", show=False, priority=True),
     ]
-    LETTER_ACTIONS = frozenset(binding.action.split("(")[0] for binding in BINDINGS)
+    LETTER_ACTIONS = frozenset(
+        binding.action.split("(")[0] for binding in BINDINGS if isinstance(binding, Binding)
+    )
     BINDINGS.append(Binding("escape", "leave_bar", "Leave", show=False, priority=True))
     """Escape in the bar: the bar's own binding would go through three message
     queues (input, bar, screen) before the screen moves the focus."""
@@ -176,7 +179,7 @@ class SessionScreen(Screen):
 
     def on_mount(self) -> None:
         if self.config.seed:
-            self.pane("A").add_notice(self.config.seed, kind="seed", title="seed → A")
+            self._notice("A", seed_card(self.config.seed))
         if self.resume is not None:
             self._show_history(self.resume)
         self.set_interval(1.0, self.refresh_status)
@@ -286,7 +289,7 @@ class SessionScreen(Screen):
             self._on_decision(event)
         elif isinstance(event, OperatorAction):
             if event.action in ("stop", "interrupt", "retry"):
-                self.tools.add_event(self.when(), event.action, event.detail)
+                self._tool_line(event)
             self.refresh_status()
         elif isinstance(event, SessionStart | SessionResume):
             self._started_at = self.clock()
@@ -302,7 +305,8 @@ class SessionScreen(Screen):
         update = self.meter.add_turn(turn)
         if update.entered:
             self.notify(
-                f"Entered {update.label} at turn {update.turn_index}: {update.evidence[0]}",
+                safe_text(f"Entered {update.label} at turn {update.turn_index}: "
+                          f"{update.evidence[0]}"),
                 title="Attractor", severity="warning", markup=False,
             )
             self.tools.add_event(self.when(), "attractor", update.label)
@@ -322,18 +326,24 @@ class SessionScreen(Screen):
                                  event.side)
             self.refresh_bindings()
 
+    def _notice(self, side: Side, card: Card) -> None:
+        self.pane(side).add_notice(card.text, kind=card.kind, title=card.title)
+
+    def _tool_line(self, event: Event) -> None:
+        line = tool_event_for(event)
+        if line is not None:
+            self.tools.add_event(self.when(), line.kind, line.text, line.side)
+
     def _on_error(self, event: ErrorEvent) -> None:
         if event.side is not None:
             self.pane(event.side).abandon()
         where = f"{event.side}: " if event.side else ""
         self.notify(
-            where + event.message, title="Error" if not event.retry_in else "Retrying",
+            safe_text(where + event.message), title="Error" if not event.retry_in else "Retrying",
             severity="warning" if event.retry_in else "error", markup=False,
         )
-        self.pane(event.side or "A").add_notice(
-            error_text(event), kind="error", title=f"error · {event.kind}"
-        )
-        self.tools.add_event(self.when(), f"error {event.kind}", event.message, event.side)
+        self._notice(event.side or "A", error_card(event, live=True))
+        self._tool_line(event)
         if not event.retry_in:
             self.error_pending = True
             self.refresh_bindings()
@@ -342,10 +352,9 @@ class SessionScreen(Screen):
         self.end = event
         self._ended_at = self.clock()
         self._state, self._detail = "ended", event.reason
-        text = f"session ended: {event.reason}" + (f" ({event.detail})" if event.detail else "")
         for side in SIDES:
-            self.pane(side).add_notice(text, kind="end")
-        self.tools.add_event(self.when(), "end", f"{event.reason} {event.detail}".strip())
+            self._notice(side, end_card(event))
+        self._tool_line(event)
         self.refresh_bindings()
         self.refresh_status()
 
@@ -362,7 +371,7 @@ class SessionScreen(Screen):
 
     def status_info(self) -> StatusInfo:
         engine = self.engine
-        usage = {}
+        usage: dict[str, SideUsage] = {}
         for side in SIDES:
             pane = self.pane(side)
             usage[side] = SideUsage(pane.completion_tokens, pane.prompt_tokens, pane.cost)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import ValidationError
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -27,7 +28,12 @@ from attractor_tui.ui.screens.session import display_path
 from attractor_tui.ui.widgets.footer import KeyFooter
 
 
-class StartScreen(Screen):
+def option_label(name: str, description: str) -> Text:
+    """A preset in a `Select`: plain `Text`, as a `str` option would be parsed as markup."""
+    return Text(f"{safe_line(name)} — {safe_line(description)[:60]}")
+
+
+class StartScreen(Screen[None]):
     """A form for a new session; `Start` posts `StartScreen.Start`."""
 
     BINDINGS = [
@@ -95,7 +101,7 @@ class StartScreen(Screen):
                     yield Label(Content("Theme"), classes="field-label")
                     themes = sorted(self.app.available_themes)
                     yield Select(
-                        [(name, name) for name in themes], value=self.app.theme,
+                        [(Text(safe_line(name)), name) for name in themes], value=self.app.theme,
                         allow_blank=False, id="theme",
                     )
             yield Static(id="start-error")
@@ -107,18 +113,17 @@ class StartScreen(Screen):
         yield KeyFooter()
 
     @staticmethod
-    def _scenario_options() -> list[tuple[str, str]]:
+    def _scenario_options() -> list[tuple[Text, str]]:
         from attractor_tui.experiments.scenarios import list_scenarios
 
-        return [(f"{name} — {safe_line(text)[:60]}", name)
-                for name, text in sorted(list_scenarios().items())]
+        return [(option_label(name, text), name) for name, text in sorted(list_scenarios().items())]
 
     @staticmethod
-    def _pack_options() -> list[tuple[str, str]]:
+    def _pack_options() -> list[tuple[Text, str]]:
         from attractor_tui.experiments.toolpacks import list_tool_packs
 
-        return [(f"{name} — {safe_line(text)[:60]}", name)
-                for name, text in sorted(list_tool_packs().items())]
+        packs = sorted(list_tool_packs().items())
+        return [(option_label(name, text), name) for name, text in packs]
 
     def _show_error(self, text: str) -> None:
         error = self.query_one("#start-error", Static)

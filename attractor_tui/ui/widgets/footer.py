@@ -12,6 +12,8 @@ slower the longer a session ran. This footer just repaints.
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
@@ -53,7 +55,7 @@ class KeyFooter(Widget):
     def on_unmount(self) -> None:
         self.screen.bindings_updated_signal.unsubscribe(self)
 
-    def _bindings_changed(self, screen: Screen) -> None:
+    def _bindings_changed(self, screen: Screen[Any]) -> None:
         self.refresh()
 
     def shown(self) -> tuple[list[tuple[Binding, bool]], tuple[Binding, bool] | None]:
@@ -83,7 +85,7 @@ class KeyFooter(Widget):
             item.stylize("dim")
         return item
 
-    def render(self) -> Text:  # type: ignore[override]
+    def render(self) -> Text:
         bindings, palette = self.shown()
         line = Text(no_wrap=True, overflow="ellipsis", end="")
         for binding, enabled in bindings:

@@ -9,6 +9,7 @@ decided by the session screen, which knows the engine.
 from __future__ import annotations
 
 from textual import on
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.content import Content
@@ -70,7 +71,7 @@ class InterjectBar(Horizontal):
     class Leave(Message):
         pass
 
-    def compose(self):  # type: ignore[override]
+    def compose(self) -> ComposeResult:
         toggle = Button("to A", id="interject-target", compact=True)
         toggle.can_focus = False
         yield toggle

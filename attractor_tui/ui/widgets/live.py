@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 
+from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Markdown
 from textual.widgets.markdown import MarkdownStream
@@ -93,7 +94,7 @@ class LiveMessage(Vertical):
         self.tail_text = ""
         self._stream: MarkdownStream | None = None
 
-    def compose(self):  # type: ignore[override]
+    def compose(self) -> ComposeResult:
         yield self.head
         yield self.tail
 
@@ -101,7 +102,8 @@ class LiveMessage(Vertical):
     def text(self) -> str:
         """Everything written so far (sanitized): the head's pieces end where
         the tail's begin."""
-        return "".join(item.text for item in self.head.items) + self.tail_text  # type: ignore[attr-defined]
+        pieces = (item.text for item in self.head.items if isinstance(item, TextDrawing))
+        return "".join(pieces) + self.tail_text
 
     async def write(self, text: str) -> None:
         """Append sanitized Markdown; freezes settled blocks when there are many."""

@@ -6,7 +6,7 @@ message makes layout unusably slow, so only the turn in progress uses a
 `Markdown` renderable with Rich-drawn chrome (`chrome.py`), shown by a
 `MessageView` or, many at once, by a `frozen.FrozenPage`.
 
-All text passes through `sanitize` and HTML is not interpreted (it would be
+All text passes through `core.text.safe_text` and HTML is not interpreted (it would be
 hidden otherwise), so what a model wrote is what the researcher sees.
 """
 
@@ -25,7 +25,7 @@ from textual.geometry import Size
 from textual.visual import VisualType
 from textual.widgets import Static
 
-from attractor_tui.core.events import EMPTY_PLACEHOLDER, ErrorEvent, Turn
+from attractor_tui.core.events import EMPTY_PLACEHOLDER, Turn
 from attractor_tui.core.text import is_blank, safe_line, safe_text
 from attractor_tui.ui.widgets.chrome import Palette, message_chrome, notice_chrome
 
@@ -239,7 +239,7 @@ class ChromeView(Static):
     drawing: Drawing
     _heights: dict[int, int] | None = None
 
-    def render(self) -> RenderableType:  # type: ignore[override]
+    def render(self) -> RenderableType:
         return self.drawing.drawn(palette_of(self.app))
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
@@ -277,22 +277,17 @@ class MessageView(ChromeView):
 class NoticeCard(ChromeView):
     """An inline card: an error, the seed, pruned history, the session end."""
 
+    drawing: NoticeDrawing
+
     def __init__(self, text: str, *, kind: str = "info", title: str = "") -> None:
         super().__init__(classes=f"notice {kind}")
         self.drawing = NoticeDrawing(text, kind, title)
 
     @property
     def text(self) -> str:
-        return self.drawing.text  # type: ignore[attr-defined, no-any-return]
+        return self.drawing.text
 
     def update(self, content: VisualType = "", *, layout: bool = True) -> None:
         """Change the card's text (a plain string)."""
-        self.drawing.text = str(content)  # type: ignore[attr-defined]
+        self.drawing.text = str(content)
         self.changed()
-
-
-def error_text(event: ErrorEvent) -> str:
-    text = event.message
-    if event.retry_in:
-        return text
-    return text + "\nThe session is paused: press r to retry, or interject with i."

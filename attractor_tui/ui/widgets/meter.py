@@ -55,8 +55,9 @@ class SparkRow(Widget):
 
     DEFAULT_CSS = "SparkRow { height: 1; }"
 
-    def __init__(self, live: LiveAttractor, side: str | None, **kwargs: str) -> None:
-        super().__init__(**kwargs)
+    def __init__(self, live: LiveAttractor, side: str | None, *, id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
         self.live = live
         self.side = side
 

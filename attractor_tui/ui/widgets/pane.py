@@ -22,10 +22,12 @@ import contextlib
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
+from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
 from textual.widget import Widget
 
+from attractor_tui.core.config import Side
 from attractor_tui.core.events import Turn, TurnBegin
 from attractor_tui.core.text import safe_line, safe_text
 from attractor_tui.ui.widgets.follow import FollowBottom
@@ -72,7 +74,7 @@ class ConversationPane(FollowBottom):
     """Messages of one side; follows the bottom unless the user scrolled up."""
 
     def __init__(
-        self, side: str, model: str, *, max_messages: int = DEFAULT_MAX_MESSAGES,
+        self, side: Side, model: str, *, max_messages: int = DEFAULT_MAX_MESSAGES,
         id: str | None = None, frozen: bool = False,
     ) -> None:
         """`frozen`: keep finished messages in `FrozenPage`s (fast, for live
@@ -102,7 +104,7 @@ class ConversationPane(FollowBottom):
         """Display failures (kept for tests; the session itself is unaffected)."""
         self._update_title()
 
-    def compose(self):  # type: ignore[override]
+    def compose(self) -> ComposeResult:
         yield self._pruned_card
         yield self._slot
 

@@ -8,6 +8,7 @@ its arguments grow; the finished `Turn` then supplies the final record
 from __future__ import annotations
 
 import json
+import re
 
 from rich.console import Group, RenderableType
 from rich.highlighter import JSONHighlighter
@@ -20,6 +21,7 @@ from attractor_tui.core.text import safe_line, safe_text
 from attractor_tui.ui.widgets.follow import FollowBottom
 
 _JSON = JSONHighlighter()
+_IDENTIFIER = re.compile(r"[A-Za-z_-][A-Za-z0-9_-]*")
 
 
 def pretty_arguments(arguments: str) -> Text:
@@ -31,6 +33,16 @@ def pretty_arguments(arguments: str) -> Text:
     except ValueError:
         return Text(safe_text(arguments))
     return _JSON(Text(safe_text(shown)))
+
+
+def event_class(kind: str) -> str:
+    """The CSS class of an event line (`error rate_limit` -> `error-rate_limit`).
+
+    A kind read from a session file may be anything, and Textual refuses a
+    class name that is not an identifier, which would lose the line.
+    """
+    name = kind.replace(" ", "-")
+    return name if _IDENTIFIER.fullmatch(name) else "other"
 
 
 def entry_renderable(
@@ -97,6 +109,6 @@ class ToolPanel(FollowBottom):
         line.append(f"{when} ", style="dim")
         if side:
             line.append(f"{side} ", style="bold")
-        line.append(kind, style="bold")
+        line.append(safe_line(kind), style="bold")
         line.append("  " + safe_text(text))
-        self.mount(Static(line, classes=f"tool-event {kind.replace(' ', '-')}"))
+        self.mount(Static(line, classes=f"tool-event {event_class(kind)}"))
