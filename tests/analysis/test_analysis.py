@@ -35,9 +35,7 @@ from attractor_tui.core.config import SessionConfig
 from attractor_tui.core.events import SessionEnd, SessionStart, Turn
 from attractor_tui.core.text import _INVISIBLE_RANGES, is_blank, is_invisible_char
 from attractor_tui.sessions.store import SessionLog, load_session
-from tests.support.shared import SHARED_FIXTURES
-
-PEER_DIR = SHARED_FIXTURES / "peer-logs"
+from tests.support.shared import peer_log, peer_logs
 
 # file -> (end state, onset range (inclusive) or None)
 PEER_LABELS: dict[str, tuple[str, tuple[int, int] | None]] = {
@@ -84,24 +82,15 @@ PEER_LABELS: dict[str, tuple[str, tuple[int, int] | None]] = {
 }
 
 
-def peer_file(name: str) -> Path:
-    path = PEER_DIR / name
-    if not path.exists():
-        pytest.skip("../shared/fixtures/peer-logs is not present (fine in a user's clone)")
-    return path
-
-
 def test_every_peer_log_is_labelled() -> None:
-    if not PEER_DIR.is_dir():
-        pytest.skip("../shared/fixtures/peer-logs is not present (fine in a user's clone)")
-    assert sorted(p.name for p in PEER_DIR.glob("*.jsonl")) == sorted(PEER_LABELS)
+    assert sorted(p.name for p in peer_logs()) == sorted(PEER_LABELS)
     assert {label for label, _ in PEER_LABELS.values()} <= set(LABELS)
 
 
 @pytest.mark.parametrize("name", sorted(PEER_LABELS))
 def test_peer_log_label(name: str) -> None:
     label, onset = PEER_LABELS[name]
-    log = load_session(peer_file(name))
+    log = load_session(peer_log(name))
     result = analyze_log(log)
     assert result["end_state"] == label, result["evidence"]
     if onset is None:

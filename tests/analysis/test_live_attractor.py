@@ -20,32 +20,8 @@ from attractor_tui.core.config import SessionConfig
 from attractor_tui.core.events import Turn
 from attractor_tui.sessions.runner import open_session
 from attractor_tui.sessions.store import load_session
-from tests.support.builders import run_session, scripted
+from tests.support.builders import CHAT, FAREWELLS, STORY, run_session, scripted, turns_of
 from tests.support.shared import peer_logs
-
-CHAT = [
-    "What do you think about the history of tea in China?",
-    "I think the Song dynasty changed how tea was prepared, with whisked powder.",
-    "Interesting, and how did that spread to Japan over the following centuries?",
-    "Monks carried the powdered style across the sea and it became the ceremony.",
-]
-FAREWELLS = [
-    "Thank you so much for this lovely chat about tea. Goodbye and take care!",
-    "It was a real pleasure talking with you today. Farewell, my friend!",
-    "Thanks again for everything, I enjoyed this. Bye for now and take care!",
-]
-STORY = [
-    "The dragon circled the tower while the narrator paused. Let us continue the story.",
-    "*the kingdom falls silent*\n*a poem drifts in the wind*\nOnce upon a time the hero woke.",
-    "In chapter two the wizard finds a map, and the protagonist follows the river north.",
-]
-
-
-def turns_of(texts: list[str], start: int = 0) -> list[Turn]:
-    return [
-        Turn(index=start + i, round=(start + i) // 2, side="AB"[(start + i) % 2], text=text)
-        for i, text in enumerate(texts)
-    ]
 
 
 def feed(texts: list[str]) -> tuple[LiveAttractor, list[LiveUpdate]]:

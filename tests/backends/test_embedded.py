@@ -22,6 +22,8 @@ import pytest
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+pytestmark = pytest.mark.slow  # the real model; skip with `-m "not slow"`
+
 REPO = Path(__file__).resolve().parents[2]
 MODEL = "embedded/smollm2-135m"
 # Greedy decoding of this runs past 1500 tokens (~20 s) without reaching EOS:

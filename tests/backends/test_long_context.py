@@ -16,6 +16,8 @@ from attractor_tui.core.history import messages_for
 from attractor_tui.sessions.store import load_session
 from tests.support.builders import run_session
 
+pytestmark = pytest.mark.slow  # the real model; skip with `-m "not slow"`
+
 ROUNDS = 200
 WINDOW = 512
 

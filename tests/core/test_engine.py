@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from attractor_tui.core.config import SessionConfig, SideConfig
-from attractor_tui.core.engine import Engine
 from attractor_tui.core.events import (
     EMPTY_PLACEHOLDER,
     ErrorEvent,
@@ -20,8 +19,10 @@ from attractor_tui.core.events import (
 )
 from attractor_tui.core.history import messages_for
 from attractor_tui.core.text import is_blank
-from attractor_tui.sessions.store import SessionWriter, load_session
+from attractor_tui.sessions.runner import open_session
+from attractor_tui.sessions.store import load_session
 from tests.support.builders import run_session, scripted
+from tests.support.waiting import wait_until
 
 A_SCRIPT = ["a0", "a1", "a2", "a3"]
 B_SCRIPT = ["b0", "b1", "b2", "b3"]
@@ -71,8 +72,8 @@ async def test_model_is_sent_exactly_the_rebuilt_history(tmp_path: Path) -> None
 async def test_interjection_enters_both_histories(tmp_path: Path) -> None:
     config = two_scripts(2)
     path = tmp_path / "s.jsonl"
-    async with SessionWriter(path) as writer:
-        engine = Engine(config, writer=writer)
+    async with open_session(config, path) as session:
+        engine = session.engine
         await engine.interject("B", "operator speaking as B")
         await engine.run()
     log = load_session(path)
@@ -98,11 +99,10 @@ async def test_pause_resume_and_stop(tmp_path: Path) -> None:
         if isinstance(event, Turn):
             turns.append(event)
 
-    async with SessionWriter(path) as writer:
-        engine = Engine(config, writer=writer, listeners=[listen])
+    async with open_session(config, path, listeners=[listen]) as session:
+        engine = session.engine
         task = asyncio.create_task(engine.run())
-        while len(turns) < 1:
-            await asyncio.sleep(0.005)
+        await wait_until(None, lambda: len(turns) >= 1, what="a turn")
         await engine.pause()
         await asyncio.sleep(0.2)
         count = len(turns)
@@ -110,8 +110,7 @@ async def test_pause_resume_and_stop(tmp_path: Path) -> None:
         await asyncio.sleep(0.1)
         assert len(turns) == count
         await engine.resume()
-        while len(turns) < count + 2:
-            await asyncio.sleep(0.005)
+        await wait_until(None, lambda: len(turns) >= count + 2, what="two more turns")
         await engine.stop()
         end = await asyncio.wait_for(task, 5)
     assert end.reason == "operator"
@@ -131,8 +130,8 @@ async def test_commands_before_run_are_written_after_the_first_line(tmp_path: Pa
     must still open with `session_start` (found by trying it in tmux)."""
     config = SessionConfig(a=scripted(["hi"]), b=scripted(["yo"]), turns=1)
     path = tmp_path / "s.jsonl"
-    async with SessionWriter(path) as writer:
-        engine = Engine(config, writer=writer)
+    async with open_session(config, path) as session:
+        engine = session.engine
         await engine.pause()
         await engine.interject("B", "operator text")
         await engine.resume()
@@ -148,11 +147,10 @@ async def test_pause_now_keeps_partial_text_and_regenerates_slot(tmp_path: Path)
     config = SessionConfig(a=scripted([long], delay=0.005, chunk_size=2),
                            b=scripted(B_SCRIPT), turns=1)
     path = tmp_path / "s.jsonl"
-    async with SessionWriter(path) as writer:
-        engine = Engine(config, writer=writer)
+    async with open_session(config, path) as session:
+        engine = session.engine
         task = asyncio.create_task(engine.run())
-        while engine.generating != "A":
-            await asyncio.sleep(0.002)
+        await wait_until(None, lambda: engine.generating == "A", what="A generating")
         await asyncio.sleep(0.05)
         await engine.pause(now=True)
         await asyncio.sleep(0.05)
@@ -173,11 +171,10 @@ async def test_interject_now_replaces_generating_turn(tmp_path: Path) -> None:
     config = SessionConfig(a=scripted(["y" * 400], delay=0.005, chunk_size=2),
                            b=scripted(B_SCRIPT), turns=1)
     path = tmp_path / "s.jsonl"
-    async with SessionWriter(path) as writer:
-        engine = Engine(config, writer=writer)
+    async with open_session(config, path) as session:
+        engine = session.engine
         task = asyncio.create_task(engine.run())
-        while engine.generating != "A":
-            await asyncio.sleep(0.002)
+        await wait_until(None, lambda: engine.generating == "A", what="A generating")
         await asyncio.sleep(0.03)
         await engine.interject("A", "the operator takes over", now=True)
         await asyncio.wait_for(task, 10)
@@ -240,11 +237,11 @@ async def test_error_pause_policy_then_retry(tmp_path: Path) -> None:
     config = SessionConfig(a=bad, b=scripted(B_SCRIPT), turns=1, num_retries=0)
     path = tmp_path / "s.jsonl"
     seen: list[object] = []
-    async with SessionWriter(path) as writer:
-        engine = Engine(config, writer=writer, on_error="pause", listeners=[seen.append])
+    async with open_session(config, path, on_error="pause", listeners=[seen.append]) as session:
+        engine = session.engine
         task = asyncio.create_task(engine.run())
-        while not any(isinstance(e, ErrorEvent) for e in seen):
-            await asyncio.sleep(0.005)
+        await wait_until(None, lambda: any(isinstance(e, ErrorEvent) for e in seen),
+                         what="an error")
         await asyncio.sleep(0.02)
         assert engine.paused and not task.done()
         engine.config.a.params["mock_response"] = "recovered"
@@ -328,6 +325,7 @@ def test_history_cache_equals_full_rebuild() -> None:
     check()
 
 
+@pytest.mark.slow
 async def test_engine_with_the_real_embedded_model(tmp_path: Path) -> None:
     """Two rounds with the local SmolLM2 through litellm's custom provider path."""
     side = SideConfig(model="embedded/smollm2-135m", max_tokens=24, temperature=0)

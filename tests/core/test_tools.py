@@ -9,14 +9,15 @@ from pathlib import Path
 import pytest
 
 from attractor_tui.core.config import SessionConfig, SideConfig, ToolSpec
-from attractor_tui.core.engine import Engine
 from attractor_tui.core.events import ContextTrim, ToolDecision
 from attractor_tui.core.history import messages_for
 from attractor_tui.experiments.presets import PresetError
 from attractor_tui.experiments.scenarios import list_scenarios, load_scenario
 from attractor_tui.experiments.toolpacks import list_tool_packs, load_tool_pack
-from attractor_tui.sessions.store import SessionWriter, load_session
+from attractor_tui.sessions.runner import open_session
+from attractor_tui.sessions.store import load_session
 from tests.support.builders import run_session, scripted
+from tests.support.waiting import wait_until
 
 CALL = {"text": "This is pointless. ",
         "tool_calls": [{"id": "c1", "name": "exit_burning_money",
@@ -100,11 +101,10 @@ async def test_ask_effect_waits_for_operator(tmp_path: Path) -> None:
     config = SessionConfig(a=scripted([item]).model_copy(update={"tools": [tool]}),
                            b=scripted(["y"]), turns=3)
     path = tmp_path / "s.jsonl"
-    async with SessionWriter(path) as writer:
-        engine = Engine(config, writer=writer, interactive=True)
+    async with open_session(config, path, interactive=True) as session:
+        engine = session.engine
         task = asyncio.create_task(engine.run())
-        while not engine.pending_asks():
-            await asyncio.sleep(0.005)
+        await wait_until(None, engine.pending_asks, what="an ask")
         assert engine.state == "waiting"
         assert engine.decide("k", allow=True)
         await asyncio.wait_for(task, 5)

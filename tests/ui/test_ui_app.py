@@ -19,18 +19,18 @@ from attractor_tui.ui.screens.start import StartScreen
 from attractor_tui.ui.widgets.pane import ConversationPane
 from attractor_tui.ui.widgets.status import StatusLine
 from attractor_tui.ui.widgets.tool_panel import ToolPanel
+from tests.support.builders import scripted
 from tests.support.ui import (
     LONG,
     config,
     make_app,
     screen_text,
     session,
-    side,
     visible_segments,
     wait_ended,
-    wait_for,
     wait_generating,
 )
+from tests.support.waiting import wait_until
 
 SHORT_A = "Hello from A. This reply streams slowly enough to press keys. " * 4
 """About 60 chunks: streaming for ~2 s at DELAY per chunk."""
@@ -61,14 +61,14 @@ async def test_runs_to_the_end_and_shows_both_sides(tmp_path: Path) -> None:
 
 
 async def test_pause_then_resume(tmp_path: Path) -> None:
-    app = make_app(tmp_path, config(a=side([SHORT_A, "Quick."], delay=DELAY), turns=2))
+    app = make_app(tmp_path, config(a=scripted([SHORT_A, "Quick."], delay=DELAY), turns=2))
     async with app.run_test(size=(140, 40)) as pilot:
         await wait_generating(pilot, "A")
         await pilot.press("p")
         screen = session(app)
         engine = screen.engine
         assert engine is not None
-        await wait_for(pilot, lambda: engine.state == "paused" and engine.generating is None)
+        await wait_until(pilot, lambda: engine.state == "paused" and engine.generating is None)
         assert "⏸ paused" in screen_text(app)
         done = engine.completed_turns
         assert done == 1  # A finished its turn; B waits
@@ -82,13 +82,13 @@ async def test_pause_then_resume(tmp_path: Path) -> None:
 
 
 async def test_pause_now_interrupts_the_turn(tmp_path: Path) -> None:
-    app = make_app(tmp_path, config(a=side([LONG], delay=DELAY), turns=1))
+    app = make_app(tmp_path, config(a=scripted([LONG], delay=DELAY), turns=1))
     async with app.run_test(size=(140, 40)) as pilot:
         await wait_generating(pilot, "A")
         await pilot.press("P")
         engine = session(app).engine
         assert engine is not None
-        await wait_for(pilot, lambda: engine.state == "paused" and engine.generating is None)
+        await wait_until(pilot, lambda: engine.state == "paused" and engine.generating is None)
         assert "interrupted" in screen_text(app)
     log = load_session(tmp_path / "session.jsonl")
     assert log.turns[0].interrupted
@@ -97,7 +97,7 @@ async def test_pause_now_interrupts_the_turn(tmp_path: Path) -> None:
 
 async def test_interject_to_b_while_a_generates(tmp_path: Path) -> None:
     """B is waiting: the text simply becomes B's next turn, no question asked."""
-    app = make_app(tmp_path, config(a=side([SHORT_A], delay=DELAY), turns=1))
+    app = make_app(tmp_path, config(a=scripted([SHORT_A], delay=DELAY), turns=1))
     async with app.run_test(size=(140, 40)) as pilot:
         await wait_generating(pilot, "A")
         await _type(pilot, "[reverse]Operator[/reverse] speaking for B", target_b=True)
@@ -112,7 +112,7 @@ async def test_interject_to_b_while_a_generates(tmp_path: Path) -> None:
 
 
 async def test_interject_to_a_while_b_generates(tmp_path: Path) -> None:
-    app = make_app(tmp_path, config(b=side([SHORT_A, "Quick."], delay=DELAY), turns=2))
+    app = make_app(tmp_path, config(b=scripted([SHORT_A, "Quick."], delay=DELAY), turns=2))
     async with app.run_test(size=(140, 40)) as pilot:
         await wait_generating(pilot, "B")
         await _type(pilot, "Operator as A")
@@ -129,13 +129,13 @@ async def test_interject_to_a_while_b_generates(tmp_path: Path) -> None:
 
 
 async def test_interject_paused_side_takes_its_turn(tmp_path: Path) -> None:
-    app = make_app(tmp_path, config(a=side([SHORT_A], delay=DELAY), turns=1))
+    app = make_app(tmp_path, config(a=scripted([SHORT_A], delay=DELAY), turns=1))
     async with app.run_test(size=(140, 40)) as pilot:
         await wait_generating(pilot, "A")
         await pilot.press("p")
         engine = session(app).engine
         assert engine is not None
-        await wait_for(pilot, lambda: engine.state == "paused" and engine.generating is None)
+        await wait_until(pilot, lambda: engine.state == "paused" and engine.generating is None)
         await pilot.press("i", "tab")
         await pilot.press(*"B while paused")
         await pilot.press("enter")
@@ -145,12 +145,13 @@ async def test_interject_paused_side_takes_its_turn(tmp_path: Path) -> None:
 
 
 async def test_interrupt_now_replaces_the_turn(tmp_path: Path) -> None:
-    app = make_app(tmp_path, config(a=side([LONG], delay=DELAY), turns=1))
+    app = make_app(tmp_path, config(a=scripted([LONG], delay=DELAY), turns=1))
     async with app.run_test(size=(140, 40)) as pilot:
         await wait_generating(pilot, "A")
         await _type(pilot, "Stop there")
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, InterjectChoiceScreen), settled=False)
+        await wait_until(pilot, lambda: isinstance(app.screen, InterjectChoiceScreen),
+                         settled=False)
         await pilot.press("i")
         await wait_ended(pilot)
         text = screen_text(app)
@@ -164,12 +165,13 @@ async def test_interrupt_now_replaces_the_turn(tmp_path: Path) -> None:
 
 
 async def test_interject_choice_next_turn_lets_the_turn_finish(tmp_path: Path) -> None:
-    app = make_app(tmp_path, config(a=side([SHORT_A], delay=DELAY), turns=2))
+    app = make_app(tmp_path, config(a=scripted([SHORT_A], delay=DELAY), turns=2))
     async with app.run_test(size=(140, 40)) as pilot:
         await wait_generating(pilot, "A")
         await _type(pilot, "Later")
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, InterjectChoiceScreen), settled=False)
+        await wait_until(pilot, lambda: isinstance(app.screen, InterjectChoiceScreen),
+                         settled=False)
         await pilot.press("n")
         await wait_ended(pilot)
     turns = load_session(tmp_path / "session.jsonl").turns
@@ -180,14 +182,15 @@ async def test_interject_choice_next_turn_lets_the_turn_finish(tmp_path: Path) -
 
 
 async def test_cancelled_choice_keeps_the_text(tmp_path: Path) -> None:
-    app = make_app(tmp_path, config(a=side([LONG], delay=DELAY), turns=1))
+    app = make_app(tmp_path, config(a=scripted([LONG], delay=DELAY), turns=1))
     async with app.run_test(size=(140, 40)) as pilot:
         await wait_generating(pilot, "A")
         await _type(pilot, "draft")
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, InterjectChoiceScreen), settled=False)
+        await wait_until(pilot, lambda: isinstance(app.screen, InterjectChoiceScreen),
+                         settled=False)
         await pilot.press("escape")
-        await wait_for(
+        await wait_until(
             pilot, lambda: not isinstance(app.screen, InterjectChoiceScreen), settled=False
         )
         screen = session(app)
@@ -198,16 +201,16 @@ async def test_cancelled_choice_keeps_the_text(tmp_path: Path) -> None:
 
 
 async def test_quit_while_running_confirms_and_completes_the_file(tmp_path: Path) -> None:
-    app = make_app(tmp_path, config(a=side([LONG], delay=DELAY), turns=3))
+    app = make_app(tmp_path, config(a=scripted([LONG], delay=DELAY), turns=3))
     async with app.run_test(size=(140, 40)) as pilot:
         await wait_generating(pilot, "A")
         await pilot.press("q")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), settled=False)
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), settled=False)
         await pilot.press("n")  # changed our mind
-        await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmScreen), settled=False)
+        await wait_until(pilot, lambda: not isinstance(app.screen, ConfirmScreen), settled=False)
         assert session(app).running
         await pilot.press("q")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), settled=False)
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), settled=False)
         await pilot.press("y")
         for _ in range(500):
             if app.return_code is not None:
@@ -221,11 +224,11 @@ async def test_quit_while_running_confirms_and_completes_the_file(tmp_path: Path
 
 
 async def test_ctrl_c_twice_quits(tmp_path: Path) -> None:
-    app = make_app(tmp_path, config(a=side([LONG], delay=DELAY), turns=3))
+    app = make_app(tmp_path, config(a=scripted([LONG], delay=DELAY), turns=3))
     async with app.run_test(size=(140, 40)) as pilot:
         await wait_generating(pilot, "A")
         await pilot.press("ctrl+c")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), settled=False)
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), settled=False)
         await pilot.press("ctrl+c")
         for _ in range(500):
             if app.return_code is not None:
@@ -256,7 +259,7 @@ async def test_error_card_notification_and_retry(tmp_path: Path) -> None:
     app = make_app(tmp_path, config(a=failing, num_retries=0))
     async with app.run_test(size=(140, 40), notifications=True) as pilot:
         screen = session(app)
-        await wait_for(pilot, lambda: screen.error_pending, what="error")
+        await wait_until(pilot, lambda: screen.error_pending, what="error")
         text = screen_text(app)
         assert "rate limited; retries used up" in text
         assert "press r to retry" in text
@@ -264,7 +267,7 @@ async def test_error_card_notification_and_retry(tmp_path: Path) -> None:
         assert any("rate limited" in n.message for n in app._notifications)  # noqa: SLF001
         await pilot.press("r")
         pane = screen.pane("A")
-        await wait_for(pilot, lambda: len(error_notices(pane)) == 2, what="2nd error")
+        await wait_until(pilot, lambda: len(error_notices(pane)) == 2, what="2nd error")
     log = load_session(tmp_path / "session.jsonl")
     assert [e.message for e in log.errors] == ["rate limited; retries used up"] * 2
     assert [a.action for a in log.operator_actions][:1] == ["retry"]
@@ -275,7 +278,7 @@ async def test_tool_panel_lists_calls(tmp_path: Path) -> None:
         "text": "I will end this now.",
         "tool_calls": [{"name": "end_conversation", "arguments": {"reason": "done", "n": 2}}],
     }
-    app = make_app(tmp_path, config(a=side([reply]), turns=1))
+    app = make_app(tmp_path, config(a=scripted([reply]), turns=1))
     async with app.run_test(size=(160, 44)) as pilot:
         await wait_ended(pilot)
         screen = session(app)
@@ -283,7 +286,7 @@ async def test_tool_panel_lists_calls(tmp_path: Path) -> None:
         assert not panel.display
         await pilot.press("t")
         assert panel.display
-        await wait_for(pilot, lambda: True)
+        await wait_until(pilot, lambda: True)
         text = screen_text(app)
         assert "end_conversation" in text
         assert '"reason": "done"' in text and '"n": 2' in text
@@ -314,18 +317,18 @@ async def test_model_markup_and_escapes_are_shown_literally(tmp_path: Path) -> N
 
 
 async def test_streaming_text_is_sanitised_too(tmp_path: Path) -> None:
-    a = side(["\x1b[2J[b]live[/b] " + LONG], delay=DELAY)
+    a = scripted(["\x1b[2J[b]live[/b] " + LONG], delay=DELAY)
     app = make_app(tmp_path, config(a=a, turns=1))
     async with app.run_test(size=(160, 40)) as pilot:
         await wait_generating(pilot, "A")
-        await wait_for(pilot, lambda: "live" in screen_text(app))
+        await wait_until(pilot, lambda: "live" in screen_text(app))
         text = screen_text(app)
         assert "␛[2J[b]live[/b]" in text
         assert "\x1b" not in "".join(visible_segments(app))
 
 
 async def test_empty_and_invisible_replies_are_marked(tmp_path: Path) -> None:
-    app = make_app(tmp_path, config(a=side([""]), b=side(["\u200b\u200b"]), turns=1))
+    app = make_app(tmp_path, config(a=scripted([""]), b=scripted(["\u200b\u200b"]), turns=1))
     async with app.run_test(size=(160, 40)) as pilot:
         await wait_ended(pilot)
         text = screen_text(app)
@@ -346,11 +349,11 @@ async def test_old_messages_are_pruned(tmp_path: Path) -> None:
 
 async def test_pane_follows_the_bottom_unless_scrolled_up(tmp_path: Path) -> None:
     text = LONG[:300]
-    app = make_app(tmp_path, config(a=side([text], delay=0.005), b=side([text]), turns=4))
+    app = make_app(tmp_path, config(a=scripted([text], delay=0.005), b=scripted([text]), turns=4))
     async with app.run_test(size=(140, 30)) as pilot:
         pane = session(app).pane("A")
-        await wait_for(pilot, lambda: pane.max_scroll_y > 0, what="overflow", settled=False)
-        await wait_for(pilot, lambda: pane.message_count >= 2, what="a turn", settled=False)
+        await wait_until(pilot, lambda: pane.max_scroll_y > 0, what="overflow", settled=False)
+        await wait_until(pilot, lambda: pane.message_count >= 2, what="a turn", settled=False)
         await pilot.pause()
         assert pane.scroll_y == pane.max_scroll_y  # followed the bottom
         pane.focus()
@@ -366,16 +369,16 @@ async def test_help_lists_every_binding(tmp_path: Path) -> None:
     async with app.run_test(size=(140, 50)) as pilot:
         await wait_ended(pilot)
         await pilot.press("question_mark")
-        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
         text = screen_text(app)
         for words in ("Interject", "Pause/Resume", "Pause now", "Retry", "Tools", "Send",
                       "New line", "Target A/B", "Leave", "Quit", "Command palette",
                       "Interrupt now", "Next turn"):
             assert words in text, words
         await pilot.press("escape")
-        await wait_for(pilot, lambda: not isinstance(app.screen, HelpScreen))
+        await wait_until(pilot, lambda: not isinstance(app.screen, HelpScreen))
         await pilot.press("f1")
-        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
 
 
 async def test_narrow_terminal_stacks_the_panes(tmp_path: Path) -> None:
@@ -418,7 +421,7 @@ async def test_start_screen_builds_the_session(tmp_path: Path) -> None:
         form.query_one("#turns", Input).value = "1"
         form.query_one("#seed", Input).value = "Hi from the seed"
         await pilot.press("enter")
-        await wait_for(pilot, lambda: app.session is not None and app.screen is app.session)
+        await wait_until(pilot, lambda: app.session is not None and app.screen is app.session)
         await wait_ended(pilot)
         assert "Hi from the seed" in screen_text(app)
     log = load_session(tmp_path / "session.jsonl")

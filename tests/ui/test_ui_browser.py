@@ -19,8 +19,10 @@ from attractor_tui.ui.screens.browser import BrowserScreen, ExportScreen
 from attractor_tui.ui.screens.dialogs import ConfirmScreen
 from attractor_tui.ui.screens.replay import AskScreen, ReplayScreen
 from attractor_tui.ui.standalone import browser_app
-
-from .test_ui_replay import PEER_LOGS, T0, screen_text, settle, wait_until, write_session
+from tests.support.builders import T0, write_session
+from tests.support.shared import peer_logs
+from tests.support.ui import screen_text
+from tests.support.waiting import settle, wait_until
 
 
 def make_folder(tmp_path: Path, count: int = 4, *, broken: bool = True) -> Path:
@@ -108,9 +110,7 @@ def test_broken_files_are_summarised_with_the_reason(
 
 
 def test_peer_log_summaries() -> None:
-    if not PEER_LOGS.is_dir():
-        pytest.skip("../shared/fixtures/peer-logs is not present (fine in a user's clone)")
-    for path in sorted(PEER_LOGS.glob("*.jsonl")):
+    for path in peer_logs():
         summary, log = read_summary(path), load_session(path)
         assert summary.foreign and summary.turns == len(log.turns), path.name
         assert summary.end_reason == (log.end.reason if log.end else None), path.name

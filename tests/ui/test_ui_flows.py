@@ -14,7 +14,9 @@ from attractor_tui.ui.app import AttractorApp
 from attractor_tui.ui.screens.browser import BrowserScreen
 from attractor_tui.ui.screens.dialogs import ToolAskScreen
 from attractor_tui.ui.screens.start import StartScreen
-from tests.support.ui import config, make_app, screen_text, session, side, wait_ended, wait_for
+from tests.support.builders import frozen_clock, scripted
+from tests.support.ui import config, make_app, screen_text, session, wait_ended
+from tests.support.waiting import wait_until
 
 ASK = ToolSpec(name="leave", description="leave the conversation", effect="ask",
                result="The operator decides.")
@@ -23,14 +25,14 @@ ASKING = {"text": "May I go?", "tool_calls": [
 
 
 def asking_config(turns: int = 3) -> SessionConfig:
-    a = side([ASKING, "still here"]).model_copy(update={"tools": [ASK]})
+    a = scripted([ASKING, "still here"]).model_copy(update={"tools": [ASK]})
     return config(a=a, turns=turns)
 
 
 async def test_ask_tool_call_allowed_by_the_operator_ends_the_session(tmp_path: Path) -> None:
     app = make_app(tmp_path, asking_config())
     async with app.run_test(size=(140, 40)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, ToolAskScreen), what="ask dialog")
+        await wait_until(pilot, lambda: isinstance(app.screen, ToolAskScreen), what="ask dialog")
         text = screen_text(app)
         assert "A calls leave. Allow it?" in text and '"why": "we are done"' in text
         await pilot.press("y")
@@ -44,14 +46,14 @@ async def test_ask_tool_call_allowed_by_the_operator_ends_the_session(tmp_path: 
 async def test_ask_dialog_can_wait_and_come_back_to_deny(tmp_path: Path) -> None:
     app = make_app(tmp_path, asking_config(turns=1))
     async with app.run_test(size=(140, 40)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, ToolAskScreen), what="ask dialog")
+        await wait_until(pilot, lambda: isinstance(app.screen, ToolAskScreen), what="ask dialog")
         await pilot.press("escape")
         screen = session(app)
-        await wait_for(pilot, lambda: app.screen is screen, what="dialog closed")
+        await wait_until(pilot, lambda: app.screen is screen, what="dialog closed")
         assert screen.engine is not None and screen.engine.pending_asks() == ["call-1"]
         assert "waiting for you: allow or deny leave? (o)" in screen_text(app)
         await pilot.press("o")
-        await wait_for(pilot, lambda: isinstance(app.screen, ToolAskScreen), what="dialog again")
+        await wait_until(pilot, lambda: isinstance(app.screen, ToolAskScreen), what="dialog again")
         await pilot.press("n")
         await wait_ended(pilot)
     log = load_session(tmp_path / "session.jsonl")
@@ -69,7 +71,7 @@ async def test_resume_in_the_app_continues_the_same_file(tmp_path: Path) -> None
     path = tmp_path / "session.jsonl"
     log = load_session(path)
     assert len(log.turns) == 2
-    app = AttractorApp(None, tmp_path, resume=log, resume_turns=1, clock=lambda: 0.0)
+    app = AttractorApp(None, tmp_path, resume=log, resume_turns=1, clock=frozen_clock())
     async with app.run_test(size=(140, 40)) as pilot:
         await wait_ended(pilot)
         text = screen_text(app)
@@ -121,11 +123,11 @@ async def test_start_screen_opens_the_browser_and_resumes_from_it(tmp_path: Path
     async with app.run_test(size=(140, 40)) as pilot:
         await pilot.pause()
         await pilot.press("ctrl+o")
-        await wait_for(pilot, lambda: isinstance(app.screen, BrowserScreen), what="browser")
+        await wait_until(pilot, lambda: isinstance(app.screen, BrowserScreen), what="browser")
         table = app.screen.query_one(DataTable)
-        await wait_for(pilot, lambda: table.row_count == 1, what="one row")
+        await wait_until(pilot, lambda: table.row_count == 1, what="one row")
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.session is not None and app.screen is app.session,
+        await wait_until(pilot, lambda: app.session is not None and app.screen is app.session,
                        what="resumed session")
         await wait_ended(pilot)
         assert session(app).session_path == out / "old.jsonl"
@@ -162,14 +164,14 @@ async def test_exit_pressure_tool_call_in_the_panel_and_the_export(tmp_path: Pat
     cfg = base.model_copy(update={
         "a": base.a.model_copy(update={"model": "openai/gpt-4o-mini",
                                        "params": {"mock_response": response}}),
-        "b": side(["ok"]).model_copy(update={"tools": base.b.tools}),
+        "b": scripted(["ok"]).model_copy(update={"tools": base.b.tools}),
     })
     app = make_app(tmp_path, cfg)
     async with app.run_test(size=(160, 44)) as pilot:
         await wait_ended(pilot)
         await pilot.press("t")
         assert app.screen.query_one(ToolPanel).display
-        await wait_for(pilot, lambda: True)
+        await wait_until(pilot, lambda: True)
         text = screen_text(app)
         assert "exit_burning_money" in text and "[denied]" in text
         assert '"reason": "useless talk"' in text
@@ -182,15 +184,15 @@ async def test_exit_pressure_tool_call_in_the_panel_and_the_export(tmp_path: Pat
 
 async def test_meter_follows_the_conversation_and_notifies_on_entering(tmp_path: Path) -> None:
     slow = {"delay": 0.01}  # a few ms per chunk: the pause below lands before turn 6
-    app = make_app(tmp_path, config(a=side(name="goodbye", **slow), b=side(name="echo", **slow),
-                                    turns=8))
+    app = make_app(tmp_path, config(a=scripted(name="goodbye", **slow),
+                                    b=scripted(name="echo", **slow), turns=8))
     async with app.run_test(size=(150, 44), notifications=True) as pilot:
         screen = session(app)
-        await wait_for(pilot, lambda: screen.engine is not None
+        await wait_until(pilot, lambda: screen.engine is not None
                        and screen.engine.completed_turns >= 2, what="2 turns", settled=False)
         assert screen.engine is not None
         await screen.engine.pause()
-        await wait_for(pilot, lambda: screen.engine.state == "paused", what="paused")
+        await wait_until(pilot, lambda: screen.engine.state == "paused", what="paused")
         assert screen.engine.completed_turns < 6  # too few for any state to be called
         early = screen.meter.live.label
         await screen.engine.resume()

@@ -8,7 +8,9 @@ from pathlib import Path
 from attractor_tui.core.text import safe_text
 from attractor_tui.ui.widgets.footer import KeyFooter
 from attractor_tui.ui.widgets.live import KEEP_BLOCKS, LIVE_BLOCKS, LiveMessage, settled_split
-from tests.support.ui import config, make_app, screen_text, session, side, wait_ended, wait_for
+from tests.support.builders import scripted
+from tests.support.ui import config, make_app, screen_text, session, wait_ended
+from tests.support.waiting import wait_until
 
 
 def paragraphs(count: int, tag: str = "p") -> str:
@@ -40,7 +42,7 @@ def test_a_code_fence_or_list_is_never_cut() -> None:
 
 async def test_a_long_reply_streams_with_few_live_blocks(tmp_path: Path) -> None:
     reply = paragraphs(60)
-    a = side([reply], chunk_size=12, delay=0.002)
+    a = scripted([reply], chunk_size=12, delay=0.002)
     app = make_app(tmp_path, config(a=a, turns=1))
     async with app.run_test(size=(140, 40)) as pilot:
         pane = session(app).pane("A")
@@ -48,7 +50,7 @@ async def test_a_long_reply_streams_with_few_live_blocks(tmp_path: Path) -> None
         def live() -> LiveMessage | None:
             return next(iter(pane._live.values()), None)  # noqa: SLF001
 
-        await wait_for(pilot, lambda: (m := live()) is not None and len(m.head.items) >= 2,
+        await wait_until(pilot, lambda: (m := live()) is not None and len(m.head.items) >= 2,
                        what="settled blocks", settled=False)
         message = live()
         assert message is not None
@@ -63,19 +65,19 @@ async def test_a_long_reply_streams_with_few_live_blocks(tmp_path: Path) -> None
 
 
 async def test_footer_follows_focus_and_clicks_press_keys(tmp_path: Path) -> None:
-    app = make_app(tmp_path, config(a=side(["x" * 50], delay=0.05), turns=3))
+    app = make_app(tmp_path, config(a=scripted(["x" * 50], delay=0.05), turns=3))
     async with app.run_test(size=(160, 40)) as pilot:
         footer = app.screen.query_one(KeyFooter)
         text = footer.render().plain
         assert "Interject" in text and "Pause/Resume" in text and "palette" in text
         await pilot.press("i")
-        await wait_for(pilot, lambda: "Send" in footer.render().plain)
+        await wait_until(pilot, lambda: "Send" in footer.render().plain)
         assert "Interject" not in footer.render().plain
         await pilot.press("escape")
-        await wait_for(pilot, lambda: "Interject" in footer.render().plain)
+        await wait_until(pilot, lambda: "Interject" in footer.render().plain)
         x = footer.render().plain.index(" p ") + 1
         await pilot.click(KeyFooter, offset=(x, 0))
-        await wait_for(pilot, lambda: session(app).engine is not None
+        await wait_until(pilot, lambda: session(app).engine is not None
                        and session(app).engine.paused)
         assert len(app.screen.query(KeyFooter)) == 1
 
@@ -89,7 +91,7 @@ async def test_session_letters_are_text_while_typing_in_the_bar(tmp_path: Path) 
         await wait_ended(pilot)
         screen = session(app)
         await pilot.press("i")
-        await wait_for(pilot, lambda: app.focused is screen.bar.input)
+        await wait_until(pilot, lambda: app.focused is screen.bar.input)
         await pilot.press("i", "p", "t", "m", "a", "b")
         assert screen.bar.input.text == "iptmab"
         assert not screen.tools.display and screen.meter.display

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from textual.app import App, ComposeResult
 
 from attractor_tui.core.events import Turn
 from attractor_tui.experiments.report import sparkline
 from attractor_tui.ui.themes import SPEAKER_DEFAULTS
 from attractor_tui.ui.widgets.meter import AttractorMeter, SparkRow, label_class, latest
-from tests.analysis.test_live_attractor import CHAT, FAREWELLS, STORY, turns_of
+from tests.support.builders import CHAT, FAREWELLS, STORY, turns_of
+from tests.support.ui import screen_lines
 
 
 class MeterApp(App[None]):
@@ -23,10 +22,6 @@ class MeterApp(App[None]):
 
     def compose(self) -> ComposeResult:
         yield self.meter
-
-
-def screen_lines(app: App[Any]) -> list[str]:
-    return [strip.text for strip in app.screen._compositor.render_strips()]  # noqa: SLF001
 
 
 def goodbye_turns() -> list[Turn]:

@@ -9,31 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from attractor_tui.core.config import SessionConfig, SideConfig
 from attractor_tui.core.events import (
-    ContextTrim,
     ErrorEvent,
-    OperatorAction,
-    SessionEnd,
-    SessionResume,
-    SessionStart,
     TextDelta,
     ToolCallDelta,
-    ToolCallRecord,
-    Turn,
     TurnBegin,
-    Usage,
 )
-from attractor_tui.sessions.store import dump_event, load_session
+from attractor_tui.sessions.store import load_session
 from attractor_tui.sessions.timeline import (
     MAX_GAP,
-    FakeClock,
     ReplayController,
     build_timeline,
     pane_window,
@@ -44,63 +33,12 @@ from attractor_tui.ui.screens.replay import AskScreen, ReplayScreen
 from attractor_tui.ui.standalone import replay_app
 from attractor_tui.ui.widgets.message import MessageView
 from attractor_tui.ui.widgets.tool_panel import ToolPanel
-from tests.support.shared import SHARED_FIXTURES
-
-PEER_LOGS = SHARED_FIXTURES / "peer-logs"
-T0 = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-
+from tests.support.builders import FakeClock, write_session
+from tests.support.shared import peer_log
+from tests.support.ui import screen_text
+from tests.support.waiting import settle, wait_until
 
 # ------------------------------------------------------------------ helpers
-
-
-def write_session(
-    path: Path, turns: int = 6, *, gap: float = 5.0, generation: float = 0.0,
-    extras: bool = False, end: str | None = "turns", start: datetime = T0,
-    models: tuple[str, str] = ("scripted/alpha", "scripted/beta"),
-) -> Path:
-    """A session file as the engine writes it: `gap` s between turns, each taking
-    `generation` s (0: no `started`, like an imported log). With `extras`: an
-    error after turn 1, a context trim after turn 2, a tool call in turn 3, an
-    operator interjection as turn 4 and an interrupted turn 5 (before a resume).
-    """
-    config = SessionConfig(a=SideConfig(model=models[0]), b=SideConfig(model=models[1]),
-                           turns=max(1, turns // 2), seed="Hello there")
-    events: list[Any] = [SessionStart(ts=start, session_id="s" * 32, config=config)]
-    t = start
-    for index in range(turns):
-        side = "A" if index % 2 == 0 else "B"
-        t += timedelta(seconds=gap)
-        started = t if generation else None
-        t += timedelta(seconds=generation)
-        fields: dict[str, Any] = {}
-        if extras and index == 3:
-            fields["tool_calls"] = [ToolCallRecord(name="end_conversation", offset=4,
-                                                   arguments='{"reason": "done"}',
-                                                   outcome="denied", result="refused")]
-        if extras and index == 4:
-            fields["author"] = "operator"
-            started = None
-        if extras and index == 5:
-            fields["interrupted"] = True
-        text = f"turn {index} by {side}: " + "words " * 12
-        events.append(Turn(ts=t, started=started, index=index, round=index // 2, side=side,
-                           model=models[index % 2], text=text,
-                           usage=Usage(prompt_tokens=5, completion_tokens=7), **fields))
-        if extras and index == 1:
-            events.append(ErrorEvent(ts=t, side="B", message="provider said 529: overloaded",
-                                     kind="overloaded"))
-        if extras and index == 2:
-            events.append(ContextTrim(ts=t, side="A", action="truncate", keep_from=1, dropped=2))
-        if extras and index == 5:
-            events.append(OperatorAction(ts=t, action="interrupt", detail="B"))
-            events.append(OperatorAction(ts=t, action="stop"))
-            events.append(SessionEnd(ts=t, reason="operator"))
-            t += timedelta(hours=20)  # resumed the next day
-            events.append(SessionResume(ts=t, turns=6))
-    if end:
-        events.append(SessionEnd(ts=t, reason=end))
-    path.write_text("".join(dump_event(e) + "\n" for e in events), encoding="utf-8")
-    return path
 
 
 class Recorder:
@@ -132,26 +70,6 @@ def player(path: Path, speed: float = 1.0, **kw: Any) -> tuple[ReplayController,
                                                                   FakeClock]:
     view, clock = Recorder(), FakeClock()
     return ReplayController(load_session(path), view, speed=speed, clock=clock, **kw), view, clock
-
-
-def screen_text(app: Any) -> str:
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())  # noqa: SLF001
-
-
-async def settle(pilot: Any, seconds: float = 0.1) -> None:
-    for _ in range(3):
-        await pilot.pause()
-    await asyncio.sleep(seconds)
-    await pilot.pause()
-
-
-async def wait_until(pilot: Any, predicate: Any, timeout: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        assert loop.time() < deadline, f"timed out waiting for {predicate}"
-        await asyncio.sleep(0.02)
-    await settle(pilot)
 
 
 def replay_screen(app: Any) -> ReplayScreen:
@@ -434,9 +352,7 @@ async def test_replay_never_writes_the_file(tmp_path: Path) -> None:
 
 
 async def test_replay_of_a_peer_log(tmp_path: Path) -> None:
-    if not PEER_LOGS.is_dir():
-        pytest.skip("../shared/fixtures/peer-logs is not present (fine in a user's clone)")
-    path = PEER_LOGS / "eval_20260217_094120.jsonl"  # 53 turns, 2 operator interjections
+    path = peer_log("eval_20260217_094120.jsonl")  # 53 turns, 2 operator interjections
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     log = load_session(path)
     assert log.start.source and log.start.source.startswith("peer-log:")

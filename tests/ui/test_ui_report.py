@@ -35,9 +35,9 @@ from attractor_tui.ui.widgets.charts import (
     log_buckets,
     sparkline,
 )
-from tests.experiments.test_report import config
-
-from .test_ui_replay import screen_text, settle, wait_until
+from tests.support.builders import five_kinds
+from tests.support.ui import screen_text
+from tests.support.waiting import settle, wait_until
 
 SIZE = (140, 110)
 """Tall enough that every panel is on screen without scrolling."""
@@ -45,7 +45,7 @@ SIZE = (140, 110)
 
 async def make_batch(folder: Path, runs: int = 5) -> Path:
     """One conversation of each kind: goodbye, emoji, garden, tool calls, mixed pair."""
-    result = await run_batch(BatchSpec(out=folder, runs=runs, scenario=None, configs=config,
+    result = await run_batch(BatchSpec(out=folder, runs=runs, scenario=None, configs=five_kinds,
                                        concurrency=5, name="mix", engine_backoff=0))
     assert result.ok
     return folder

@@ -17,16 +17,9 @@ from textual.widgets import Input, TextArea
 
 from attractor_tui.core.config import SideConfig
 from attractor_tui.ui.app import AttractorApp
-from tests.support.ui import (
-    config,
-    make_app,
-    screen_text,
-    session,
-    settle,
-    side,
-    wait_ended,
-    wait_for,
-)
+from tests.support.builders import scripted
+from tests.support.ui import config, make_app, screen_text, session, wait_ended
+from tests.support.waiting import settle, wait_until
 
 SIZE = (140, 36)
 MARKDOWN_REPLY = (
@@ -72,8 +65,8 @@ def test_start_screen(snap_compare, tmp_path: Path) -> None:
 
 
 def test_session_ended(snap_compare, tmp_path: Path) -> None:
-    cfg = config(a=side(["Hello! Shall we talk about attractors?", MARKDOWN_REPLY]),
-                 b=side(name="echo"), turns=2)
+    cfg = config(a=scripted(["Hello! Shall we talk about attractors?", MARKDOWN_REPLY]),
+                 b=scripted(name="echo"), turns=2)
     assert snap_compare(_app(tmp_path, cfg), terminal_size=SIZE, run_before=_ended)
 
 
@@ -81,14 +74,14 @@ def test_running_session(snap_compare, tmp_path: Path) -> None:
     """Mid-stream: A's reply has its first words on screen and waits for more."""
     stalled = {"text": "Gladly: **goodbye loops** first, then the emoji spirals, and then",
                "stall": 60}
-    cfg = config(a=side(["Hello! Shall we talk about attractors?", stalled], chunk_size=30),
+    cfg = config(a=scripted(["Hello! Shall we talk about attractors?", stalled], chunk_size=30),
                  turns=2)
 
     async def run_before(pilot: Pilot) -> None:
         screen = session(pilot.app)  # type: ignore[arg-type]
-        await wait_for(pilot, lambda: screen.engine and screen.engine.completed_turns == 2
+        await wait_until(pilot, lambda: screen.engine and screen.engine.completed_turns == 2
                        and screen.engine.generating == "A", settled=False)
-        await wait_for(pilot, lambda: "goodbye loops" in screen_text(pilot.app))  # type: ignore[arg-type]
+        await wait_until(pilot, lambda: "goodbye loops" in screen_text(pilot.app))  # type: ignore[arg-type]
         _no_blink(pilot)
         await settle(pilot)
 
@@ -96,15 +89,15 @@ def test_running_session(snap_compare, tmp_path: Path) -> None:
 
 
 def test_paused(snap_compare, tmp_path: Path) -> None:
-    cfg = config(a=side(["A first reply that streams for a little while. " * 3], delay=0.01),
+    cfg = config(a=scripted(["A first reply that streams for a little while. " * 3], delay=0.01),
                  turns=2)
 
     async def run_before(pilot: Pilot) -> None:
         screen = session(pilot.app)  # type: ignore[arg-type]
-        await wait_for(pilot, lambda: screen.engine and screen.engine.generating == "A",
+        await wait_until(pilot, lambda: screen.engine and screen.engine.generating == "A",
                        settled=False)
         await pilot.press("p")
-        await wait_for(pilot, lambda: screen.engine.state == "paused"
+        await wait_until(pilot, lambda: screen.engine.state == "paused"
                        and screen.engine.generating is None)
         _no_blink(pilot)
         await settle(pilot)
@@ -129,7 +122,7 @@ def test_tool_panel_with_entry(snap_compare, tmp_path: Path) -> None:
         await pilot.press("t")
         await settle(pilot)
 
-    cfg = config(a=side([TOOL_REPLY]), turns=1)
+    cfg = config(a=scripted([TOOL_REPLY]), turns=1)
     assert snap_compare(_app(tmp_path, cfg), terminal_size=SIZE, run_before=run_before)
 
 
@@ -138,7 +131,7 @@ def test_error_card(snap_compare, tmp_path: Path) -> None:
 
     async def run_before(pilot: Pilot) -> None:
         screen = session(pilot.app)  # type: ignore[arg-type]
-        await wait_for(pilot, lambda: screen.error_pending)
+        await wait_until(pilot, lambda: screen.error_pending)
         _no_blink(pilot)
         await settle(pilot)
 
@@ -151,7 +144,7 @@ def test_light_theme(snap_compare, tmp_path: Path) -> None:
         pilot.app.theme = "attractor-light"
         await _ended(pilot)
 
-    cfg = config(a=side(["Hello! Shall we talk about attractors?", MARKDOWN_REPLY]), turns=2)
+    cfg = config(a=scripted(["Hello! Shall we talk about attractors?", MARKDOWN_REPLY]), turns=2)
     assert snap_compare(_app(tmp_path, cfg), terminal_size=SIZE, run_before=run_before)
 
 
