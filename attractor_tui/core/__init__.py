@@ -1,0 +1,1 @@
+"""The inner layer: config, events, the engine and the rules it applies. Imports only backends."""

@@ -1,0 +1,1 @@
+"""What researchers run: presets, scenarios, tool packs, batches and reports."""

@@ -1,0 +1,1 @@
+"""Session files: store, formats, index, replay timeline, runner, fork, export (imports core)."""

@@ -3,7 +3,7 @@
 Each runs a Textual app with the main app's stylesheet and themes (and the
 theme the user picked there), holding the replay screen, the session
 browser or the report screen. `ui/app.py` re-exports `run_replay` and
-`run_browser` for the CLI; `cli.py` imports `run_report` from here.
+`run_browser` for the CLI; `cli.experiments` imports `run_report` from here.
 
 Browser protocol: the browser screen dismisses with a `BrowserResult` when
 the user wants something only a caller can do (today: ``("resume", path)``,

@@ -3,7 +3,7 @@
 Deterministic by construction: scripted models, a frozen clock (elapsed time
 shows 0:00), a session path relative to the working directory, cursor blink
 off, and every run waits for a known point (the end, a pause, an error).
-Regenerate with `pytest tests/test_ui_snapshots.py --snapshot-update`.
+Regenerate with `pytest tests/ui/test_ui_snapshots.py --snapshot-update`.
 """
 
 from __future__ import annotations

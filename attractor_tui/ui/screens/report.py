@@ -77,7 +77,7 @@ def export_targets(directory: Path) -> dict[ReportFormat, Path]:
 
 
 def write_exports(report: Report, directory: Path) -> list[Path]:
-    """Render the report with report.py's writers and write it next to the folder."""
+    """Render the report with experiments.report's writers and write it next to the folder."""
     written = []
     for fmt, target in export_targets(directory).items():
         target.write_text(render(report, fmt), encoding="utf-8")
