@@ -1,5 +1,10 @@
 """What every command shares: the user-error type, loading a session, safe printing.
 
+A file that cannot be written (a read-only folder, a path under a file, a
+full disk) is one line naming the path and the reason, never a traceback:
+commands wrap their writes in `writing`, and `parser.main` turns any other
+`OSError` into the same kind of line (`os_error_line`).
+
 Everything a command prints that came from a model, a provider, a tool call or
 a file (file names, error texts quoting a line, preset descriptions) goes
 through `safe_text` here or is handed to Rich as plain `Text`, never as markup.
@@ -9,6 +14,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
@@ -33,6 +40,34 @@ def say(text: str) -> None:
 def warn(text: str) -> None:
     """One line on stderr, made safe for the terminal."""
     print(safe_text(text), file=sys.stderr)
+
+
+def os_error_line(exc: OSError) -> str:
+    """A failed file operation as `PATH: reason` (our own write errors read as they are)."""
+    if getattr(exc, "path", None) is not None or exc.filename is None:
+        return str(exc)  # SessionWriteError: "cannot write PATH: reason"
+    where = str(exc.filename)
+    if exc.filename2 is not None:
+        where += f" -> {exc.filename2}"
+    return f"{where}: {exc.strerror or exc}"
+
+
+@contextmanager
+def writing(path: Path) -> Iterator[None]:
+    """Turn an `OSError` while writing `path` into `cannot write PATH: reason` (a `UserError`)."""
+    try:
+        yield
+    except OSError as exc:
+        # os.replace(tmp, final) names both: the final one is what the user asked for
+        target = Path(getattr(exc, "path", None) or exc.filename2 or exc.filename or path)
+        if not _related(target, Path(path)):
+            raise  # reading something else failed: `main` words it as `PATH: reason`
+        raise UserError(f"cannot write {target}: {exc.strerror or exc}") from exc
+
+
+def _related(a: Path, b: Path) -> bool:
+    """True when `a` is `b`, inside it, or one of the folders it would be written into."""
+    return a == b or a in b.parents or b in a.parents
 
 
 def user_errors() -> tuple[type[Exception], ...]:

@@ -7,10 +7,11 @@ plain `Text` made safe, never as Rich markup.
 from __future__ import annotations
 
 import argparse
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from attractor_tui.cli.common import UserError
+from attractor_tui.cli.common import UserError, writing
 from attractor_tui.core.text import safe_line, safe_text
 
 if TYPE_CHECKING:
@@ -47,6 +48,12 @@ def add_batch(sub: Subparsers) -> None:
                             "one generation at a time whatever C is)")
     batch.add_argument("--out", type=Path, metavar="DIR",
                        help="folder for the batch (default sessions/batch-<scenario>)")
+    batch.add_argument("--timeout", type=float, metavar="S",
+                       help="seconds to wait for each model call (default: the scenario's, "
+                            "else 120); a rerun may change it")
+    batch.add_argument("--retries", type=int, metavar="N",
+                       help="automatic retries of a call on rate limits and outages "
+                            "(default: the scenario's, else 2); a rerun may change it")
     batch.set_defaults(handler=batch_command)
 
 
@@ -93,11 +100,13 @@ def batch_command(args: argparse.Namespace) -> int:
     from attractor_tui.experiments import batch
 
     out = args.out or Path("sessions") / f"batch-{args.scenario}"
-    return batch.batch_command(
-        scenario=args.scenario, runs=args.runs, turns=args.turns,
-        model_a=args.model_a or args.model, model_b=args.model_b or args.model,
-        concurrency=args.concurrency, out=out, api_base=args.api_base,
-    )
+    with writing(out):  # batch.json and the run files: one line if the folder is unwritable
+        return batch.batch_command(
+            scenario=args.scenario, runs=args.runs, turns=args.turns,
+            model_a=args.model_a or args.model, model_b=args.model_b or args.model,
+            concurrency=args.concurrency, out=out, api_base=args.api_base,
+            timeout=args.timeout, num_retries=args.retries,
+        )
 
 
 def report_command(args: argparse.Namespace) -> int:
@@ -110,4 +119,5 @@ def report_command(args: argparse.Namespace) -> int:
         return run_report(args.dir)
     from attractor_tui.experiments.report import report_command
 
-    return report_command(args.dir, args.format, args.output)
+    with writing(args.output) if args.output else contextlib.nullcontext():
+        return report_command(args.dir, args.format, args.output)

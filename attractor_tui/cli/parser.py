@@ -17,7 +17,7 @@ from pathlib import Path
 
 from attractor_tui import __version__
 from attractor_tui.cli import experiments, run, sessions
-from attractor_tui.cli.common import UserError, user_errors
+from attractor_tui.cli.common import UserError, os_error_line, user_errors
 from attractor_tui.cli.run import config_from_args
 from attractor_tui.core.text import safe_text
 
@@ -70,6 +70,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return handler(args)
     except KeyboardInterrupt:
         return 130
+    except OSError as exc:  # a folder that cannot be written, a full disk: one line
+        print(f"attractor-tui: {safe_text(os_error_line(exc))}", file=sys.stderr)
+        return 2
     except Exception as exc:
         if not isinstance(exc, user_errors()):
             raise

@@ -11,11 +11,12 @@ import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from attractor_tui.cli.common import UserError, load_log, say
+from attractor_tui.cli.common import UserError, load_log, say, writing
 from attractor_tui.core.config import (
     DEFAULT_MODEL,
     DEFAULT_SEED,
     DEFAULT_SYSTEM,
+    KEEP_CREDENTIALS,
     SessionConfig,
     SideConfig,
 )
@@ -122,7 +123,8 @@ def run_command(args: argparse.Namespace) -> int:
     if args.headless:
         from attractor_tui.cli.headless import run_headless
 
-        return asyncio.run(run_headless(config, args.out))
+        with writing(args.out):
+            return asyncio.run(run_headless(config, args.out))
     return launch_app(config, args.out, start_screen=False)
 
 
@@ -131,7 +133,8 @@ def resume_command(args: argparse.Namespace) -> int:
     if args.headless:
         from attractor_tui.cli.headless import resume_headless
 
-        return asyncio.run(resume_headless(log, turns=args.turns))
+        with writing(log.path):
+            return asyncio.run(resume_headless(log, turns=args.turns))
     from attractor_tui.ui.app import run_resume
 
     return run_resume(log, turns=args.turns)
@@ -141,7 +144,8 @@ def fork_command(args: argparse.Namespace) -> int:
     from attractor_tui.sessions.continuation import fork_session
 
     load_log(args.file)  # clear errors first
-    target = fork_session(args.file, args.at, args.out)
+    with writing(args.out or args.file.parent):
+        target = fork_session(args.file, args.at, args.out)
     say(f"forked: {target}")
     if args.no_run or args.turns is None:
         return 0
@@ -173,7 +177,7 @@ def config_from_args(args: argparse.Namespace) -> SessionConfig:
 
     def side(model: str | None, system: str | None, which: str) -> SideConfig:
         start = (base.a if which == "A" else base.b) if base else SideConfig()
-        fields: dict[str, Any] = start.model_dump()
+        fields: dict[str, Any] = start.model_dump(context={KEEP_CREDENTIALS: True})
         if model or args.model:
             fields["model"] = model or args.model
         if system is not None:
@@ -195,7 +199,8 @@ def config_from_args(args: argparse.Namespace) -> SessionConfig:
         return SideConfig(**fields)
 
     try:
-        fields: dict[str, Any] = base.model_dump() if base else {}
+        fields: dict[str, Any] = (
+            base.model_dump(context={KEEP_CREDENTIALS: True}) if base else {})
         fields.update({
             "a": side(args.model_a, args.system_a, "A"),
             "b": side(args.model_b, args.system_b, "B"),

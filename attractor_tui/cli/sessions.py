@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from attractor_tui.cli.common import UserError, load_log, say, warn
+from attractor_tui.cli.common import UserError, load_log, say, warn, writing
 from attractor_tui.core.text import safe_line, safe_text
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ def add_replay(sub: Subparsers) -> None:
 def add_sessions(sub: Subparsers) -> None:
     sessions = sub.add_parser("sessions", help="browse stored sessions",
                               description="Open the session browser on ./sessions.")
-    sessions.add_argument("--dir", type=Path, default=Path("sessions"), metavar="DIR",
+    sessions.add_argument("--dir", type=Path, metavar="DIR",
                           help="folder of session files (default ./sessions)")
     sessions.set_defaults(handler=sessions_command)
 
@@ -80,7 +80,27 @@ def replay_command(args: argparse.Namespace) -> int:
 def sessions_command(args: argparse.Namespace) -> int:
     from attractor_tui.ui.app import run_browser
 
-    return run_browser(args.dir)
+    return run_browser(browse_folder(args.dir))
+
+
+def browse_folder(given: Path | None) -> Path:
+    """The folder to browse; a `--dir` that is missing or not a folder is a one-line error.
+
+    The default ./sessions may be missing (the browser then says how sessions
+    get there); a folder the user named must exist, or it is a typo.
+    """
+    if given is None:
+        folder = Path("sessions")
+        if folder.exists() and not folder.is_dir():
+            raise UserError(f"{folder} is not a folder")
+        return folder
+    try:
+        if not given.is_dir():
+            raise UserError(f"{given} is not a folder" if given.exists() else
+                            f"{given}: no such folder")
+    except OSError as exc:  # a looping link, an unreadable parent
+        raise UserError(f"{given}: {exc.strerror or exc}") from exc
+    return given
 
 
 def export_command(args: argparse.Namespace) -> int:
@@ -90,7 +110,8 @@ def export_command(args: argparse.Namespace) -> int:
     log = load_log(args.file)
     text = export_session(log, args.format, notes=[end_state_note(log.turns)])
     if args.output:
-        args.output.write_text(text, encoding="utf-8")
+        with writing(args.output):
+            args.output.write_text(text, encoding="utf-8")
         warn(f"wrote {args.output}")
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
@@ -98,10 +119,13 @@ def export_command(args: argparse.Namespace) -> int:
 
 
 def import_command(args: argparse.Namespace) -> int:
-    from attractor_tui.sessions.formats import import_files
+    from attractor_tui.sessions.formats import import_files, session_files
 
+    empty = [p for p in args.paths if p.is_dir() and not session_files(p)]
+    for folder in empty:
+        warn(f"no session files found in {folder}")
     reports = import_files(list(args.paths), args.out)
-    failed = 0
+    failed = len(empty)
     for report in reports:
         if report.error:
             failed += 1
@@ -122,7 +146,17 @@ def analyze_command(args: argparse.Namespace) -> int:
         files.extend(session_files(path) if path.is_dir() else [path])
     if not files:
         raise UserError("no session files found")
-    results = [analyze_log(load_log(f)) for f in files]
+    results, problems = [], []
+    for file in files:  # like `report`: a bad file is one warning, the rest are analysed
+        try:
+            results.append(analyze_log(load_log(file)))
+        except UserError as exc:
+            problems.append(str(exc))
+    if not results:
+        raise UserError(problems[0] if len(problems) == 1 else
+                        "no readable session files:\n  " + "\n  ".join(problems))
+    for problem in problems:
+        warn(f"warning: skipped {problem}")
     if args.json:
         from attractor_tui.sessions.export import json_text
 

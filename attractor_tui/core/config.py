@@ -1,8 +1,11 @@
 """Session and side configuration: what a run is, as pydantic models.
 
-These models are stored verbatim in the first line of every session file, so
-they must never carry secrets: `SideConfig.params` is scrubbed of anything that
-looks like a credential before it is accepted.
+These models are stored in the first line of every session file, so they must
+never carry secrets: `SideConfig.params` refuses credential-like names, and
+any URL in it (`api_base`) is serialised without user-info and credential
+query parameters (`core.secrets.strip_url`). In memory the URL stays whole,
+so the call still reaches the server the user named; a session file (and
+every JSON dump or export) holds only the stripped one.
 """
 
 from __future__ import annotations
@@ -10,7 +13,16 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializationInfo,
+    field_serializer,
+    field_validator,
+)
+
+from attractor_tui.core.secrets import strip_url
 
 DEFAULT_MODEL = "embedded/smollm2-135m"
 DEFAULT_SYSTEM = "You are a helpful assistant."
@@ -111,6 +123,27 @@ class SideConfig(BaseModel):
                 "session file; put API keys in environment variables instead"
             )
         return value
+
+    @field_serializer("params")
+    def _params_without_credentials(self, value: dict[str, Any],
+                                    info: SerializationInfo) -> dict[str, Any]:
+        context = info.context if isinstance(info.context, dict) else {}
+        return value if context.get(KEEP_CREDENTIALS) else public_params(value)
+
+    def public_params(self) -> dict[str, Any]:
+        """`params` as they may be stored or shown: URLs without credentials."""
+        return public_params(self.params)
+
+
+KEEP_CREDENTIALS = "keep_credentials"
+"""`model_dump(context={KEEP_CREDENTIALS: True})`: a copy in memory that may still call
+the server (never write such a dump anywhere)."""
+
+
+def public_params(params: dict[str, Any]) -> dict[str, Any]:
+    """`params` with every URL-valued entry stripped of user-info and credential queries."""
+    return {k: strip_url(v) if isinstance(v, str) and "://" in v else v
+            for k, v in params.items()}
 
 
 class SessionConfig(BaseModel):

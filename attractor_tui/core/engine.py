@@ -45,7 +45,7 @@ from attractor_tui.core.events import (
     now,
 )
 from attractor_tui.core.history import HistoryCache, own_turn_messages
-from attractor_tui.core.text import is_blank
+from attractor_tui.core.text import SURROGATE_MARK, is_blank, mend_surrogates
 from attractor_tui.core.tools import ToolJudge
 
 Listener = Callable[[Event], None]
@@ -101,7 +101,9 @@ class Engine:
         trims: Iterable[ContextTrim] = (),
         interactive: bool = False,
         stop_rules: Iterable[StopRule] = (),
+        queued: Iterable[OperatorAction] = (),
     ) -> None:
+        """`queued`: `queue` events of an earlier run that never filled a slot (resume)."""
         self.config = config
         self.writer = writer
         self.listeners: list[Listener] = list(listeners)
@@ -138,7 +140,11 @@ class Engine:
             self.max_turns = 2 * config.turns
         else:
             self.max_turns = None
-        self._pending: dict[Side, deque[str]] = {"A": deque(), "B": deque()}
+        self._pending: dict[Side, deque[tuple[str, str]]] = {"A": deque(), "B": deque()}
+        """Per side, queued interjections as (ref, text), oldest first."""
+        for action in queued:
+            if action.side is not None and action.text is not None and action.ref:
+                self._pending[action.side].append((action.ref, action.text))
         self._unpaused = asyncio.Event()
         self._unpaused.set()
         self._wake = asyncio.Event()
@@ -195,10 +201,16 @@ class Engine:
         await self._set_state("running")
 
     async def interject(self, side: Side, text: str, now: bool = False) -> None:
-        """The operator writes `side`'s next turn; `now` interrupts it if generating."""
+        """The operator writes `side`'s next turn; `now` interrupts it if generating.
+
+        The text is recorded (`queue`) before it waits for its slot, so no way of
+        stopping the session loses it.
+        """
         if self.ended:
             return
-        self._pending[side].append(text)
+        ref = new_session_id()[:12]
+        await self._emit(OperatorAction(action="queue", side=side, text=text, ref=ref))
+        self._pending[side].append((ref, text))
         if now and self.generating == side:
             await self._emit(OperatorAction(action="interrupt", detail=side))
             self._interrupt()
@@ -215,7 +227,24 @@ class Engine:
         self._wake.set()
 
     def pending(self, side: Side) -> list[str]:
-        return list(self._pending[side])
+        """`side`'s queued texts, oldest first."""
+        return [text for _, text in self._pending[side]]
+
+    async def take_back(self, side: Side) -> str | None:
+        """Withdraw `side`'s newest queued text (recorded as `drop`); None if none is queued."""
+        if not self._pending[side]:
+            return None
+        ref, text = self._pending[side].pop()
+        await self._emit(OperatorAction(action="drop", side=side, ref=ref))
+        self._wake.set()
+        return text
+
+    async def discard_queue(self) -> None:
+        """Withdraw every queued text of both sides."""
+        sides: tuple[Side, ...] = ("A", "B")
+        for side in sides:
+            while await self.take_back(side) is not None:
+                pass
 
     # ------------------------------------------------------------------ loop
 
@@ -245,7 +274,8 @@ class Engine:
                 return limit
             side = self.next_side
             if self._pending[side]:
-                await self._record_operator_turn(side, self._pending[side].popleft())
+                ref, text = self._pending[side].popleft()
+                await self._record_operator_turn(side, text, ref)
                 continue
             if self.paused:
                 await self._set_state("paused")
@@ -256,7 +286,9 @@ class Engine:
             except _Interrupted:
                 continue
             except Exception as exc:  # provider errors of every kind
-                problem = describe(exc, self.config.side(side).model, failures)
+                side_cfg = self.config.side(side)
+                problem = describe(exc, side_cfg.model, failures,
+                                   api_base=side_cfg.params.get("api_base"))
                 failures += 1
                 if problem.kind == "context" and failures <= 3:
                     await self._emit(ErrorEvent(side=side, kind="context", retryable=True,
@@ -270,10 +302,11 @@ class Engine:
                             retryable=True, retry_in=problem.retry_in,
                         )
                     )
-                    await self._sleep((problem.retry_in or 1.0) * self.backoff)
+                    wait = 1.0 if problem.retry_in is None else problem.retry_in
+                    await self._sleep(wait * self.backoff)
                     continue
                 if await self._give_up(side, problem):
-                    return "error", problem.message
+                    return "error", problem.given_up
                 failures = 0
                 continue
             failures = 0
@@ -282,9 +315,7 @@ class Engine:
 
     async def _give_up(self, side: Side, problem: Problem) -> bool:
         """Record the error; stop (headless) or pause for the operator (TUI)."""
-        message = problem.message
-        if problem.kind == "rate_limit":
-            message = "rate limited; retries used up"
+        message = problem.given_up
         await self._emit(ErrorEvent(side=side, message=message, kind=problem.kind))
         if self.on_error == "stop":
             return True
@@ -311,7 +342,7 @@ class Engine:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), seconds)
 
-    async def _record_operator_turn(self, side: Side, text: str) -> Turn:
+    async def _record_operator_turn(self, side: Side, text: str, ref: str | None = None) -> Turn:
         index = len(self.turns)
         await self._emit(
             TurnBegin(index=index, round=self.round, side=side, model="operator",
@@ -320,6 +351,7 @@ class Engine:
         turn = Turn(
             index=index, round=self.round, side=side, author="operator", text=text,
             sent_text=EMPTY_PLACEHOLDER if is_blank(text) else None, started=now(),
+            from_queue=ref,
         )
         self._add_turn(turn)
         await self._emit(turn)
@@ -419,6 +451,7 @@ class Engine:
                 **cfg.params,
             )
             chunk: Any = None
+            held = ""  # a high surrogate ending a chunk waits for its low half in the next
             async for chunk in stream:
                 usage = getattr(chunk, "usage", None) or usage
                 if not chunk.choices:
@@ -429,8 +462,10 @@ class Engine:
                     state.finish = choice.finish_reason
                 content = delta.content if delta is not None else None
                 if content:
-                    state.parts.append(content)
-                    emit(TextDelta(index=index, side=side, text=content))
+                    content, held = _split_high_surrogate(held + content)
+                    if content:
+                        state.parts.append(content)
+                        emit(TextDelta(index=index, side=side, text=content))
                 for call in (delta.tool_calls if delta is not None else None) or ():
                     slot = calls.setdefault(call.index or 0, {"id": "", "name": "", "args": ""})
                     slot["id"] = call.id or slot["id"]
@@ -438,13 +473,17 @@ class Engine:
                         slot["name"] += call.function.name or ""
                         slot["args"] += call.function.arguments or ""
                     emit(ToolCallDelta(index=index, side=side, call_index=call.index or 0,
-                                       name=slot["name"], arguments=slot["args"]))
+                                       name=_shown(slot["name"]), arguments=_shown(slot["args"])))
+            if held:  # the stream ended on half a pair
+                state.parts.append(SURROGATE_MARK)
+                emit(TextDelta(index=index, side=side, text=SURROGATE_MARK))
             if usage is None and chunk is not None:  # without include_usage litellm keeps it here
                 usage = (getattr(chunk, "_hidden_params", None) or {}).get("usage")
         finally:
             state.add_usage(usage)
             await _close_stream(stream)
-        return [calls[k] for k in sorted(calls)]
+        return [{key: mend_surrogates(value) for key, value in calls[k].items()}
+                for k in sorted(calls)]
 
     async def _decide(
         self, side: Side, index: int, cfg: SideConfig, call: dict[str, str], offset: int
@@ -639,6 +678,22 @@ class _TurnState:
         if usage is not None:
             self.prompt_tokens += getattr(usage, "prompt_tokens", 0) or 0
             self.completion_tokens += getattr(usage, "completion_tokens", 0) or 0
+
+
+def _split_high_surrogate(text: str) -> tuple[str, str]:
+    """`text` made storable, and a trailing high surrogate held back for the next chunk.
+
+    A provider may split one emoji's UTF-16 pair over two chunks; shown or
+    stored alone, either half is an error (and unwritable UTF-8).
+    """
+    if text and "\ud800" <= text[-1] <= "\udbff":
+        return mend_surrogates(text[:-1]), text[-1]
+    return mend_surrogates(text), ""
+
+
+def _shown(text: str) -> str:
+    """A tool call's name or arguments so far, for live display (no half pair)."""
+    return _split_high_surrogate(text)[0]
 
 
 def _tool_messages(segment: Turn, offset: int) -> list[dict[str, Any]]:

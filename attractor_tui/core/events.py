@@ -95,6 +95,8 @@ class Turn(_Event):
     usage: Usage | None = None
     cost: float | None = None
     finish_reason: str | None = None
+    from_queue: str | None = None
+    """For an operator turn: the `ref` of the queued interjection it used (marks it used)."""
 
     @property
     def visible_text(self) -> str:
@@ -103,11 +105,24 @@ class Turn(_Event):
 
 
 class OperatorAction(_Event):
-    """Pause, resume or stop by the operator (interjections are `Turn`s)."""
+    """Pause, resume, stop, ... by the operator (interjections become `Turn`s).
+
+    `queue` is written the moment the operator queues a turn (with its `side`,
+    `text` and a `ref`), so the one input that cannot be generated again is on
+    disk before it waits for its slot; the operator `Turn` that uses it names
+    the same `ref` in `from_queue`, and `drop` (same `ref`) records it taken
+    back. A `queue` with neither is still waiting: `resume` restores it.
+    """
 
     type: Literal["operator"] = "operator"
-    action: Literal["pause", "resume", "stop", "interrupt", "retry"]
+    action: Literal["pause", "resume", "stop", "interrupt", "retry", "queue", "drop"]
     detail: str = ""
+    side: Side | None = None
+    """`queue`/`drop`: the side whose turn the text is."""
+    text: str | None = None
+    """`queue`: the operator's text, exactly as typed."""
+    ref: str | None = None
+    """`queue`/`drop`: which queued interjection this is (unique within the file)."""
 
 
 class ErrorEvent(_Event):

@@ -113,3 +113,19 @@ def safe_text(text: str) -> str:
 def safe_line(text: str) -> str:
     """`safe_text` for one-line labels (titles, model names): newlines and tabs become spaces."""
     return safe_text(text).replace("\n", " ").replace("\t", " ")
+
+
+# --------------------------------------------------------------- surrogates
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def mend_surrogates(text: str) -> str:
+    """`text` as UTF-8 can hold it: surrogate pairs joined, lone halves as `SURROGATE_MARK`.
+
+    A provider's JSON may send `\\ud83d\\ude00` (😀) as two escapes, even split over
+    two stream chunks, or half of one; a lone half cannot be written to a file.
+    """
+    if not _SURROGATE.search(text):
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")

@@ -24,8 +24,9 @@ import contextlib
 import gc
 import json
 import os
+import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +35,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from attractor_tui.analysis.live import stop_rules
 from attractor_tui.core.config import SessionConfig
 from attractor_tui.core.events import ErrorEvent, Event, SessionEnd, Turn
+from attractor_tui.core.secrets import redact_env, strip_url
 from attractor_tui.core.text import safe_text
 from attractor_tui.sessions.export import json_text
 from attractor_tui.sessions.runner import completed, open_session, turns_left
@@ -77,6 +79,12 @@ class BatchSpec:
     """Seconds before the first run-level retry; doubles each time, capped at 5 minutes."""
     engine_backoff: float = 1.0
     """Multiplier for the engine's per-call retry waits (tests use 0)."""
+    timeout: float | None = None
+    """Seconds per model call (`--timeout`); None: each config's own. Like `num_retries`
+    it is left out of the fingerprint, so a rerun may change it (and it applies to
+    resumed runs too)."""
+    num_retries: int | None = None
+    """Per-call retries on transient errors (`--retries`); None: each config's own."""
     configs: ConfigFactory | None = None
     name: str | None = None
     """Label recorded in the manifest when `configs` is used instead of a scenario."""
@@ -88,13 +96,23 @@ class BatchSpec:
             "turns": self.turns,
             "model_a": self.model_a,
             "model_b": self.model_b,
-            "api_base": self.api_base,
+            "api_base": strip_url(self.api_base) if self.api_base else None,
             "overrides": _jsonable(self.overrides),
         }
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.fingerprint(), "runs": self.runs, "concurrency": self.concurrency,
-                "run_retries": self.run_retries}
+                "run_retries": self.run_retries, "timeout": self.timeout,
+                "num_retries": self.num_retries}
+
+    def check(self) -> None:
+        """Refuse settings no run could use."""
+        if self.runs < 1:
+            raise BatchError("a batch needs at least one run")
+        if self.timeout is not None and not self.timeout > 0:
+            raise BatchError(f"--timeout must be more than 0 seconds (got {self.timeout:g})")
+        if self.num_retries is not None and self.num_retries < 0:
+            raise BatchError(f"--retries must be 0 or more (got {self.num_retries})")
 
 
 @dataclass
@@ -281,7 +299,7 @@ class _Manifest:
             "runs": [r.to_dict() for r in self.runs],
         }
         tmp = self.path.with_suffix(".json.tmp")
-        tmp.write_text(json_text(data, indent=1), encoding="utf-8")
+        tmp.write_text(redact_env(json_text(data, indent=1)), encoding="utf-8")
         os.replace(tmp, self.path)
 
 
@@ -338,7 +356,26 @@ def _apply(config: SessionConfig, spec: BatchSpec) -> SessionConfig:
             update[key] = side.model_copy(update=fields)
     if spec.turns is not None:
         update["turns"] = spec.turns
+    return _call_settings(config.model_copy(update=update) if update else config, spec)
+
+
+def _call_settings(config: SessionConfig, spec: BatchSpec) -> SessionConfig:
+    """`--timeout` and `--retries` win over what a config or a resumed file says."""
+    update: dict[str, Any] = {}
+    if spec.timeout is not None:
+        update["timeout"] = spec.timeout
+    if spec.num_retries is not None:
+        update["num_retries"] = spec.num_retries
     return config.model_copy(update=update) if update else config
+
+
+def _resumable(log: SessionLog, spec: BatchSpec) -> SessionLog:
+    """`log` to continue with this invocation's call settings (the file keeps its own)."""
+    config = _call_settings(log.config, spec)
+    if config is log.config:
+        return log
+    start = log.start.model_copy(update={"config": config})
+    return replace(log, events=[start, *log.events[1:]])
 
 
 class _Runner:
@@ -404,6 +441,8 @@ class _Runner:
         while True:
             result.attempts += 1
             result.error = result.error_kind = None
+            if isinstance(source, SessionLog):
+                source = _resumable(source, spec)
             session = open_session(source, result.path, listeners=[self.listener(result)],
                                    stop_rules=stop_rules, on_error="stop",
                                    backoff=spec.engine_backoff)
@@ -428,8 +467,7 @@ async def run_batch(
     spec: BatchSpec, *, progress: Callable[[BatchProgress], None] | None = None
 ) -> BatchResult:
     """Run (or finish) a batch; see the module docstring. Never raises for a failed run."""
-    if spec.runs < 1:
-        raise BatchError("a batch needs at least one run")
+    spec.check()
     out = Path(spec.out)
     out.mkdir(parents=True, exist_ok=True)
     runs = [RunResult(index=i, path=run_file(out, i, spec.runs)) for i in range(spec.runs)]
@@ -505,12 +543,15 @@ def batch_command(
     api_base: str | None = None,
     overrides: dict[str, Any] | None = None,
     run_retries: int = 3,
+    timeout: float | None = None,
+    num_retries: int | None = None,
     console: Console | None = None,
 ) -> int:
     """`attractor-tui batch`: run with a progress bar on stderr; returns an exit code.
 
     0 when every run finished, 1 when some ended in an error, 2 when the batch
-    could not start, 130 when interrupted (re-run the same command to resume).
+    could not start, 130 when interrupted by Ctrl-C and 143 by SIGTERM (re-run
+    the same command to resume).
     """
     from rich.console import Console
     from rich.text import Text
@@ -519,20 +560,44 @@ def batch_command(
     spec = BatchSpec(out=Path(out), runs=runs, scenario=scenario, turns=turns, model_a=model_a,
                      model_b=model_b, api_base=api_base, concurrency=concurrency,
                      overrides=dict(overrides or {}),
-                     run_retries=run_retries)
+                     run_retries=run_retries, timeout=timeout, num_retries=num_retries)
     bar = _ProgressBar(console, runs)
     try:
         with bar:
-            result = asyncio.run(run_batch(spec, progress=bar.update))
+            result = asyncio.run(_terminable(run_batch(spec, progress=bar.update)))
     except BatchError as exc:
         console.print(Text(safe_text(f"attractor-tui: {exc}")))
         return 2
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, asyncio.CancelledError) as exc:
+        how = "interrupted" if isinstance(exc, KeyboardInterrupt) else "terminated"
         console.print(Text(safe_text(
-            f"interrupted; run the same command again to resume the batch in {out}")))
-        return 130
+            f"{how}; run the same command again to resume the batch in {out}")))
+        return 130 if isinstance(exc, KeyboardInterrupt) else 128 + signal.SIGTERM
     _print_summary(console, result)
     return 0 if result.ok else 1
+
+
+async def _terminable(work: Coroutine[Any, Any, BatchResult]) -> BatchResult:
+    """`work`, stopped by SIGTERM as Ctrl-C stops it: the runs end, recorded as interrupted.
+
+    Python's default for SIGTERM is to die at once, leaving `batch.json` saying
+    `running` and the running files without an end.
+    """
+    task = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+
+    def terminate() -> None:
+        if task is not None and not task.cancelling():  # a second signal must not cut cleanup
+            task.cancel()
+
+    try:
+        loop.add_signal_handler(signal.SIGTERM, terminate)
+    except (NotImplementedError, RuntimeError, ValueError):  # Windows, or not the main thread
+        return await work
+    try:
+        return await work
+    finally:
+        loop.remove_signal_handler(signal.SIGTERM)
 
 
 class _ProgressBar:

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from attractor_tui.paths import PRESETS, user_config_dir
+from attractor_tui.sessions.log import SessionFileError, read_text
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -49,9 +50,7 @@ def resolve(kind: str, name_or_path: str) -> Path:
 def load_model(path: Path, model: type[M], **extra: Any) -> M:
     """Parse a TOML file into `model`, turning every mistake into a `PresetError`."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise PresetError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+        data = tomllib.loads(read_preset(path))
     except tomllib.TOMLDecodeError as exc:
         raise PresetError(f"{path}: not valid TOML ({exc}); fix the syntax there") from exc
     data.setdefault("name", path.stem)
@@ -59,6 +58,21 @@ def load_model(path: Path, model: type[M], **extra: Any) -> M:
         return model.model_validate({**data, **extra})
     except ValidationError as exc:
         raise PresetError(_explain(path, model, exc)) from exc
+
+
+MAX_PRESET_BYTES = 1 << 20
+
+
+def read_preset(path: Path) -> str:
+    """A preset's text; `PresetError` naming the file for one that is not readable UTF-8.
+
+    Read like a session file: a regular file only (a FIFO never blocks), bounded.
+    """
+    try:
+        return read_text(path, MAX_PRESET_BYTES)
+    except SessionFileError as exc:
+        fix = "; save it as UTF-8" if "UTF-8" in str(exc) else ""
+        raise PresetError(f"{exc}{fix}") from exc
 
 
 def _explain(path: Path, model: type[BaseModel], exc: ValidationError) -> str:

@@ -20,7 +20,7 @@ from attractor_tui.core.config import (
     SessionConfig,
     SideConfig,
 )
-from attractor_tui.experiments.presets import available, load_model, resolve
+from attractor_tui.experiments.presets import PresetError, available, load_model, resolve
 from attractor_tui.experiments.toolpacks import load_tool_pack
 
 
@@ -89,16 +89,24 @@ class Scenario(BaseModel):
 
 
 def load_scenario(name_or_path: str) -> Scenario:
-    scenario = load_model(resolve("scenarios", name_or_path), Scenario)
-    load_tool_pack(scenario.tool_pack)  # a scenario naming a missing pack fails now, not mid-run
+    """The scenario, with its tool pack loaded too: a missing or broken pack fails now,
+    naming the scenario file, not mid-run."""
+    path = resolve("scenarios", name_or_path)
+    scenario = load_model(path, Scenario)
+    try:
+        load_tool_pack(scenario.tool_pack)
+    except PresetError as exc:
+        raise PresetError(f"{path}: key 'tool_pack' = {scenario.tool_pack!r} cannot be used: "
+                          f"{exc}") from exc
     return scenario
 
 
 def list_scenarios() -> dict[str, str]:
+    """Name -> description; a broken one (its tool pack too) says so instead."""
     out = {}
     for name, path in available("scenarios").items():
         try:
-            out[name] = load_model(path, Scenario).description
-        except Exception as exc:
+            out[name] = load_scenario(str(path)).description
+        except Exception as exc:  # a broken user file must not hide the others
             out[name] = f"(broken: {exc})"
     return out

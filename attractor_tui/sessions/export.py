@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from attractor_tui.core.config import SideConfig
 from attractor_tui.core.events import ErrorEvent, ToolCallRecord, Turn
+from attractor_tui.core.secrets import redact_env
 from attractor_tui.core.text import describe_invisible, is_blank, safe_line, safe_text
 from attractor_tui.sessions.store import SessionLog
 
@@ -37,14 +38,14 @@ def export_session(log: SessionLog, fmt: ExportFormat, notes: Sequence[Note] = (
     `notes` are rows the caller adds after "Ended" in md/html/txt (this layer
     may not import `analysis`, which knows the end state).
     """
-    if fmt == "json":
-        return json_text(session_dict(log))
+    if fmt == "json":  # redact_env: an old file may still hold a key in an error message
+        return redact_env(json_text(session_dict(log)))
     if fmt == "md":
-        return _markdown(log, notes)
+        return redact_env(_markdown(log, notes))
     if fmt == "html":
-        return _html(log, notes)
+        return redact_env(_html(log, notes))
     if fmt == "txt":
-        return _text(log, notes)
+        return redact_env(_text(log, notes))
     raise ValueError(f"unknown export format {fmt!r} (choose from {', '.join(FORMATS)})")
 
 
@@ -179,7 +180,7 @@ def _metadata(log: SessionLog, notes: Sequence[Note]) -> list[tuple[str, str]]:
 
 def _params(cfg: SideConfig) -> str:
     parts = [f"temperature {cfg.temperature}", f"max_tokens {cfg.max_tokens}"]
-    parts.extend(f"{k} {v}" for k, v in sorted(cfg.params.items()))
+    parts.extend(f"{k} {v}" for k, v in sorted(cfg.public_params().items()))
     return ", ".join(parts)
 
 

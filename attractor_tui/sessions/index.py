@@ -18,7 +18,8 @@ from typing import Any
 
 from attractor_tui.sessions import formats
 from attractor_tui.sessions.formats.base import SessionSummary
-from attractor_tui.sessions.store import SessionFileError, SessionLog, load_session
+from attractor_tui.sessions.formats.jsonl import JSONLineError, parse_line
+from attractor_tui.sessions.store import SessionFileError, SessionLog, load_session, read_text
 
 __all__ = [
     "INDEX_NAME",
@@ -33,6 +34,7 @@ __all__ = [
 
 INDEX_NAME = ".index.json"
 INDEX_VERSION = 1
+INDEX_MAX_BYTES = 64 << 20
 LABEL_MAX_BYTES = 8 << 20
 """Larger files get no attractor label in the list (analysing them is not cheap)."""
 
@@ -66,18 +68,26 @@ class SessionIndex:
         """Files summarised afresh by the last `refresh` (the rest came from the index)."""
 
     def _load_index(self) -> dict[str, SessionSummary]:
+        """The cached summaries; {} for a missing or damaged index (it is only a cache).
+
+        Read like a session file (a regular file only, bounded), since a FIFO
+        or a hand-made file here must not block or crash the browser.
+        """
         try:
-            data = json.loads(self.index_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            data = parse_line(read_text(self.index_path, INDEX_MAX_BYTES))
+        except (SessionFileError, JSONLineError):
             return {}
         if not isinstance(data, dict) or data.get("version") != INDEX_VERSION:
             return {}
+        sessions = data.get("sessions")
         cached: dict[str, SessionSummary] = {}
-        for name, entry in (data.get("sessions") or {}).items():
+        for name, entry in (sessions.items() if isinstance(sessions, dict) else ()):
             try:
-                cached[name] = SessionSummary.from_json(entry)
-            except (TypeError, ValueError):
+                summary = SessionSummary.from_json(entry)
+            except (TypeError, ValueError, AttributeError):
                 continue
+            if summary.name == name and _well_typed(summary):
+                cached[name] = summary
         return cached
 
     def refresh(self) -> list[SessionSummary]:
@@ -90,11 +100,13 @@ class SessionIndex:
         except OSError:
             entries = []
         for entry in entries:
-            if not formats.is_session_file(entry.name):
+            if not formats.is_session_file(entry.name) or _is_folder(entry):
                 continue
             try:
                 stat = entry.stat()
-            except OSError:
+            except OSError:  # a broken or looping link: listed as broken
+                fresh[entry.name] = read_summary(Path(entry.path))
+                self.rebuilt.append(entry.name)
                 continue
             old = cached.get(entry.name)
             if old is not None and old.size == stat.st_size and old.mtime_ns == stat.st_mtime_ns:
@@ -141,11 +153,33 @@ class SessionIndex:
         }
         tmp = self.index_path.with_name(self.index_path.name + ".tmp")
         try:
-            tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+            # ASCII escapes: a lone surrogate (from a damaged file's header) survives the trip
+            tmp.write_text(json.dumps(data), encoding="utf-8")
             tmp.replace(self.index_path)
         except OSError:
             return
         self.dirty = False
+
+
+def _is_folder(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
+_FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
+    "name": str, "size": int, "mtime_ns": int, "started": (str, type(None)),
+    "model_a": str, "model_b": str, "turns": int, "end_reason": (str, type(None)),
+    "end_detail": str, "source": (str, type(None)), "parent": (str, type(None)),
+    "label": (str, type(None)), "error": (str, type(None)), "foreign": bool, "extra": dict,
+}
+
+
+def _well_typed(summary: SessionSummary) -> bool:
+    """Whether a cached summary has the field types the browser relies on (a hand-edited
+    index could hold anything)."""
+    return all(isinstance(getattr(summary, name), kind) for name, kind in _FIELD_TYPES.items())
 
 
 def describe_error(exc: Exception, path: Path) -> str:

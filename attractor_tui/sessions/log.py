@@ -6,8 +6,11 @@ These live apart from `store` (which dispatches to the file formats) and from
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from attractor_tui.core.config import SessionConfig
 from attractor_tui.core.events import (
@@ -81,13 +84,71 @@ class SessionLog:
         return [e for e in self.events if isinstance(e, OperatorAction)]
 
 
-def read_text(path: Path) -> str:
-    """A log file's text, or a `SessionFileError` saying why it cannot be read."""
+MAX_FILE_BYTES = 256 << 20
+"""Larger files are refused rather than read into memory (a real session is a few MB)."""
+
+_KINDS = {
+    stat.S_IFDIR: "a folder",
+    stat.S_IFIFO: "a named pipe (FIFO)",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+}
+
+
+def _reason(exc: OSError) -> str:
+    return f"cannot read: {exc.strerror or exc}"
+
+
+def _size(count: int) -> str:
+    return f"{count >> 20} MB" if count >= 1 << 20 else f"{count} bytes"
+
+
+def _check_regular(path: Path, mode: int) -> None:
+    if not stat.S_ISREG(mode):
+        kind = _KINDS.get(stat.S_IFMT(mode), "a special file")
+        raise SessionFileError(path, f"{kind}, not a regular file")
+
+
+def open_regular(path: Path) -> BinaryIO:
+    """`path` open for binary reading, if it is a regular file (after symlinks).
+
+    Anything else raises `SessionFileError` without ever blocking: a FIFO named
+    `x.jsonl` would otherwise wait forever for a writer, a device never ends.
+    The file is checked before opening (for a clear message) and again on the
+    open descriptor (it may have been swapped in between); it is opened with
+    O_NONBLOCK so that even a FIFO slipped in between does not block.
+    """
     try:
-        raw = path.read_bytes()
+        _check_regular(path, os.stat(path).st_mode)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except OSError as exc:
-        raise SessionFileError(path, f"cannot read: {exc.strerror or exc}") from exc
+        raise SessionFileError(path, _reason(exc)) from exc
     try:
-        return raw.decode("utf-8")
+        _check_regular(path, os.fstat(fd).st_mode)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_text(path: Path, limit: int | None = None) -> str:
+    """A log file's text, or a `SessionFileError` saying why it cannot be read.
+
+    Only regular files up to `limit` bytes (default `MAX_FILE_BYTES`) are read;
+    a leading byte-order mark is dropped (some editors add one).
+    """
+    limit = MAX_FILE_BYTES if limit is None else limit
+    with open_regular(path) as handle:
+        try:
+            raw = handle.read(limit + 1)
+        except OSError as exc:
+            raise SessionFileError(path, _reason(exc)) from exc
+    if len(raw) > limit:
+        raise SessionFileError(
+            path, f"larger than {_size(limit)}; attractor-tui does not read files this big"
+        )
+    try:
+        return raw.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
         raise SessionFileError(path, f"not UTF-8 text (byte {exc.start})") from exc

@@ -9,6 +9,8 @@ other harnesses; the JSONL format itself is `formats.native`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import errno
 import os
 import uuid
 from datetime import datetime
@@ -17,7 +19,14 @@ from typing import Any
 
 import aiofiles
 
-from attractor_tui.core.events import Event, SessionEnd, SessionStart, Turn, is_persisted
+from attractor_tui.core.events import (
+    Event,
+    OperatorAction,
+    SessionEnd,
+    SessionStart,
+    Turn,
+    is_persisted,
+)
 from attractor_tui.sessions import formats
 from attractor_tui.sessions.formats.native import SUFFIX, dump_event, parse_session_text
 from attractor_tui.sessions.log import SessionFileError, SessionLog, read_text
@@ -27,6 +36,7 @@ __all__ = [
     "SUFFIX",
     "SessionFileError",
     "SessionLog",
+    "SessionWriteError",
     "SessionWriter",
     "dump_event",
     "list_sessions",
@@ -45,6 +55,22 @@ def new_session_path(directory: Path | str = DEFAULT_DIR, when: datetime | None 
     return Path(directory) / f"{stamp}-{uuid.uuid4().hex[:6]}{SUFFIX}"
 
 
+class SessionWriteError(OSError):
+    """The session file cannot be written (read-only folder, disk full, folder removed).
+
+    Raised by `SessionWriter.open`, by the first `write` after a failed drain
+    and by `close` when the last lines were lost: the session must end, since
+    what it produces would not be kept. `str()` is the one line to show.
+    """
+
+    def __init__(self, path: Path, cause: OSError) -> None:
+        super().__init__(cause.errno, cause.strerror or str(cause))
+        self.path = Path(cause.filename) if cause.filename else path
+
+    def __str__(self) -> str:
+        return f"cannot write {self.path}: {self.strerror}"
+
+
 class SessionWriter:
     """Appends persisted events to a session file as they happen.
 
@@ -61,13 +87,23 @@ class SessionWriter:
         self._queue: list[str] = []
         self._sync_due = False
         self._drain: asyncio.Task[None] | None = None
-        self._error: BaseException | None = None
+        self._error: SessionWriteError | None = None
+        self._reported = False
+        """True once `_error` was raised to the caller (it is raised once at the end)."""
 
     async def open(self) -> SessionWriter:
         if self._file is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            await _repair_tail(self.path)
-            self._file = await aiofiles.open(self.path, "a", encoding="utf-8")
+            try:
+                try:
+                    self.path.parent.mkdir(parents=True, exist_ok=True)
+                except FileExistsError as exc:  # the folder's name is taken by a file
+                    raise NotADirectoryError(errno.ENOTDIR, "not a folder",
+                                             str(self.path.parent)) from exc
+                await _repair_tail(self.path)
+                self._file = await aiofiles.open(self.path, "a", encoding="utf-8")
+            except OSError as exc:
+                self._error, self._reported = SessionWriteError(self.path, exc), True
+                raise self._error from exc
         return self
 
     async def write(self, event: Event) -> None:
@@ -75,11 +111,13 @@ class SessionWriter:
         if not is_persisted(event):
             return
         if self._error is not None:
-            raise OSError(f"cannot write {self.path}: {self._error}") from self._error
+            self._reported = True
+            raise self._error
         if self._file is None:
             await self.open()
         self._queue.append(dump_event(event) + "\n")
-        if isinstance(event, (Turn, SessionEnd, SessionStart)):
+        if isinstance(event, (Turn, SessionEnd, SessionStart)) or (
+                isinstance(event, OperatorAction) and event.action == "queue"):
             self._sync_due = True
         if self._drain is None or self._drain.done():
             self._drain = asyncio.ensure_future(self._drain_queue())
@@ -96,7 +134,7 @@ class SessionWriter:
                         None, os.fsync, self._file.fileno()
                     )
         except OSError as exc:  # disk full, removed folder: report on next write
-            self._error = exc
+            self._error = SessionWriteError(self.path, exc)
 
     async def flush(self) -> None:
         """Wait until every queued event is on disk."""
@@ -107,12 +145,22 @@ class SessionWriter:
             await self._drain
 
     async def close(self) -> None:
+        """Flush, sync and close; raises `SessionWriteError` if lines were lost unreported."""
         if self._file is not None:
             await self.flush()
-            await self._file.flush()
-            os.fsync(self._file.fileno())
-            await self._file.close()
-            self._file = None
+            handle, self._file = self._file, None
+            try:
+                if self._error is None:
+                    await handle.flush()
+                    os.fsync(handle.fileno())
+            except OSError as exc:
+                self._error = SessionWriteError(self.path, exc)
+            finally:
+                with contextlib.suppress(OSError):
+                    await handle.close()
+        if self._error is not None and not self._reported:
+            self._reported = True
+            raise self._error
 
     async def __aenter__(self) -> SessionWriter:
         return await self.open()

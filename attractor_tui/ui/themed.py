@@ -14,7 +14,7 @@ from textual.theme import Theme
 
 from attractor_tui.core.text import safe_line, safe_text
 from attractor_tui.ui.themes import DEFAULT_THEME, FALLBACK_THEME, SPEAKER_DEFAULTS, load_themes
-from attractor_tui.ui.user_config import load_user_config, save_user_setting
+from attractor_tui.ui.user_config import read_user_config, save_user_setting
 
 ReturnType = TypeVar("ReturnType")
 
@@ -31,6 +31,8 @@ class ThemedApp(App[ReturnType], Generic[ReturnType]):
         self.theme_problems: list[str] = []
         """Theme files that were skipped, each with its reason."""
         self._saved_theme: str | None = None
+        self.config_problem: str | None = None
+        """Why the user's config.toml is not used, once it was reported."""
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(SPEAKER_DEFAULTS)
@@ -50,7 +52,9 @@ class ThemedApp(App[ReturnType], Generic[ReturnType]):
             why = "is missing" if not found.directory.is_dir() else "has no usable theme file"
             self.notify(f"The theme folder {where} {why}: using Textual's {FALLBACK_THEME}.",
                         title="No themes", severity="warning", markup=False, timeout=10)
-        saved = load_user_config().get("theme")
+        settings, unread = read_user_config()
+        self._config_problem(unread)
+        saved = settings.get("theme")
         self._saved_theme = saved if isinstance(saved, str) else None
         in_use = self._saved_theme in self.available_themes
         name = self._saved_theme if in_use and self._saved_theme else DEFAULT_THEME
@@ -61,4 +65,13 @@ class ThemedApp(App[ReturnType], Generic[ReturnType]):
         """Persist the user's theme choice (palette or start screen)."""
         if theme.name != self._saved_theme:
             self._saved_theme = theme.name
-            save_user_setting("theme", theme.name)
+            self._config_problem(save_user_setting("theme", theme.name))
+
+    def _config_problem(self, problem: str | None) -> None:
+        """Tell the user once that their settings file is not used (and not overwritten)."""
+        if problem is None or self.config_problem is not None:
+            return
+        self.config_problem = problem
+        self.notify(safe_text(f"{problem}. Your settings there are not used, and the theme "
+                              "you pick is not saved until the file is fixed."),
+                    title="Settings file not read", severity="warning", markup=False, timeout=15)

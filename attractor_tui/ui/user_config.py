@@ -1,75 +1,81 @@
 """The user's own settings (the theme they picked), in the XDG config directory.
 
-`$XDG_CONFIG_HOME/attractor-tui/config.toml` (default `~/.config/...`). Only
-top-level scalar settings are written; unknown keys already in the file are
-kept. A missing or unreadable file means "no settings", never an error.
+`$XDG_CONFIG_HOME/attractor-tui/config.toml` (default `~/.config/...`). A
+missing file means "no settings". A file that cannot be read as TOML is never
+ignored silently and never overwritten: `read_user_config` returns the problem
+(the app shows it once) and `save_user_setting` leaves the file alone. A
+setting is written with `tomlkit`, which keeps the user's comments, order and
+other lines exactly as they were.
 """
 
 from __future__ import annotations
 
-import json
 import tomllib
 from pathlib import Path
 from typing import Any
 
+import tomlkit
+from tomlkit.exceptions import TOMLKitError
+
 from attractor_tui.paths import user_config_dir
+from attractor_tui.sessions.log import SessionFileError, read_text
 
 FILE_NAME = "config.toml"
+MAX_CONFIG_BYTES = 1 << 20
 
 
 def config_path() -> Path:
     return user_config_dir() / FILE_NAME
 
 
+def _text(path: Path) -> str | None:
+    """The file's text, None if there is no file; `SessionFileError` if it cannot be read."""
+    if not path.exists() and not path.is_symlink():
+        return None
+    return read_text(path, MAX_CONFIG_BYTES)  # a regular file only: a FIFO never blocks
+
+
+def read_user_config(path: Path | None = None) -> tuple[dict[str, Any], str | None]:
+    """The settings, and why the file was not used (None when it was, or is missing)."""
+    path = path or config_path()
+    try:
+        text = _text(path)
+        return ({}, None) if text is None else (tomllib.loads(text), None)
+    except SessionFileError as exc:
+        return {}, str(exc)
+    except tomllib.TOMLDecodeError as exc:
+        return {}, f"{path}: not valid TOML ({exc})"
+
+
 def load_user_config(path: Path | None = None) -> dict[str, Any]:
+    """The settings; {} for a missing or broken file (`read_user_config` says why)."""
+    return read_user_config(path)[0]
+
+
+def save_user_setting(key: str, value: str | int | float | bool,
+                      path: Path | None = None) -> str | None:
+    """Set one top-level setting, keeping everything else in the file as it was.
+
+    Returns why nothing was written, or None: a file that is not valid TOML is
+    not touched (rewriting it would lose the user's lines), and a read-only
+    home must not break the app.
+    """
     path = path or config_path()
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return {}
-
-
-def save_user_setting(key: str, value: str | int | float | bool, path: Path | None = None) -> None:
-    """Set one top-level setting, keeping the rest of the file's settings."""
-    path = path or config_path()
-    data = load_user_config(path)
-    data[key] = value
+        text = _text(path) or ""
+        tomllib.loads(text)  # the reader's verdict; tomlkit alone is more lenient
+        document = tomlkit.parse(text)
+    except SessionFileError as exc:
+        return f"{exc}; not changed"
+    except (tomllib.TOMLDecodeError, TOMLKitError) as exc:
+        return f"{path}: not valid TOML ({exc}); not changed, fix it to have settings saved"
+    document[key] = value
+    target = path.resolve()  # through a symlink (dotfiles), not over it
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(_dump(data), encoding="utf-8")
-        tmp.replace(path)
-    except OSError:
-        pass  # a read-only home must not break the app
-
-
-def _dump(data: dict[str, Any]) -> str:
-    """Minimal TOML writer: top-level scalars and lists, then one level of tables."""
-    lines: list[str] = []
-    tables: list[tuple[str, dict[str, Any]]] = []
-    for key, value in data.items():
-        if isinstance(value, dict):
-            tables.append((key, value))
-        else:
-            lines.append(f"{_key(key)} = {_value(value)}")
-    for name, table in tables:
-        lines.append(f"\n[{_key(name)}]")
-        lines.extend(
-            f"{_key(k)} = {_value(v)}" for k, v in table.items() if not isinstance(v, dict)
-        )
-    return "\n".join(lines) + "\n"
-
-
-def _key(key: str) -> str:
-    bare = key.replace("-", "").replace("_", "").isalnum()
-    return key if bare else json.dumps(key)
-
-
-def _value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(_value(v) for v in value) + "]"
-    return json.dumps(str(value), ensure_ascii=False)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.tmp")
+        tmp.write_text(tomlkit.dumps(document), encoding="utf-8")
+        tmp.replace(target)
+    except OSError as exc:
+        return f"{path}: cannot write ({exc.strerror or exc})"
+    return None

@@ -10,8 +10,8 @@ no C1, no other control but newline and tab, and no lone surrogate, and must
 still *show* what was sent (its stand-ins appear), so a path that dropped
 the text could not pass.
 
-Live paths get no lone surrogates: a session file cannot store one yet
-(issue 13, item 2, a separate fix); files on disk do carry them as JSON escapes.
+Live paths get no lone surrogates here (tests/core/test_streaming_faults.py
+drives them through the engine); files on disk do carry them as JSON escapes.
 """
 
 from __future__ import annotations
@@ -22,10 +22,8 @@ import html
 import io
 import json
 import os
-import threading
 import unicodedata
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +39,7 @@ from attractor_tui.core.text import safe_line, safe_text
 from attractor_tui.experiments.batch import batch_command
 from attractor_tui.sessions.store import load_session
 from tests.support.builders import scripted
+from tests.support.hostile_server import HostileServer
 
 LIVE_ESCAPES = [
     "\x1b[2J", "\x1b[H", "\x1b[31m", "\x1b]0;pwned\x07", "\x1b]52;c;U1Q=\x07",
@@ -102,43 +101,8 @@ def captured() -> Iterator[io.StringIO]:
 
 
 # ------------------------------------------------------------ hostile server
-
-
-class _Hostile(ThreadingHTTPServer):
-    status = 500
-    message = ""
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Hostile
-
-    def do_POST(self) -> None:  # noqa: N802 (http.server's name)
-        self.rfile.read(int(self.headers.get("content-length", 0)))
-        body = json.dumps({"error": {"message": self.server.message, "type": "hostile"}})
-        self.send_response(self.server.status)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(body)))
-        self.send_header("connection", "close")
-        self.end_headers()
-        self.wfile.write(body.encode())
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[_Hostile]:
-    """An OpenAI-compatible endpoint that answers every call with an error of our choosing."""
-    srv = _Hostile(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
-
-
-def api_base(srv: _Hostile) -> str:
-    return f"http://127.0.0.1:{srv.server_port}/v1"
+# `hostile_server` (tests/support/hostile_server.py, module scope): `error-escapes`
+# answers 500 and `bad-request` 400, each with `message` as the error text.
 
 
 # ------------------------------------------------------------------ headless
@@ -162,11 +126,11 @@ def test_headless_transcript_is_inert(tmp_path_factory: pytest.TempPathFactory, 
 
 @SETTINGS
 @given(message=LIVE)
-def test_provider_error_is_inert(server: _Hostile, tmp_path_factory: pytest.TempPathFactory,
-                                 message: str) -> None:
-    server.status, server.message = 500, message
+def test_provider_error_is_inert(hostile_server: HostileServer,
+                                 tmp_path_factory: pytest.TempPathFactory, message: str) -> None:
+    hostile_server.message = message
     config = SessionConfig(
-        a=SideConfig(model="openai/x", params={"api_base": api_base(server)}),
+        a=SideConfig(model="openai/error-escapes", params={"api_base": hostile_server.api_base}),
         b=scripted(["unused"]), turns=1, num_retries=0)
     console, buffer = plain_console()
     with pytest.MonkeyPatch.context() as env:
@@ -311,17 +275,17 @@ def toml_string(text: str) -> str:
 
 @settings(max_examples=10, deadline=None)
 @given(message=LIVE)
-def test_batch_summary_is_inert(server: _Hostile,
-                                            tmp_path_factory: pytest.TempPathFactory,
-                                            message: str) -> None:
-    server.status, server.message = 400, message  # not retryable: one call per run
+def test_batch_summary_is_inert(hostile_server: HostileServer,
+                                tmp_path_factory: pytest.TempPathFactory, message: str) -> None:
+    hostile_server.message = message  # a 400 is not retryable: one call per run
     out_dir = tmp_path_factory.mktemp("batch") / "b\x1b]0;title\x07"
     console, buffer = plain_console()
     with pytest.MonkeyPatch.context() as env:
         env.setenv("OPENAI_API_KEY", "not-a-real-key")
-        code = batch_command(scenario="hello-there", runs=1, turns=1, model_a="openai/x",
-                             model_b="openai/x", concurrency=1, out=out_dir,
-                             api_base=api_base(server), run_retries=0, console=console)
+        code = batch_command(scenario="hello-there", runs=1, turns=1,
+                             model_a="openai/bad-request", model_b="openai/bad-request",
+                             concurrency=1, out=out_dir, api_base=hostile_server.api_base,
+                             run_retries=0, console=console)
     out = buffer.getvalue()
     assert code == 1 and "run-0000.jsonl: error:" in out
     assert_inert(out, message, out_dir.name)

@@ -137,8 +137,9 @@ async def test_commands_before_run_are_written_after_the_first_line(tmp_path: Pa
         await engine.resume()
         await asyncio.wait_for(engine.run(), 5)
     log = load_session(path)  # raises if the first line is not session_start
-    assert [e.type for e in log.events[:4]] == ["session_start", "operator", "operator", "turn"]
-    assert [a.action for a in log.operator_actions] == ["pause", "resume"]
+    assert [e.type for e in log.events[:5]] == [
+        "session_start", "operator", "operator", "operator", "turn"]
+    assert [a.action for a in log.operator_actions] == ["pause", "queue", "resume"]
     assert [(t.side, t.author) for t in log.turns] == [("A", "model"), ("B", "operator")]
 
 

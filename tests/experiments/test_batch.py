@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterator
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +28,7 @@ from attractor_tui.experiments.batch import (
 )
 from attractor_tui.sessions.store import load_session
 from tests.support.builders import scripted
+from tests.support.hostile_server import HostileServer
 
 A_SCRIPT = ["a0", "a1", "a2", "a3", "a4", "a5"]
 B_SCRIPT = ["b0", "b1", "b2", "b3", "b4", "b5"]
@@ -287,3 +293,89 @@ def test_batch_against_a_server_records_api_base_and_reports_it_unreachable(
         assert log.config.a.params["api_base"] == "http://127.0.0.1:9/v1"
         assert log.config.b.params["api_base"] == "http://127.0.0.1:9/v1"
         assert log.errors and "reach" in log.errors[-1].message
+
+
+# ------------------------------------------- against the hostile server (issue 13)
+
+
+def hostile_configs(server: HostileServer, fault: str) -> Callable[[int], SessionConfig]:
+    def make(index: int) -> SessionConfig:
+        from attractor_tui.core.config import SideConfig
+
+        return SessionConfig(a=SideConfig(model=f"openai/{fault}",
+                                          params={"api_base": server.api_base}),
+                             b=scripted(B_SCRIPT), turns=1)
+    return make
+
+
+def hostile_spec(out: Path, server: HostileServer, fault: str, **kw: Any) -> BatchSpec:
+    return BatchSpec(out=out, runs=1, scenario=None, configs=hostile_configs(server, fault),
+                     name=fault, engine_backoff=0, retry_backoff=0, run_retries=0, **kw)
+
+
+async def test_timeout_and_retries_bound_a_hanging_server(tmp_path: Path,
+                                                          hostile: HostileServer) -> None:
+    hostile.hang_seconds = 3
+    started = time.monotonic()
+    result = await run_batch(hostile_spec(tmp_path, hostile, "hang", timeout=0.3,
+                                          num_retries=1))
+    assert time.monotonic() - started < 8  # 2 calls of 0.3 s, not 2 x 120 s
+    run = result.runs[0]
+    assert (run.status, run.error_kind) == ("error", "timeout")
+    assert hostile.calls == ["hang"] * 2
+    config = load_session(run.path).config
+    assert (config.timeout, config.num_retries) == (0.3, 1)
+    manifest = json.loads((tmp_path / MANIFEST).read_text())
+    assert (manifest["spec"]["timeout"], manifest["spec"]["num_retries"]) == (0.3, 1)
+
+    # a rerun may change them (they are not the experiment), and they reach the resumed run
+    again = await run_batch(hostile_spec(tmp_path, hostile, "hang", timeout=0.2, num_retries=2))
+    assert again.runs[0].resumed and hostile.calls == ["hang"] * 5
+
+
+async def test_call_settings_are_checked(tmp_path: Path) -> None:
+    for kw, message in (({"timeout": 0.0}, "--timeout"), ({"num_retries": -1}, "--retries")):
+        with pytest.raises(BatchError, match=message):
+            await run_batch(spec(tmp_path, runs=1, **kw))
+
+
+def test_batch_flags_reach_the_runs(tmp_path: Path) -> None:
+    from attractor_tui.cli.parser import main
+
+    out = tmp_path / "b"
+    code = main(["batch", "--model", "scripted/echo", "--runs", "2", "--turns", "1",
+                 "--timeout", "7.5", "--retries", "5", "--out", str(out)])
+    assert code == 0
+    for i in range(2):
+        config = load_session(run_file(out, i, 2)).config
+        assert (config.timeout, config.num_retries) == (7.5, 5)
+
+
+def test_sigterm_leaves_no_run_marked_running(tmp_path: Path, hostile: HostileServer) -> None:
+    """`kill` (SIGTERM) ends a batch like Ctrl-C: runs interrupted, files resumable."""
+    hostile.hang_seconds = 60  # the server stops these by itself when the test ends
+    out = tmp_path / "b"
+    env = {**os.environ, "OPENAI_API_KEY": "sk-dummy", "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "attractor_tui", "batch", "--model", "openai/hang",
+         "--api-base", hostile.api_base, "--runs", "3", "--concurrency", "2", "--turns", "1",
+         "--retries", "0", "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while hostile.calls.count("hang") < 2:  # both running runs are waiting on the server
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 143, err
+    assert "terminated; run the same command again" in err
+    manifest = json.loads((out / MANIFEST).read_text())
+    assert manifest["counts"] == {"interrupted": 3}
+    assert manifest["invocations"][-1]["finished"]
+    for i in range(2):
+        end = load_session(run_file(out, i, 3)).end
+        assert end is not None and (end.reason, end.detail) == ("operator", "cancelled")

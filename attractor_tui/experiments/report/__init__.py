@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Literal
 
+from attractor_tui.core.secrets import redact_env
 from attractor_tui.experiments.report.build import (
     IDF_FLOOR,
     KEYWORDS_PER_SESSION,
@@ -104,7 +105,7 @@ def report_command(directory: Path, fmt: ReportFormat = "md", output: Path | Non
 
         Console().print(render_report_rich(report))
         return 0
-    text = render(report, fmt)
+    text = redact_env(render(report, fmt))
     if output is not None:
         output.write_text(text, encoding="utf-8")
         print(f"wrote {output}", file=sys.stderr)

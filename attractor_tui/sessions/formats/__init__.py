@@ -18,7 +18,7 @@ from pathlib import Path
 
 from attractor_tui.sessions.formats import native, peer_logs
 from attractor_tui.sessions.formats.base import Format, SessionSummary
-from attractor_tui.sessions.log import SessionFileError, SessionLog, read_text
+from attractor_tui.sessions.log import SessionFileError, SessionLog, open_regular, read_text
 
 __all__ = [
     "FALLBACK",
@@ -91,7 +91,7 @@ def summarise(path: Path, stat: os.stat_result | None = None) -> SessionSummary:
         return SessionSummary(path.name, 0, 0, error=f"cannot read: {exc.strerror or exc}")
     summary = SessionSummary(path.name, stat.st_size, stat.st_mtime_ns)
     try:
-        with path.open("rb") as handle:
+        with open_regular(path) as handle:
             head = handle.read(HEAD_BYTES).decode("utf-8", "replace")
             try:
                 fmt = _reader(path, head)
@@ -100,6 +100,8 @@ def summarise(path: Path, stat: os.stat_result | None = None) -> SessionSummary:
                 return summary
             handle.seek(0)
             fmt.summarise(path, handle, summary)
+    except SessionFileError as exc:  # not a regular file, or it vanished
+        summary.error = str(exc).removeprefix(f"{path}: ")
     except OSError as exc:
         summary.error = f"cannot read: {exc.strerror or exc}"
     return summary
@@ -115,12 +117,25 @@ def is_session_file(name: str) -> bool:
 
 
 def session_files(directory: Path | str) -> list[Path]:
-    """The files in `directory` (not recursive) that may be sessions, sorted by name."""
+    """The entries in `directory` (not recursive) named like sessions, sorted by name.
+
+    Sub-folders are left out; anything else so named is kept, even a FIFO or a
+    broken link, so that the reader reports it as one bad file (readers only
+    ever open regular files: `log.open_regular`).
+    """
     try:
-        names = sorted(entry.name for entry in os.scandir(directory) if entry.is_file())
+        with os.scandir(directory) as entries:
+            names = sorted(entry.name for entry in entries if not _is_folder(entry))
     except OSError:
         return []
     return [Path(directory) / name for name in names if is_session_file(name)]
+
+
+def _is_folder(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
 
 
 # ------------------------------------------------------------------ import

@@ -1,5 +1,8 @@
-"""Helpers shared by the JSONL formats: sniffing the first record, reading the tail.
+"""Helpers shared by the JSONL formats: the bounded line parser, sniffing the first
+record, reading the tail.
 
+Every JSON line any reader sees goes through `parse_line`, so a hostile line
+(5,000 `[`, a 5,000-digit number) is one `file:line` error, never a crash.
 The browser summarises a file from its first line and its last few KB, never
 the whole file (a thousand sessions must list at once).
 """
@@ -19,6 +22,62 @@ MAX_HEADER_BYTES = 1 << 20
 
 _TYPE = re.compile(r'"type"\s*:\s*"([^"\\]*)"')
 
+MAX_DEPTH = 64
+"""Deepest nesting of arrays and objects a line may have.
+
+Our own lines nest about ten deep (a tool's parameter schema); a line of
+5,000 `[` would otherwise exhaust Python's recursion limit inside the parser.
+"""
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_BRACKET = re.compile(r"[\[\]{}]")
+
+
+class JSONLineError(ValueError):
+    """A line that is not JSON we read; the message says why, for `file:line: ...`.
+
+    `bound` is True when the line broke a bound (depth, digits) rather than
+    the syntax: such a line is never mistaken for a torn last write.
+    """
+
+    def __init__(self, message: str, *, bound: bool = False) -> None:
+        super().__init__(message)
+        self.bound = bound
+
+
+def _too_deep(line: str) -> bool:
+    """Whether `line` nests deeper than `MAX_DEPTH`; brackets inside strings do not count."""
+    if line.count("[") + line.count("{") <= MAX_DEPTH:
+        return False  # the usual case, at C speed
+    depth = 0
+    for match in _BRACKET.finditer(_STRING.sub('""', line)):
+        if match.group() in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return True
+        else:
+            depth -= 1
+    return False
+
+
+def parse_line(line: str) -> Any:
+    """One line of a JSONL file, parsed within bounds: only ever raises `JSONLineError`.
+
+    Bounded so that no line can crash a reader: nesting deeper than
+    `MAX_DEPTH` and integers longer than Python's conversion limit (4,300
+    digits) are refused with a plain reason instead of a `RecursionError` or
+    `ValueError` from deep inside the parser.
+    """
+    if _too_deep(line):
+        raise JSONLineError(f"nested more than {MAX_DEPTH} levels deep", bound=True)
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise JSONLineError(f"not valid JSON ({exc.msg})") from exc
+    except RecursionError as exc:  # a backstop; `_too_deep` should have caught it
+        raise JSONLineError("nested too deeply", bound=True) from exc
+    except ValueError as exc:  # int(): "Exceeds the limit (4300 digits) ..."
+        raise JSONLineError("a number with too many digits", bound=True) from exc
+
 
 def first_record_type(head: str) -> str | None:
     """The `type` of the first record in `head`, or None if it does not start with one.
@@ -30,8 +89,8 @@ def first_record_type(head: str) -> str | None:
     if not line.startswith("{"):
         return None
     try:
-        data = json.loads(line)
-    except (ValueError, RecursionError):
+        data = parse_line(line)
+    except JSONLineError:
         match = _TYPE.search(line)
         return match.group(1) if match else None
     kind = data.get("type") if isinstance(data, dict) else None
@@ -43,9 +102,10 @@ def as_str(value: Any) -> str:
 
 
 def json_object(line: bytes | str) -> dict[str, Any] | None:
+    """The JSON object on `line`, or None for anything else (never raises)."""
     try:
-        data = json.loads(line)
-    except (ValueError, RecursionError):
+        data = parse_line(line.decode("utf-8") if isinstance(line, bytes) else line)
+    except ValueError:  # JSONLineError, or UnicodeDecodeError
         return None
     return data if isinstance(data, dict) else None
 

@@ -8,18 +8,21 @@ runs, is `store.SessionWriter`'s job; `write_log` writes a whole log at once.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from pydantic import ValidationError
+from pydantic_core import PydanticSerializationError
 
 from attractor_tui.core.events import PERSISTED_ADAPTER, SCHEMA_VERSION, Event, PersistedEvent
+from attractor_tui.core.text import mend_surrogates
 from attractor_tui.sessions.formats.base import SessionSummary
 from attractor_tui.sessions.formats.jsonl import (
+    JSONLineError,
     as_str,
     first_record_type,
+    parse_line,
     read_header,
     records_from_tail,
 )
@@ -40,8 +43,26 @@ def load(path: Path, text: str) -> list[SessionLog]:
 
 
 def dump_event(event: Event) -> str:
-    """One line of a session file (without the newline)."""
-    return event.model_dump_json(exclude_none=True)
+    """One line of a session file (without the newline).
+
+    UTF-8 cannot hold a lone surrogate (half an emoji, read from a file with a
+    `\\ud800` escape): such an event is stored with `SURROGATE_MARK` in its place.
+    """
+    try:
+        return event.model_dump_json(exclude_none=True)
+    except PydanticSerializationError:
+        mended = type(event).model_validate(_mended(event.model_dump(exclude_none=True)))
+        return mended.model_dump_json(exclude_none=True)
+
+
+def _mended(value: Any) -> Any:
+    if isinstance(value, str):
+        return mend_surrogates(value)
+    if isinstance(value, dict):
+        return {_mended(k): _mended(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_mended(v) for v in value]
+    return value
 
 
 def write_log(log: SessionLog, target: Path) -> None:
@@ -68,15 +89,15 @@ def parse_session_text(path: Path, text: str) -> SessionLog:
             continue
         is_tail = number == last_no
         try:
-            data = json.loads(line)
-        except json.JSONDecodeError as exc:
-            if is_tail and not complete:
+            data = parse_line(line)
+        except JSONLineError as exc:
+            if is_tail and not complete and not exc.bound:
                 warnings.append(
                     f"{path}:{number}: last line is incomplete (the writer stopped mid-line); "
                     "ignored it"
                 )
                 break
-            raise SessionFileError(path, f"not valid JSON ({exc.msg})", number) from exc
+            raise SessionFileError(path, str(exc), number) from exc
         if not events:
             _check_header(path, number, data)
         try:
@@ -99,14 +120,29 @@ def _check_header(path: Path, number: int, data: Any) -> None:
             path, "first line is not a session_start event; is this an attractor-tui session?",
             number,
         )
-    version = data.get("schema_version")
-    if not isinstance(version, int) or version > SCHEMA_VERSION or version < 1:
-        raise SessionFileError(
-            path,
-            f"unknown schema version {version!r} (this attractor-tui reads version "
-            f"{SCHEMA_VERSION}); upgrade attractor-tui to open it",
-            number,
-        )
+    problem = version_problem(data.get("schema_version", _MISSING))
+    if problem is not None:
+        raise SessionFileError(path, problem, number)
+
+
+_MISSING = object()
+
+
+def version_problem(version: object) -> str | None:
+    """Why a header's `schema_version` cannot be read (None: it can).
+
+    Only a whole number above ours asks for an upgrade; 0, `"1"` or none at
+    all mean the file was not written by attractor-tui as it claims.
+    """
+    if isinstance(version, int) and not isinstance(version, bool):
+        if version > SCHEMA_VERSION:
+            return (f"unknown schema version {version} (this attractor-tui reads version "
+                    f"{SCHEMA_VERSION}); upgrade attractor-tui to open it")
+        if version >= 1:
+            return None
+    shown = "missing" if version is _MISSING else repr(version)
+    shown = shown if len(shown) <= 40 else shown[:39] + "…"
+    return f"not a valid attractor-tui session (schema_version {shown})"
 
 
 # ----------------------------------------------------------------- browser
@@ -121,9 +157,9 @@ def summarise(path: Path, handle: BinaryIO, summary: SessionSummary) -> None:
     if data.get("type") != "session_start":
         summary.error = "line 1: not a session_start event; is this an attractor-tui session?"
         return
-    version = data.get("schema_version")
-    if not isinstance(version, int) or not 1 <= version <= SCHEMA_VERSION:
-        summary.error = f"line 1: unknown schema version {version!r}"
+    problem = version_problem(data.get("schema_version", _MISSING))
+    if problem is not None:
+        summary.error = f"line 1: {problem}"
         return
     config = data.get("config")
     config = config if isinstance(config, dict) else {}

@@ -43,6 +43,7 @@ from attractor_tui.sessions.formats.base import SessionSummary
 from attractor_tui.sessions.formats.jsonl import (
     as_str,
     first_record_type,
+    json_object,
     read_header,
     records_from_tail,
 )
@@ -110,11 +111,8 @@ def _aware(when: datetime) -> datetime:
 
 def _record(line: str) -> dict[str, Any] | None:
     """The JSON object on `line` if it is a record (has a "type"), else None."""
-    try:
-        data = json.loads(line)
-    except (ValueError, RecursionError):
-        return None
-    if isinstance(data, dict) and "type" in data:
+    data = json_object(line)
+    if data is not None and "type" in data:
         return data
     return None
 

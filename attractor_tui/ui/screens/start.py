@@ -21,7 +21,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Input, Label, Select, Static
 
-from attractor_tui.core.config import SessionConfig, SideConfig, ToolSpec
+from attractor_tui.core.config import KEEP_CREDENTIALS, SessionConfig, SideConfig, ToolSpec
 from attractor_tui.core.text import safe_line
 from attractor_tui.experiments.presets import PresetError
 from attractor_tui.ui.screens.session import display_path
@@ -180,7 +180,8 @@ class StartScreen(Screen[None]):
         tools = self._tools_for(pack)
 
         def side(key: str, current: SideConfig) -> SideConfig:
-            fields = {**current.model_dump(), "model": values[f"model-{key}"],
+            fields = {**current.model_dump(context={KEEP_CREDENTIALS: True}),
+                      "model": values[f"model-{key}"],
                       "system": values[f"system-{key}"]}
             if tools is not None:
                 fields["tools"] = [t.model_dump() for t in tools]
