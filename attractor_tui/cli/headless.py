@@ -28,7 +28,7 @@ from attractor_tui.core.events import (
     TurnBegin,
 )
 from attractor_tui.core.text import safe_line, safe_text
-from attractor_tui.sessions.runner import open_session
+from attractor_tui.sessions.runner import open_session, queue_summary
 from attractor_tui.sessions.store import SessionLog, new_session_path
 
 SIDE_STYLE = {"A": "cyan", "B": "magenta"}
@@ -81,6 +81,12 @@ async def resume_headless(log: SessionLog, turns: int | None = None,
     console = console or Console(highlight=False)
     session = open_session(log, turns=turns, listeners=[ConsolePrinter(console)],
                            stop_rules=stop_rules)
+    if session.restored:
+        console.print(Text(f"restored {len(session.restored)} queued operator turn(s) "
+                           f"({queue_summary(session.restored)}); they fill their slots first:",
+                           style="bold"))
+        for queued in session.restored:
+            console.print(Text(f"  {queued.side}: {safe_line(queued.text or '')}"))
     _stop_on_sigint(session.engine)
     end = await session.run()
     console.print(Text(safe_text(f"session: {log.path}")), soft_wrap=True)

@@ -10,13 +10,13 @@ may not import `analysis`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
 from attractor_tui.core.config import SessionConfig
 from attractor_tui.core.engine import Engine, ErrorPolicy, Listener, StopRuleFactory
-from attractor_tui.core.events import SessionEnd, Turn
+from attractor_tui.core.events import OperatorAction, SessionEnd, Turn
 from attractor_tui.sessions.store import SessionFileError, SessionLog, SessionWriter
 
 
@@ -52,6 +52,29 @@ def resume_limit(log: SessionLog, turns: int | None) -> int | None:
     return turns_left(log.config, completed(log.turns))
 
 
+def unused_queue(log: SessionLog) -> list[OperatorAction]:
+    """The operator's queued turns that never filled a slot and were not taken back, in order.
+
+    A `queue` event is used once an operator turn names its `ref` in
+    `from_queue`, and withdrawn by a `drop` with the same `ref`; anything else
+    was still waiting when the session stopped (quit, crash, turn limit).
+    """
+    events = log.events
+    used = {e.from_queue for e in events if isinstance(e, Turn) and e.from_queue}
+    dropped = {e.ref for e in events if isinstance(e, OperatorAction) and e.action == "drop"}
+    return [
+        e for e in events
+        if isinstance(e, OperatorAction) and e.action == "queue" and e.side is not None
+        and e.text is not None and e.ref and e.ref not in used and e.ref not in dropped
+    ]
+
+
+def queue_summary(queued: Sequence[OperatorAction]) -> str:
+    """How many queued turns per side, e.g. `A×2, B×1` (for notices and messages)."""
+    counts = {side: sum(1 for e in queued if e.side == side) for side in ("A", "B")}
+    return ", ".join(f"{side}×{n}" for side, n in counts.items() if n)
+
+
 @dataclass
 class OpenSession:
     """An engine and the writer that persists its events; `run` closes the writer."""
@@ -59,6 +82,8 @@ class OpenSession:
     engine: Engine
     writer: SessionWriter
     path: Path
+    restored: list[OperatorAction] = field(default_factory=list)
+    """Queued operator turns a resume brought back (they fill their slots first)."""
 
     async def run(self) -> SessionEnd:
         try:
@@ -88,7 +113,8 @@ def open_session(
     """Start a session from a config (into `path`) or continue a stored one (in its file).
 
     Nothing is written until the engine runs. For a config, `turns` overrides
-    its per-side limit; for a log, see `resume_limit`.
+    its per-side limit; for a log, see `resume_limit`; a log's queued operator
+    turns that never filled a slot (`unused_queue`) are queued again, in order.
     """
     if isinstance(source, SessionLog):
         check_resumable(source)
@@ -97,13 +123,15 @@ def open_session(
         prior: list[Turn] = list(log.turns)  # a crash's torn turn was never written
         target = Path(path) if path is not None else log.path
         writer = SessionWriter(target)
+        restored = unused_queue(log)
         engine = Engine(
             config, writer=writer, listeners=listeners, prior=prior, trims=log.trims,
+            queued=restored,
             resume=True, max_turns=resume_limit(log, turns), session_id=log.start.session_id,
             on_error=on_error, interactive=interactive, backoff=backoff,
             stop_rules=stop_rules(config, prior) if stop_rules else (),
         )
-        return OpenSession(engine, writer, target)
+        return OpenSession(engine, writer, target, restored)
     if path is None:
         raise ValueError("a new session needs the path of its file")
     target = Path(path)

@@ -113,6 +113,8 @@ def panes_for(event: PersistedEvent) -> tuple[Side, ...]:
         return (event.side or "A",)
     if isinstance(event, ContextTrim):
         return (event.side,)
+    if isinstance(event, OperatorAction) and event.side is not None:
+        return (event.side,)  # a queued (or withdrawn) turn concerns its side's pane
     if isinstance(event, SessionEnd | SessionResume | OperatorAction):
         return ("A", "B")
     return ()

@@ -3,7 +3,9 @@
 `run_app` is what the CLI calls; `AttractorApp` is exposed for tests and
 benchmarks. Quitting always goes through `action_request_quit`, which stops
 the engine and waits for it to record the session end, so the session file is
-complete whichever way the operator leaves (q, ctrl+c, ctrl+q, palette).
+complete whichever way the operator leaves (q, ctrl+c, ctrl+q, palette). Queued
+operator text is already in the file; quitting with some asks whether to send
+it first, keep it for `resume` or discard it.
 """
 
 from __future__ import annotations
@@ -23,7 +25,13 @@ from attractor_tui.core.text import safe_text
 from attractor_tui.sessions.runner import check_resumable
 from attractor_tui.sessions.store import SessionFileError, SessionLog, load_session
 from attractor_tui.ui.screens.browser import BrowserScreen
-from attractor_tui.ui.screens.dialogs import ConfirmScreen, InterjectChoiceScreen, ToolAskScreen
+from attractor_tui.ui.screens.dialogs import (
+    ConfirmScreen,
+    InterjectChoiceScreen,
+    QueuedQuitScreen,
+    QuitChoice,
+    ToolAskScreen,
+)
 from attractor_tui.ui.screens.help import HelpScreen, HelpSection
 from attractor_tui.ui.screens.replay import ReplayScreen
 from attractor_tui.ui.screens.report import ReportScreen
@@ -75,6 +83,8 @@ class AttractorApp(ThemedApp[int]):
         self.resume = resume
         self.resume_turns = resume_turns
         self.session: SessionScreen | None = None
+        self._sending = False
+        """True while quitting waits for queued text to fill its slot."""
 
     # ---------------------------------------------------------------- screens
 
@@ -151,6 +161,7 @@ class AttractorApp(ThemedApp[int]):
             ("replay", ReplayScreen.BINDINGS),
             ("report", ReportScreen.BINDINGS),
             ("confirm dialog", ConfirmScreen.BINDINGS),
+            ("quitting with queued text", QueuedQuitScreen.BINDINGS),
         ]
 
     def action_help(self) -> None:
@@ -167,7 +178,17 @@ class AttractorApp(ThemedApp[int]):
         if isinstance(self.screen, ConfirmScreen):
             self.screen.dismiss(True)
             return
+        if isinstance(self.screen, QueuedQuitScreen):  # a second ctrl+c: keep it, quit
+            self.screen.dismiss("keep")
+            return
         session = self.session
+        if self._sending:  # quitting again while the queued text is sent: now, keeping the rest
+            await self.shutdown_and_exit()
+            return
+        if session is not None and session.running and any(session.queued().values()):
+            queued = ", ".join(f"{side}×{n}" for side, n in session.queued().items() if n)
+            self.push_screen(QueuedQuitScreen(queued), callback=self._queued_quit_chosen)
+            return
         if session is not None and session.running:
             self.push_screen(
                 ConfirmScreen("The session is still running.\nStop it and quit?",
@@ -180,6 +201,25 @@ class AttractorApp(ThemedApp[int]):
     async def _quit_confirmed(self, confirmed: bool | None) -> None:
         if confirmed:
             await self.shutdown_and_exit()
+
+    async def _queued_quit_chosen(self, choice: QuitChoice | None) -> None:
+        session = self.session
+        if choice is None or session is None:
+            return
+        if choice == "discard" and session.engine is not None:
+            await session.engine.discard_queue()
+        if choice == "send":
+            self._sending = True
+            self.notify("Sending your queued text, then quitting (q again quits now and keeps "
+                        "what is left for resume).", title="Quitting", markup=False)
+            self.run_worker(self._send_then_quit(session), name="send-then-quit",
+                            group="quit", exclusive=True)
+            return
+        await self.shutdown_and_exit()
+
+    async def _send_then_quit(self, session: SessionScreen) -> None:
+        await session.send_queued()
+        await self.shutdown_and_exit()
 
     async def shutdown_and_exit(self, return_code: int = 0) -> None:
         if self.session is not None:

@@ -9,6 +9,7 @@ and never parse it as markup.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from attractor_tui.core.config import Side
@@ -26,6 +27,7 @@ PAUSED_HINT = "The session is paused: press r to retry, or interject with i."
 OPERATOR_WORDS = {
     "pause": "paused", "resume": "resumed", "stop": "stopped the session",
     "interrupt": "interrupted a turn", "retry": "retried",
+    "queue": "queued a turn", "drop": "took back a queued turn",
 }
 
 
@@ -59,8 +61,15 @@ def error_card(event: ErrorEvent, *, live: bool) -> Card:
     return Card(text, "error", f"error · {event.kind}")
 
 
-def end_card(event: SessionEnd) -> Card:
+def end_card(event: SessionEnd, kept: Mapping[Side, int] | None = None) -> Card:
+    """`kept`: queued operator turns per side that the end left unsent (still in the file)."""
     text = f"session ended: {event.reason}" + (f" ({event.detail})" if event.detail else "")
+    waiting = {side: n for side, n in (kept or {}).items() if n}
+    if waiting:
+        total = sum(waiting.values())
+        sides = ", ".join(f"{side}×{n}" for side, n in sorted(waiting.items()))
+        text += (f"\nqueued text kept for resume: {total} turn(s) you queued ({sides}) were not "
+                 "sent; `attractor-tui resume` sends them first")
     return Card(text, "end")
 
 
@@ -82,6 +91,10 @@ def notice_for(event: Any, *, live: bool = False) -> Card | None:
         return Card("session resumed", "end")
     if isinstance(event, OperatorAction):
         what = OPERATOR_WORDS.get(event.action, event.action)
+        if event.action in ("queue", "drop"):
+            for_side = f" for {event.side}" if event.side else ""
+            text = f": {event.text}" if event.text is not None else ""
+            return Card(f"operator {what}{for_side}{text}", "end")
         return Card(f"operator {what}" + (f" ({event.detail})" if event.detail else ""), "end")
     return None
 
@@ -89,6 +102,8 @@ def notice_for(event: Any, *, live: bool = False) -> Card | None:
 def tool_event_for(event: Any) -> ToolLine | None:
     """The tool-panel line a non-turn event adds (None: it adds none)."""
     if isinstance(event, OperatorAction):
+        if event.action in ("queue", "drop"):
+            return ToolLine(event.action, event.text or "", event.side)
         return ToolLine(event.action, event.detail)
     if isinstance(event, ErrorEvent):
         return ToolLine(f"error {event.kind}", event.message, event.side)

@@ -1,5 +1,6 @@
-"""Small modal questions: confirm quitting, what an interjection should do,
-and whether a tool call the pack leaves to the operator goes through."""
+"""Small modal questions: confirm quitting, what to do with queued text on quitting,
+what an interjection should do, and whether a tool call the pack leaves to the
+operator goes through."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ from textual.widgets import Button, Static
 
 from attractor_tui.core.text import safe_line, safe_text
 
+QuitChoice = Literal["send", "keep", "discard"]
+"""Quitting with queued text: let it fill its slot first, keep it for `resume`, or drop it."""
+_QUIT_CHOICES: dict[str, QuitChoice] = {"send": "send", "keep": "keep", "discard": "discard"}
 InterjectChoice = Literal["next", "now"]
 _CHOICES: dict[str, InterjectChoice] = {"next": "next", "now": "now"}
 """Button id -> choice (the cancel button is not one)."""
@@ -47,6 +51,47 @@ class ConfirmScreen(ModalScreen[bool]):
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "yes")
+
+
+class QueuedQuitScreen(ModalScreen[QuitChoice | None]):
+    """Quitting while the operator's text waits for its slot: it is the one input that
+    cannot be generated again, so the operator says what becomes of it.
+
+    Enter, y and k keep it (what quitting always did to the file, and it loses
+    nothing); Escape stays in the session.
+    """
+
+    BINDINGS = [
+        Binding("s", "choose('send')", "Send first, then quit"),
+        Binding("k,y,enter", "choose('keep')", "Keep for resume, quit"),
+        Binding("d", "choose('discard')", "Discard, quit"),
+        Binding("escape,n", "choose(None)", "Cancel"),
+    ]
+
+    def __init__(self, queued: str) -> None:
+        """`queued`: what waits, e.g. `A×1, B×2`."""
+        super().__init__(classes="dialog")
+        self.queued = queued
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box"):
+            yield Static(
+                Content(f"Your queued text ({self.queued}) has not been sent yet.\n"
+                        "Send it first, keep it for `attractor-tui resume`, or discard it?"),
+                classes="dialog-question",
+            )
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Send, then quit (s)", id="send", variant="primary")
+                yield Button("Keep for resume (k)", id="keep", variant="warning")
+                yield Button("Discard (d)", id="discard", variant="error")
+                yield Button("Cancel (esc)", id="cancel")
+
+    def action_choose(self, choice: QuitChoice | None) -> None:
+        self.dismiss(choice)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(_QUIT_CHOICES.get(event.button.id or ""))
 
 
 class InterjectChoiceScreen(ModalScreen[InterjectChoice | None]):

@@ -42,8 +42,13 @@ from attractor_tui.core.events import (
     TurnBegin,
 )
 from attractor_tui.core.text import safe_text
-from attractor_tui.sessions.runner import OpenSession, open_session
-from attractor_tui.sessions.store import SessionLog, SessionWriter, new_session_path
+from attractor_tui.sessions.runner import OpenSession, open_session, queue_summary
+from attractor_tui.sessions.store import (
+    SessionLog,
+    SessionWriteError,
+    SessionWriter,
+    new_session_path,
+)
 from attractor_tui.ui.cards import Card, end_card, error_card, seed_card, tool_event_for
 from attractor_tui.ui.screens.dialogs import InterjectChoiceScreen, ToolAskScreen
 from attractor_tui.ui.widgets.footer import KeyFooter
@@ -199,7 +204,45 @@ class SessionScreen(Screen[None]):
             stop_rules=stop_rules, on_error="pause", interactive=True,
         )
         self.engine, self.writer = self._session.engine, self._session.writer
+        self._show_restored(self._session)
         self._worker = self.run_worker(self._run_engine(), name="engine", group="engine")
+
+    def _show_restored(self, session: OpenSession) -> None:
+        """A resume brought back queued text that never filled its slot: say so."""
+        restored = session.restored
+        if not restored:
+            return
+        self.notify(f"Restored {len(restored)} queued turn(s) ({queue_summary(restored)}); "
+                    "they fill their slots first.", title="Queued text", markup=False)
+        for side in SIDES:
+            texts = [q.text or "" for q in restored if q.side == side]
+            if texts:
+                self.pane(side).add_notice(
+                    "restored queued turn(s), sent first:\n" + "\n".join(texts),
+                    kind="resume", title=f"queued · {side}",
+                )
+
+    def queued(self) -> dict[Side, int]:
+        """Queued operator turns per side that have not filled their slot yet."""
+        engine = self.engine
+        return {side: len(engine.pending(side)) if engine else 0 for side in SIDES}
+
+    async def send_queued(self) -> None:
+        """Let every queued turn fill its slot (resuming a paused session), then return.
+
+        Returns early when the session ends first (a turn limit, a stop rule):
+        what is left stays in the file for `resume`.
+        """
+        engine = self.engine
+        if engine is None:
+            return
+        if self.error_pending:
+            await self.action_retry()
+        elif engine.paused:
+            await engine.resume()
+        self.refresh_status()
+        while engine.ended is None and any(self.queued().values()):
+            await asyncio.sleep(0.05)
 
     async def _run_engine(self) -> SessionEnd:
         assert self._session is not None
@@ -212,7 +255,22 @@ class SessionScreen(Screen[None]):
         # (O(1), no collection) takes them out of the collector's view.
         gc.freeze()
         tune_gc_for_streaming()
-        return await self._session.run()
+        try:
+            return await self._session.run()
+        except SessionWriteError as exc:  # read-only folder, full disk: say so, do not crash
+            return self._write_failed(exc)
+
+    def _write_failed(self, exc: SessionWriteError) -> SessionEnd:
+        """The file cannot be written: the session ends here (nothing more would be kept)."""
+        self.notify(safe_text(f"{exc}. The session has stopped; what is on screen was not "
+                              "all saved."), title="Cannot save the session",
+                    severity="error", markup=False, timeout=30)
+        end = SessionEnd(reason="error", detail=str(exc))
+        if self.engine is not None and self.engine.ended is None:
+            self.engine.ended = end  # the engine cannot record its own end: the file is gone
+        if self.end is None:
+            self._on_end(end)
+        return end
 
     def _show_history(self, log: SessionLog) -> None:
         """A resumed session shows what came before, then a marker."""
@@ -352,8 +410,9 @@ class SessionScreen(Screen[None]):
         self.end = event
         self._ended_at = self.clock()
         self._state, self._detail = "ended", event.reason
+        kept = self.queued()
         for side in SIDES:
-            self._notice(side, end_card(event))
+            self._notice(side, end_card(event, kept))
         self._tool_line(event)
         self.refresh_bindings()
         self.refresh_status()
@@ -463,6 +522,28 @@ class SessionScreen(Screen[None]):
     def _send(self, message: InterjectBar.Send) -> None:
         self.send_interjection(message.side, message.text)
 
+    @on(InterjectBar.TakeBack)
+    async def _take_back(self, message: InterjectBar.TakeBack) -> None:
+        """Withdraw `side`'s newest queued turn into the bar (the file records a `drop`)."""
+        side, engine = message.side, self.engine
+        if engine is None or engine.ended:
+            self.notify("The session has ended; queued text stays in the file for resume.",
+                        severity="warning", markup=False)
+            return
+        if not engine.pending(side):
+            self.notify(f"Nothing is queued for {side}.", markup=False)
+            return
+        if self.bar.input.text.strip():
+            self.notify("The bar holds a draft: send or clear it before taking text back.",
+                        severity="warning", markup=False)
+            return
+        text = await engine.take_back(side)
+        if text is not None:
+            self.bar.put_back(text)
+            self.notify(f"Took back {side}'s queued turn: edit it, Enter queues it again.",
+                        markup=False)
+        self.refresh_status()
+
     @work(exclusive=True, group="interject")
     async def send_interjection(self, side: Side, text: str) -> None:
         """Queue `text` as `side`'s turn; ask first if `side` is writing right now."""
@@ -479,10 +560,16 @@ class SessionScreen(Screen[None]):
             if choice is None:
                 return
             now = choice == "now"
-        await engine.interject(side, text, now=now)
+        try:
+            await engine.interject(side, text, now=now)
+        except OSError as exc:  # the file cannot take the queued text: keep it in the bar
+            self.notify(safe_text(f"{exc}. Your text was not queued; it is still in the bar."),
+                        title="Cannot save", severity="error", markup=False)
+            return
         self.bar.clear()
         if now:
             self.notify(f"Interrupted {side}: your text is its turn.", markup=False)
         else:
-            self.notify(f"Your text will be {side}'s next turn.", markup=False)
+            self.notify(f"Your text will be {side}'s next turn (ctrl+r in the bar takes it "
+                        "back).", markup=False)
         self.refresh_status()

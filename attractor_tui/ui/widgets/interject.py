@@ -1,9 +1,10 @@
 """The interjection bar: the operator writes a turn for side A or B.
 
 Enter sends, ctrl+j (or shift+enter where the terminal reports it) starts a
-new line, Tab switches the target side, Escape leaves. The bar only posts a
-`Send` message; what sending means (queue, or ask whether to interrupt) is
-decided by the session screen, which knows the engine.
+new line, Tab switches the target side, ctrl+r takes the target side's newest
+queued turn back into the bar, Escape leaves. The bar only posts `Send` and
+`TakeBack` messages; what they mean (queue, ask whether to interrupt, withdraw)
+is decided by the session screen, which knows the engine.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ class InterjectInput(TextArea):
         Binding("ctrl+j,shift+enter,alt+enter", "newline", "New line", priority=True,
                 key_display="ctrl+j"),
         Binding("tab", "toggle_side", "Target A/B", priority=True),
+        Binding("ctrl+r", "take_back", "Take back the newest queued turn",
+                show=False, priority=True),
         Binding("escape", "leave", "Leave", priority=True),
     ]
 
@@ -42,6 +45,9 @@ class InterjectInput(TextArea):
     class Leave(Message):
         pass
 
+    class TakeBack(Message):
+        pass
+
     def action_send(self) -> None:
         self.post_message(self.Submitted(self.text))
 
@@ -53,6 +59,9 @@ class InterjectInput(TextArea):
 
     def action_leave(self) -> None:
         self.post_message(self.Leave())
+
+    def action_take_back(self) -> None:
+        self.post_message(self.TakeBack())
 
 
 class InterjectBar(Horizontal):
@@ -70,6 +79,13 @@ class InterjectBar(Horizontal):
 
     class Leave(Message):
         pass
+
+    class TakeBack(Message):
+        """The operator wants `side`'s newest queued turn back in the bar."""
+
+        def __init__(self, side: Side) -> None:
+            super().__init__()
+            self.side = side
 
     def compose(self) -> ComposeResult:
         toggle = Button("to A", id="interject-target", compact=True)
@@ -100,6 +116,11 @@ class InterjectBar(Horizontal):
     def clear(self) -> None:
         self.input.clear()
 
+    def put_back(self, text: str) -> None:
+        """Show `text` (a turn taken back from the queue) for editing, cursor at its end."""
+        self.input.load_text(text)
+        self.input.move_cursor(self.input.document.end)
+
     @on(Button.Pressed, "#interject-target")
     def _clicked_toggle(self, event: Button.Pressed) -> None:
         event.stop()
@@ -114,6 +135,11 @@ class InterjectBar(Horizontal):
     def _submitted(self, event: InterjectInput.Submitted) -> None:
         event.stop()
         self.post_message(self.Send(self.target, event.text))
+
+    @on(InterjectInput.TakeBack)
+    def _take_back(self, event: InterjectInput.TakeBack) -> None:
+        event.stop()
+        self.post_message(self.TakeBack(self.target))
 
     @on(InterjectInput.Leave)
     def _leave(self, event: InterjectInput.Leave) -> None:
