@@ -7,8 +7,9 @@ Shipped presets live in the package; user presets in
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -89,3 +90,18 @@ def _explain(path: Path, model: type[BaseModel], exc: ValidationError) -> str:
         else:
             problems.append(f"key '{key}': {error['msg']}")
     return f"{path}: " + "; ".join(problems)
+
+
+class _Described(Protocol):
+    description: str
+
+
+def descriptions(kind: str, load: Callable[[str], _Described]) -> dict[str, str]:
+    """Name -> description of every preset of `kind`; a broken one says why instead."""
+    out = {}
+    for name, path in available(kind).items():
+        try:
+            out[name] = load(str(path)).description
+        except Exception as exc:  # a broken user file must not hide the others
+            out[name] = f"(broken: {exc})"
+    return out

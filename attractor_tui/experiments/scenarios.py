@@ -20,7 +20,7 @@ from attractor_tui.core.config import (
     SessionConfig,
     SideConfig,
 )
-from attractor_tui.experiments.presets import PresetError, available, load_model, resolve
+from attractor_tui.experiments.presets import PresetError, descriptions, load_model, resolve
 from attractor_tui.experiments.toolpacks import load_tool_pack
 
 
@@ -103,10 +103,4 @@ def load_scenario(name_or_path: str) -> Scenario:
 
 def list_scenarios() -> dict[str, str]:
     """Name -> description; a broken one (its tool pack too) says so instead."""
-    out = {}
-    for name, path in available("scenarios").items():
-        try:
-            out[name] = load_scenario(str(path)).description
-        except Exception as exc:  # a broken user file must not hide the others
-            out[name] = f"(broken: {exc})"
-    return out
+    return descriptions("scenarios", load_scenario)

@@ -12,7 +12,7 @@ from jsonschema import Draft202012Validator, SchemaError  # type: ignore[import-
 from pydantic import BaseModel, ConfigDict, Field
 
 from attractor_tui.core.config import ToolSpec
-from attractor_tui.experiments.presets import PresetError, available, load_model, resolve
+from attractor_tui.experiments.presets import PresetError, descriptions, load_model, resolve
 
 JSON_TYPES = ("array", "boolean", "integer", "null", "number", "object", "string")
 
@@ -73,10 +73,4 @@ def schema_problem(parameters: dict[str, Any]) -> str | None:
 
 def list_tool_packs() -> dict[str, str]:
     """Pack name -> description, for pickers and `--help`."""
-    out = {}
-    for name, path in available("toolpacks").items():
-        try:
-            out[name] = load_tool_pack(str(path)).description
-        except Exception as exc:  # a broken user file must not hide the others
-            out[name] = f"(broken: {exc})"
-    return out
+    return descriptions("toolpacks", load_tool_pack)
