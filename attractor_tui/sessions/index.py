@@ -19,7 +19,7 @@ from typing import Any
 from attractor_tui.sessions import formats
 from attractor_tui.sessions.formats.base import SessionSummary
 from attractor_tui.sessions.formats.jsonl import JSONLineError, parse_line
-from attractor_tui.sessions.store import SessionFileError, SessionLog, load_session, read_text
+from attractor_tui.sessions.store import SessionFileError, SessionLog, read_text
 
 __all__ = [
     "INDEX_NAME",
@@ -33,7 +33,8 @@ __all__ = [
 ]
 
 INDEX_NAME = ".index.json"
-INDEX_VERSION = 1
+INDEX_VERSION = 2
+"""Bumped when summaries gain fields (2: prompt previews, conversation counts)."""
 INDEX_MAX_BYTES = 64 << 20
 LABEL_MAX_BYTES = 8 << 20
 """Larger files get no attractor label in the list (analysing them is not cheap)."""
@@ -100,18 +101,22 @@ class SessionIndex:
         except OSError:
             entries = []
         for entry in entries:
-            if not formats.is_session_file(entry.name) or _is_folder(entry):
+            if _is_folder(entry) or not formats.is_candidate(entry.name):
                 continue
+            named = formats.is_session_file(entry.name)
             try:
                 stat = entry.stat()
             except OSError:  # a broken or looping link: listed as broken
-                fresh[entry.name] = read_summary(Path(entry.path))
-                self.rebuilt.append(entry.name)
+                if named:
+                    fresh[entry.name] = read_summary(Path(entry.path))
+                    self.rebuilt.append(entry.name)
                 continue
             old = cached.get(entry.name)
             if old is not None and old.size == stat.st_size and old.mtime_ns == stat.st_mtime_ns:
                 fresh[entry.name] = old
                 continue
+            if not named and not formats.is_session_path(Path(entry.path)):
+                continue  # a .txt or .json that no format recognises: not a session
             fresh[entry.name] = read_summary(Path(entry.path), stat)
             self.rebuilt.append(entry.name)
         if self.rebuilt or set(fresh) != set(cached) or self.dirty:
@@ -194,12 +199,14 @@ def describe_error(exc: Exception, path: Path) -> str:
 def session_label(path: Path, label: Callable[[SessionLog], str]) -> tuple[str | None, str | None]:
     """(end state, error) for one file, by loading it in full and applying `label`.
 
-    `label` is `analysis`'s end-state rule; this layer may not import it.
+    A file of several conversations is labelled by its first (the list shows
+    it once); one of none has no label and is not broken. `label` is
+    `analysis`'s end-state rule; this layer may not import it.
     """
     try:
-        log = load_session(path)
+        logs = formats.load(path)
     except SessionFileError as exc:
         return None, describe_error(exc, path)
     except OSError as exc:
         return None, f"cannot read: {exc.strerror or exc}"
-    return label(log), None
+    return (label(logs[0]) if logs else None), None

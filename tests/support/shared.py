@@ -32,3 +32,35 @@ def peer_log(name: str) -> Path:
     if not PEER_LOGS.is_dir():
         pytest.skip(ABSENT)
     return PEER_LOGS / name
+
+
+# ------------------------------------------- the other harnesses' transcripts
+
+CROSS_MODEL = SHARED_FIXTURES / "cross-model"
+"""ajobi-uhc/attractor-states `conversations.json` files (several conversations each)."""
+BACKROOMS = SHARED_FIXTURES / "backrooms"
+"""UniversalBackrooms `*.txt` logs."""
+PEER_CONSOLE = SHARED_FIXTURES / "peer-console"
+"""Console output of MatchaOnMuffins/attractor-states `main.py`."""
+
+FOLDERS: dict[Path, str] = {PEER_LOGS: "*.jsonl", CROSS_MODEL: "*.json", BACKROOMS: "*.txt",
+                            PEER_CONSOLE: "*.txt"}
+"""Each shared folder and the transcripts in it (READMEs are not transcripts)."""
+
+
+def _listed(folder: Path) -> list[Path]:
+    return sorted(folder.glob(FOLDERS[folder])) if folder.is_dir() else []
+
+
+FIXTURE_FILES: list[Path] = [path for folder in FOLDERS for path in _listed(folder)]
+"""Every shared transcript known at collection time (for `parametrize`); empty when absent."""
+
+needs_fixtures = pytest.mark.skipif(
+    not FIXTURE_FILES, reason="../shared/fixtures is not present (fine in a user's clone)")
+
+
+def shared_files(folder: Path) -> list[Path]:
+    """The transcripts of one shared folder, or a clean skip when it is absent."""
+    if not folder.is_dir():
+        pytest.skip(f"../shared/fixtures/{folder.name} is not present (fine in a user's clone)")
+    return _listed(folder)

@@ -5,9 +5,9 @@ the start of a file, `load` returns every conversation in it (a file may hold
 several), `summarise` fills in the browser's summary from its start and end.
 Adding a format is one module plus one line in `FORMATS`.
 
-Every reader goes through here: `store.load_session` (and so `replay`,
-`export`, `analyze`, resume and fork), the browser's index, `report` and
-`import`.
+Every reader goes through here: `store.load_session` (and so resume and
+fork), `load` (`replay`, `export`), `load_all` (`analyze` and `report` over
+many files, every conversation of each), the browser's index and `import`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from attractor_tui.sessions.formats import native, peer_logs
+from attractor_tui.sessions.formats import backrooms, cross_model, native, peer_console, peer_logs
 from attractor_tui.sessions.formats.base import Format, SessionSummary
 from attractor_tui.sessions.log import SessionFileError, SessionLog, open_regular, read_text
 
@@ -28,14 +28,17 @@ __all__ = [
     "SessionSummary",
     "detect",
     "import_files",
+    "is_candidate",
     "is_session_file",
+    "is_session_path",
     "load",
+    "load_all",
     "session_files",
     "summarise",
     "target_path",
 ]
 
-FORMATS: list[Format] = [native, peer_logs]
+FORMATS: list[Format] = [native, peer_logs, cross_model, backrooms, peer_console]
 """Asked in this order; the first whose `detect` recognises a file reads it."""
 
 FALLBACK: Format = native
@@ -48,6 +51,10 @@ ours; our loader says exactly what is wrong with it, which helps more than
 
 HEAD_BYTES = 8192
 """How much of a file `detect` sees."""
+
+SNIFFED_SUFFIXES: tuple[str, ...] = (".json", ".txt")
+"""Endings too common to mean "session": such a file is one only if a format recognises
+its content (a folder's notes.txt is not listed; a backrooms log is, whatever its name)."""
 
 
 def detect(path: Path, head: str) -> Format | None:
@@ -112,23 +119,54 @@ def _has_suffix(name: str, fmt: Format) -> bool:
 
 
 def is_session_file(name: str) -> bool:
-    """Whether a file of this name is one the browser, `report` and `import` pick up."""
-    return not name.startswith(".") and any(_has_suffix(name, f) for f in FORMATS)
+    """Whether a file of this name is a session by its name alone (`.jsonl`, or a suffix of
+    a registered format other than the sniffed ones); see `is_session_path`."""
+    if name.startswith(".") or name.endswith(SNIFFED_SUFFIXES):
+        return False
+    return any(_has_suffix(name, f) for f in FORMATS)
+
+
+def is_candidate(name: str) -> bool:
+    """Whether a file of this name may be a session (named like one, or `.json`/`.txt`)."""
+    return not name.startswith(".") and (
+        name.endswith(SNIFFED_SUFFIXES) or any(_has_suffix(name, f) for f in FORMATS))
+
+
+def is_session_path(path: Path) -> bool:
+    """Whether the browser, `report` and `import` pick up this file.
+
+    Named like a session (`is_session_file`: listed even when broken, so the
+    reader can say what is wrong), or named `.json`/`.txt` and recognised by a
+    format from its first `HEAD_BYTES` (one that cannot be opened is left out).
+    """
+    name = path.name
+    if not is_candidate(name):
+        return False
+    if is_session_file(name):
+        return True
+    try:
+        with open_regular(path) as handle:
+            head = handle.read(HEAD_BYTES).decode("utf-8", "replace")
+    except (SessionFileError, OSError):
+        return False
+    return detect(path, head.removeprefix("\ufeff")) is not None
 
 
 def session_files(directory: Path | str) -> list[Path]:
-    """The entries in `directory` (not recursive) named like sessions, sorted by name.
+    """The entries in `directory` (not recursive) that are sessions, sorted by name.
 
-    Sub-folders are left out; anything else so named is kept, even a FIFO or a
-    broken link, so that the reader reports it as one bad file (readers only
-    ever open regular files: `log.open_regular`).
+    Those named like sessions, and `.json`/`.txt` files whose content a format
+    recognises (`is_session_path`). Sub-folders are left out; anything else
+    named like a session is kept, even a FIFO or a broken link, so that the
+    reader reports it as one bad file (readers only ever open regular files:
+    `log.open_regular`).
     """
     try:
         with os.scandir(directory) as entries:
             names = sorted(entry.name for entry in entries if not _is_folder(entry))
     except OSError:
         return []
-    return [Path(directory) / name for name in names if is_session_file(name)]
+    return [Path(directory) / name for name in names if is_session_path(Path(directory) / name)]
 
 
 def _is_folder(entry: os.DirEntry[str]) -> bool:
@@ -136,6 +174,40 @@ def _is_folder(entry: os.DirEntry[str]) -> bool:
         return entry.is_dir()
     except OSError:
         return False
+
+
+# ------------------------------------------------------------------ many files
+
+
+Loaded = tuple[Path, int, SessionLog]
+"""A file, the conversation's 0-based position in it, and the conversation."""
+Failed = tuple[Path, str]
+"""A file (or folder) that could not be read, and why: one line that names it (and the line
+in it, as `SessionFileError` does: `FILE:LINE: reason`)."""
+
+
+def load_all(paths: list[Path] | list[str]) -> tuple[list[Loaded], list[Failed]]:
+    """Every conversation of every file (folders: their session files, not recursive).
+
+    One unreadable, unknown or damaged file never stops the rest: it is in
+    the second list with the reason, and the others load. A folder with no
+    session files is a failure too ("no session files found"). Warnings stay
+    on each `SessionLog.warnings`.
+    """
+    loaded: list[Loaded] = []
+    failed: list[Failed] = []
+    for path in map(Path, paths):
+        files = session_files(path) if path.is_dir() else [path]
+        if path.is_dir() and not files:
+            failed.append((path, f"{path}: no session files found"))
+        for file in files:
+            try:
+                logs = load(file)
+            except SessionFileError as exc:
+                failed.append((file, str(exc)))
+                continue
+            loaded.extend((file, number, log) for number, log in enumerate(logs))
+    return loaded, failed
 
 
 # ------------------------------------------------------------------ import
@@ -147,6 +219,10 @@ class ImportReport:
 
     source: Path
     target: Path | None = None
+    conversation: int = 0
+    """0-based position of the conversation in `source`."""
+    conversations: int = 1
+    """How many `source` holds."""
     turns: int = 0
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
@@ -184,8 +260,11 @@ def import_files(paths: list[Path], out_dir: Path) -> list[ImportReport]:
         except SessionFileError as exc:
             reports.append(ImportReport(source=path, error=str(exc)))
             continue
-        for log in logs:
+        if not logs:  # e.g. a conversations.json with an empty list: not an error
+            reports.append(ImportReport(source=path, conversations=0))
+        for number, log in enumerate(logs):
             report = _write_import(path, log, Path(out_dir), written)
+            report.conversation, report.conversations = number, len(logs)
             if report.target is not None:
                 written[report.target] = log.start.session_id
             reports.append(report)

@@ -26,7 +26,7 @@ from attractor_tui.sessions.formats.jsonl import (
     read_header,
     records_from_tail,
 )
-from attractor_tui.sessions.log import SessionFileError, SessionLog
+from attractor_tui.sessions.log import SessionFileError, SessionLog, prompt_preview
 
 SUFFIX = ".jsonl"
 
@@ -166,6 +166,7 @@ def summarise(path: Path, handle: BinaryIO, summary: SessionSummary) -> None:
     summary.started = as_str(data.get("ts")) or None
     summary.model_a = _model(config.get("a"))
     summary.model_b = _model(config.get("b"))
+    _prompts(summary, config.get("a"), config.get("b"))
     summary.source = as_str(data.get("source")) or None
     summary.parent = as_str(data.get("parent")) or None
     records, _ = records_from_tail(handle, summary.size, header_bytes)
@@ -174,6 +175,21 @@ def summarise(path: Path, handle: BinaryIO, summary: SessionSummary) -> None:
 
 def _model(side: Any) -> str:
     return as_str(side.get("model")) if isinstance(side, dict) else ""
+
+
+def _prompts(summary: SessionSummary, a: Any, b: Any) -> None:
+    """Each side's system prompt as `prompt_preview` (the header holds them: no extra read).
+
+    B's `system_from: "a"` (a long prompt stored once) is A's prompt.
+    """
+    for key, side in (("prompt_a", a), ("prompt_b", b)):
+        if not isinstance(side, dict):
+            continue
+        if side.get("system_from") == "a" and isinstance(a, dict):
+            side = a
+        system = side.get("system")
+        if isinstance(system, str) and system:
+            summary.extra[key] = prompt_preview(system)
 
 
 def _tail(summary: SessionSummary, records: list[dict[str, Any]]) -> None:
