@@ -72,10 +72,11 @@ def _related(a: Path, b: Path) -> bool:
 
 def user_errors() -> tuple[type[Exception], ...]:
     """Exceptions printed as one line (exit 2); imported only once one was raised."""
+    from attractor_tui.core.window import PromptTooLong
     from attractor_tui.experiments.presets import PresetError
     from attractor_tui.sessions.store import SessionFileError
 
-    return (UserError, PresetError, SessionFileError)
+    return (UserError, PresetError, SessionFileError, PromptTooLong)
 
 
 def load_log(path: Path) -> SessionLog:
@@ -89,3 +90,25 @@ def load_log(path: Path) -> SessionLog:
     for warning in log.warnings:
         warn(f"warning: {warning}")
     return log
+
+
+def text_arg(value: str) -> str:
+    """argparse `type=` for every text flag: `@PATH` reads the text from a file.
+
+    One shell argument may not exceed 128 KB on Linux, so a long prompt must
+    come from a file; `@@text` stands for the literal `@text`. A missing,
+    unreadable, binary or non-UTF-8 file is one line naming it.
+    """
+    if value.startswith("@@"):
+        return value[1:]
+    if not value.startswith("@"):
+        return value
+    from attractor_tui.sessions.log import SessionFileError, read_prompt
+
+    if not value[1:]:
+        raise argparse.ArgumentTypeError("@ needs a file name (@prompt.txt); write @@ for a "
+                                         "literal @")
+    try:
+        return read_prompt(Path(value[1:]).expanduser())
+    except SessionFileError as exc:
+        raise argparse.ArgumentTypeError(safe_text(f"{exc} (write @@ for a literal @)")) from exc

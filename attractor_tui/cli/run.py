@@ -11,7 +11,7 @@ import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from attractor_tui.cli.common import UserError, load_log, say, writing
+from attractor_tui.cli.common import UserError, load_log, say, text_arg, writing
 from attractor_tui.core.config import (
     DEFAULT_MODEL,
     DEFAULT_SEED,
@@ -31,12 +31,14 @@ def add_session_flags(parser: argparse.ArgumentParser) -> None:
                        help="model for both sides (overridden by --model-a/--model-b)")
     group.add_argument("--model-a", metavar="M", help=f"model for side A (default {DEFAULT_MODEL})")
     group.add_argument("--model-b", metavar="M", help=f"model for side B (default {DEFAULT_MODEL})")
-    group.add_argument("--system-a", metavar="S",
-                       help=f'system prompt for A (default "{DEFAULT_SYSTEM}")')
-    group.add_argument("--system-b", metavar="S",
-                       help=f'system prompt for B (default "{DEFAULT_SYSTEM}")')
-    group.add_argument("--seed", metavar="TEXT",
-                       help=f'first user message, sent to A (default "{DEFAULT_SEED}")')
+    group.add_argument("--system-a", metavar="S", type=text_arg,
+                       help=f'system prompt for A (default "{DEFAULT_SYSTEM}"); @FILE reads '
+                            "it from a file, @@ is a literal @ (as for every text flag)")
+    group.add_argument("--system-b", metavar="S", type=text_arg,
+                       help=f'system prompt for B (default "{DEFAULT_SYSTEM}"); or @FILE')
+    group.add_argument("--seed", metavar="TEXT", type=text_arg,
+                       help=f'first user message, sent to A (default "{DEFAULT_SEED}"); '
+                            "or @FILE")
     group.add_argument("--turns", type=int, metavar="N",
                        help="each side speaks N times, then the session ends "
                             "(default: until stopped)")
@@ -58,7 +60,7 @@ def add_session_flags(parser: argparse.ArgumentParser) -> None:
                      help="tools offered to the models: none, exit-free, exit-costs, or a file")
     exp.add_argument("--tools-for", choices=["both", "A", "B"],
                      help="which side is offered the tool pack (default both)")
-    exp.add_argument("--stop-phrase", action="append", metavar="TEXT",
+    exp.add_argument("--stop-phrase", action="append", metavar="TEXT", type=text_arg,
                      help='end when a side says TEXT (e.g. "stopping now"); repeatable')
     exp.add_argument("--stop-policy", choices=["either", "both"],
                      help="a stop phrase ends the session when either side / both sides said it")
@@ -74,8 +76,22 @@ def add_session_flags(parser: argparse.ArgumentParser) -> None:
     exp.add_argument("--context", choices=["truncate", "summarize", "none"],
                      help="when history outgrows a model's window: drop oldest turns "
                           "(default), summarise them, or do nothing")
+    add_pacing_flags(parser)
     parser.add_argument("--out", type=Path, default=Path("sessions"), metavar="DIR",
                         help="folder for the session file (default ./sessions)")
+
+
+def add_pacing_flags(parser: argparse.ArgumentParser) -> None:
+    """`--tpm/--rpm` for both sides, `--tpm-a` ... for one (a side's flag wins)."""
+    pacing = parser.add_argument_group(
+        "pacing", "stay under a provider's per-minute limits by waiting before a call "
+                  "(sides on the same model and server share one budget)")
+    for unit, what in (("tpm", "tokens"), ("rpm", "requests")):
+        pacing.add_argument(f"--{unit}", type=int, metavar="N",
+                            help=f"at most N {what} a minute per side's model")
+        for side in ("a", "b"):
+            pacing.add_argument(f"--{unit}-{side}", type=int, metavar="N",
+                                help=f"at most N {what} a minute for side {side.upper()}")
 
 
 def add_run(sub: Subparsers) -> None:
@@ -104,7 +120,7 @@ def add_fork(sub: Subparsers) -> None:
                                       "TURN turns (it records FILE as its parent).")
     fork.add_argument("file", type=Path, help="session file (.jsonl)")
     fork.add_argument("--at", type=int, required=True, metavar="TURN",
-                      help="keep turns 0..TURN-1 (0-based turn index)")
+                      help="keep the first TURN turns (#1..#TURN, as the app numbers them)")
     fork.add_argument("--out", type=Path, metavar="DIR",
                       help="folder for the new file (default: beside FILE)")
     fork.add_argument("--turns", type=int, metavar="N",
@@ -125,6 +141,9 @@ def run_command(args: argparse.Namespace) -> int:
 
         with writing(args.out):
             return asyncio.run(run_headless(config, args.out))
+    from attractor_tui.core.window import check_prompts_fit
+
+    check_prompts_fit(config)  # before the app opens, as `open_session` would
     return launch_app(config, args.out, start_screen=False)
 
 
@@ -135,8 +154,10 @@ def resume_command(args: argparse.Namespace) -> int:
 
         with writing(log.path):
             return asyncio.run(resume_headless(log, turns=args.turns))
+    from attractor_tui.core.window import check_prompts_fit
     from attractor_tui.ui.app import run_resume
 
+    check_prompts_fit(log.config)  # before the app opens, as `open_session` would
     return run_resume(log, turns=args.turns)
 
 
@@ -196,6 +217,11 @@ def config_from_args(args: argparse.Namespace) -> SessionConfig:
             fields["stop_phrases"] = args.stop_phrase
         if args.context:
             fields["context"] = args.context
+        for unit in ("tpm", "rpm"):
+            value = getattr(args, f"{unit}_{which.lower()}", None)
+            value = value if value is not None else getattr(args, unit, None)
+            if value is not None:
+                fields[unit] = value
         return SideConfig(**fields)
 
     try:

@@ -18,8 +18,11 @@ from pydantic import (
     ConfigDict,
     Field,
     SerializationInfo,
+    SerializerFunctionWrapHandler,
     field_serializer,
     field_validator,
+    model_serializer,
+    model_validator,
 )
 
 from attractor_tui.core.secrets import strip_url
@@ -105,6 +108,13 @@ class SideConfig(BaseModel):
         default=None, ge=256,
         description="Context window in tokens; None = the model's own (4096 for embedded).",
     )
+    tpm: int | None = Field(
+        default=None, ge=1,
+        description="Tokens a minute this side's model may use (calls wait; None = no limit).",
+    )
+    rpm: int | None = Field(
+        default=None, ge=1, description="Calls a minute this side's model may get (None = any).",
+    )
 
     def window(self) -> int | None:
         if self.context_tokens is not None:
@@ -133,6 +143,16 @@ class SideConfig(BaseModel):
     def public_params(self) -> dict[str, Any]:
         """`params` as they may be stored or shown: URLs without credentials."""
         return public_params(self.params)
+
+    @model_serializer(mode="wrap")
+    def _unset_limits_left_out(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """No `tpm`/`rpm` keys unless set: files and exports of unpaced sessions stay as
+        they were (and readable by versions before pacing)."""
+        out: dict[str, Any] = handler(self)
+        for key in ("tpm", "rpm"):
+            if out.get(key, 0) is None:
+                del out[key]
+        return out
 
 
 KEEP_CREDENTIALS = "keep_credentials"
@@ -176,3 +196,45 @@ class SessionConfig(BaseModel):
 
     def side(self, side: Side) -> SideConfig:
         return self.a if side == "A" else self.b
+
+    @model_serializer(mode="wrap")
+    def _prompt_once(self, handler: SerializerFunctionWrapHandler,
+                     info: SerializationInfo) -> dict[str, Any]:
+        """B's system prompt, when long and the same as A's, is stored as `system_from: "a"`.
+
+        Both sides usually share one prompt; an 80-page one would otherwise fill
+        a session file's first line twice (and pass the browser's 1 MB header
+        limit sooner). In-memory dumps (`model_dump()`) stay whole.
+        """
+        out: dict[str, Any] = handler(self)
+        side_b = out.get("b")
+        if (info.mode_is_json() and isinstance(side_b, dict) and "system" in side_b
+                and len(self.b.system) >= SHARED_PROMPT_CHARS
+                and self.b.system == self.a.system):
+            side_b = {k: v for k, v in side_b.items() if k != "system"}
+            side_b["system_from"] = "a"
+            out["b"] = side_b
+        return out
+
+    @model_validator(mode="before")
+    @classmethod
+    def _prompt_from_a(cls, data: Any) -> Any:
+        """Read B's `system_from: "a"` back as A's prompt (files written before it hold both)."""
+        if not isinstance(data, dict) or not isinstance(data.get("b"), dict):
+            return data
+        side_b = data["b"]
+        if "system_from" not in side_b:
+            return data
+        side_b = dict(side_b)
+        source = side_b.pop("system_from")
+        side_a = data.get("a")
+        system = (side_a.get("system") if isinstance(side_a, dict)
+                  else getattr(side_a, "system", None))
+        if source != "a" or not isinstance(system, str):
+            raise ValueError('b.system_from may only be "a", with a.system present')
+        side_b.setdefault("system", system)
+        return {**data, "b": side_b}
+
+
+SHARED_PROMPT_CHARS = 1024
+"""Shorter prompts are stored as they are: a reader sees them in the line itself."""

@@ -215,7 +215,8 @@ class StateChange(_Event):
     """The engine's state as the UI should show it."""
 
     type: Literal["state"] = "state"
-    state: Literal["running", "paused", "pausing", "waiting", "ended"]
+    state: Literal["running", "paused", "pausing", "waiting", "pacing", "ended"]
+    """`pacing`: a call waits for its side's per-minute budget (`detail` says how long)."""
     detail: str = ""
 
 

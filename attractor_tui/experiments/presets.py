@@ -14,7 +14,7 @@ from typing import Any, Protocol, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from attractor_tui.paths import PRESETS, user_config_dir
-from attractor_tui.sessions.log import SessionFileError, read_text
+from attractor_tui.sessions.log import SessionFileError, read_prompt, read_text
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -74,6 +74,15 @@ def read_preset(path: Path) -> str:
     except SessionFileError as exc:
         fix = "; save it as UTF-8" if "UTF-8" in str(exc) else ""
         raise PresetError(f"{exc}{fix}") from exc
+
+
+def read_prompt_file(preset: Path, key: str, name: str) -> str:
+    """The text of the file `key` names, relative to the preset; `PresetError` naming both."""
+    target = (preset.parent / Path(name).expanduser()).resolve()
+    try:
+        return read_prompt(target)
+    except SessionFileError as exc:
+        raise PresetError(f"{preset}: key '{key}' = {name!r} cannot be read: {exc}") from exc
 
 
 def _explain(path: Path, model: type[BaseModel], exc: ValidationError) -> str:

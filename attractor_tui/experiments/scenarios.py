@@ -4,11 +4,16 @@ A scenario file is TOML. Shipped ones live in `presets/scenarios/`, user ones
 in `$XDG_CONFIG_HOME/attractor-tui/scenarios/`. A scenario with several seed
 phrasings draws one per run (deterministically from the run index, so a batch
 can be re-run and resumed), and the choice is recorded in the session config.
+
+Long prompts live in files beside the scenario: `system_file`, `system_a_file`,
+`system_b_file` and `seed_file` name text files relative to the scenario file
+(read when it is loaded, so a missing one fails at once, naming both files).
 """
 
 from __future__ import annotations
 
 import random
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -20,7 +25,13 @@ from attractor_tui.core.config import (
     SessionConfig,
     SideConfig,
 )
-from attractor_tui.experiments.presets import PresetError, descriptions, load_model, resolve
+from attractor_tui.experiments.presets import (
+    PresetError,
+    descriptions,
+    load_model,
+    read_prompt_file,
+    resolve,
+)
 from attractor_tui.experiments.toolpacks import load_tool_pack
 
 
@@ -29,6 +40,8 @@ class ScenarioSide(BaseModel):
 
     system: str | None = None
     stop_phrases: list[str] | None = None
+    tpm: int | None = Field(default=None, ge=1)
+    rpm: int | None = Field(default=None, ge=1)
 
 
 class Scenario(BaseModel):
@@ -49,6 +62,18 @@ class Scenario(BaseModel):
     context: ContextPolicy = "truncate"
     attractor_stop: int | None = Field(default=None, ge=1)
     """End after this many model turns in the same attractor state."""
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    """Sampling temperature of both sides (None: the side's default)."""
+    tpm: int | None = Field(default=None, ge=1)
+    """Tokens a minute per side's model (`core.pacing`); a side's own `tpm` wins."""
+    rpm: int | None = Field(default=None, ge=1)
+    """Calls a minute per side's model; a side's own `rpm` wins."""
+    system_file: str | None = None
+    """A text file (relative to the scenario file) holding `system`."""
+    system_a_file: str | None = None
+    system_b_file: str | None = None
+    seed_file: str | None = None
+    """A text file holding the one seed (instead of `seeds`)."""
 
     def session_config(
         self, run_index: int = 0, overrides: dict[str, Any] | None = None
@@ -73,6 +98,13 @@ class Scenario(BaseModel):
                 "tools": tools if self.tools_for in ("both", which) else [],
                 "context": self.context,
             }
+            if self.temperature is not None:
+                fields["temperature"] = self.temperature
+            for unit in ("tpm", "rpm"):
+                value = getattr(part, unit)
+                value = value if value is not None else getattr(self, unit)
+                if value is not None:
+                    fields[unit] = value
             if models[which]:
                 fields["model"] = models[which]
             return SideConfig(**fields)
@@ -92,13 +124,37 @@ def load_scenario(name_or_path: str) -> Scenario:
     """The scenario, with its tool pack loaded too: a missing or broken pack fails now,
     naming the scenario file, not mid-run."""
     path = resolve("scenarios", name_or_path)
-    scenario = load_model(path, Scenario)
+    scenario = with_prompt_files(path, load_model(path, Scenario))
     try:
         load_tool_pack(scenario.tool_pack)
     except PresetError as exc:
         raise PresetError(f"{path}: key 'tool_pack' = {scenario.tool_pack!r} cannot be used: "
                           f"{exc}") from exc
     return scenario
+
+
+def with_prompt_files(path: Path, scenario: Scenario) -> Scenario:
+    """`scenario` with the text of its `*_file` keys read in (relative to `path`)."""
+    def read(key: str, taken: str, clash: bool) -> str | None:
+        name = getattr(scenario, key)
+        if name is None:
+            return None
+        if clash:
+            raise PresetError(f"{path}: both '{key}' and '{taken}' are set: keep one")
+        return read_prompt_file(path, key, name)
+
+    update: dict[str, Any] = {}
+    system = read("system_file", "system", "system" in scenario.model_fields_set)
+    if system is not None:
+        update["system"] = system
+    for which, part in (("a", scenario.a), ("b", scenario.b)):
+        text = read(f"system_{which}_file", f"{which}.system", part.system is not None)
+        if text is not None:
+            update[which] = part.model_copy(update={"system": text})
+    seed = read("seed_file", "seeds", "seeds" in scenario.model_fields_set)
+    if seed is not None:
+        update["seeds"] = [seed]
+    return scenario.model_copy(update=update) if update else scenario
 
 
 def list_scenarios() -> dict[str, str]:

@@ -152,3 +152,37 @@ def read_text(path: Path, limit: int | None = None) -> str:
         return raw.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
         raise SessionFileError(path, f"not UTF-8 text (byte {exc.start})") from exc
+
+
+PREVIEW_LINES = 3
+PREVIEW_CHARS = 300
+"""A prompt longer than this is shown by its first lines and its length."""
+
+
+def prompt_preview(text: str, lines: int = PREVIEW_LINES, chars: int = PREVIEW_CHARS) -> str:
+    """A long prompt as its first `lines` lines (at most `chars` characters), then its length.
+
+    An 80-page prompt in an export's metadata or the browser would bury the
+    conversation; a short one is shown whole.
+    """
+    count = text.count("\n") + 1
+    if len(text) <= chars and count <= lines:
+        return text
+    head = "\n".join(text.split("\n", lines)[:lines])[:chars].rstrip()
+    return (f"{head} … [{len(text):,} characters, {count:,} lines, about "
+            f"{len(text) // 4:,} tokens]")
+
+
+MAX_PROMPT_BYTES = 16 << 20
+"""Longest prompt file read (`@PATH`, a scenario's `system_file`, the start screen)."""
+
+
+def read_prompt(path: Path) -> str:
+    """A prompt file's text; `SessionFileError` naming it if missing, unreadable or binary.
+
+    The one reader of prompt files, so every way of naming one fails alike.
+    """
+    text = read_text(path, MAX_PROMPT_BYTES)
+    if "\x00" in text:
+        raise SessionFileError(path, "a binary file, not text")
+    return text

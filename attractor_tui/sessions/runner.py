@@ -17,6 +17,8 @@ from types import TracebackType
 from attractor_tui.core.config import SessionConfig
 from attractor_tui.core.engine import Engine, ErrorPolicy, Listener, StopRuleFactory
 from attractor_tui.core.events import OperatorAction, SessionEnd, Turn
+from attractor_tui.core.pacing import Clock, pacers_for
+from attractor_tui.core.window import check_prompts_fit
 from attractor_tui.sessions.store import SessionFileError, SessionLog, SessionWriter
 
 
@@ -109,13 +111,21 @@ def open_session(
     on_error: ErrorPolicy = "stop",
     interactive: bool = False,
     backoff: float = 1.0,
+    clock: Clock | None = None,
 ) -> OpenSession:
     """Start a session from a config (into `path`) or continue a stored one (in its file).
 
     Nothing is written until the engine runs. For a config, `turns` overrides
     its per-side limit; for a log, see `resume_limit`; a log's queued operator
     turns that never filled a slot (`unused_queue`) are queued again, in order.
+
+    A side whose system prompt (and seed) cannot fit its model's window is
+    refused here, before anything is written (`core.window.PromptTooLong`), so
+    headless runs, batch and the app all say so the same way. `clock` paces the
+    per-minute limits (`core.pacing`; tests pass a fake one).
     """
+    check_prompts_fit(source.config if isinstance(source, SessionLog) else source)
+    pacers = pacers_for(source.config if isinstance(source, SessionLog) else source, clock)
     if isinstance(source, SessionLog):
         check_resumable(source)
         log = source
@@ -129,7 +139,7 @@ def open_session(
             queued=restored,
             resume=True, max_turns=resume_limit(log, turns), session_id=log.start.session_id,
             on_error=on_error, interactive=interactive, backoff=backoff,
-            stop_rules=stop_rules(config, prior) if stop_rules else (),
+            stop_rules=stop_rules(config, prior) if stop_rules else (), pacers=pacers,
         )
         return OpenSession(engine, writer, target, restored)
     if path is None:
@@ -140,6 +150,6 @@ def open_session(
         source, writer=writer, listeners=listeners,
         max_turns=2 * turns if turns is not None else None,
         on_error=on_error, interactive=interactive, backoff=backoff,
-        stop_rules=stop_rules(source, []) if stop_rules else (),
+        stop_rules=stop_rules(source, []) if stop_rules else (), pacers=pacers,
     )
     return OpenSession(engine, writer, target)
