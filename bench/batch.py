@@ -16,7 +16,12 @@ BENCH_PROVIDER picks the provider path, to show where the time goes:
            straight to the engine, leaving only engine + store + batch overhead.
 
 Other knobs: BENCH_RUNS, BENCH_ROUNDS, BENCH_CONCURRENCY, BENCH_DELAY_MS (per
-message), BENCH_PROFILE=1 (cProfile of the batch; top functions to stderr).
+message), BENCH_WORKERS (processes, default: what `batch` picks, one per core;
+1 = this process only; the direct provider always runs here), BENCH_PROFILE=1
+(cProfile of the batch in this process; top functions to stderr).
+
+Batch calls are not streamed (nobody watches them): the scripted provider
+answers whole after the time its two chunks would take.
 """
 
 from __future__ import annotations
@@ -38,12 +43,14 @@ from attractor_tui.backends import litellm_setup  # noqa: E402
 from attractor_tui.backends.litellm_setup import get_litellm  # noqa: E402
 from attractor_tui.core.config import SessionConfig, SideConfig  # noqa: E402
 from attractor_tui.experiments.batch import BatchSpec, run_batch  # noqa: E402
+from attractor_tui.experiments.workers import run_parallel  # noqa: E402
 
 RUNS = int(os.environ.get("BENCH_RUNS", "200"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "30"))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "50"))
 DELAY = float(os.environ.get("BENCH_DELAY_MS", "20")) / 1000
 PROVIDER = os.environ.get("BENCH_PROVIDER", "litellm")
+WORKERS = int(os.environ["BENCH_WORKERS"]) if os.environ.get("BENCH_WORKERS") else None
 TEXT = "The quick brown fox talks to itself about attractor states, again."
 
 
@@ -55,13 +62,23 @@ def config(index: int) -> SessionConfig:
     return SessionConfig(a=side, b=side.model_copy(deep=True), turns=ROUNDS)
 
 
-async def batch(directory: Path) -> tuple[float, float, int]:
-    """Wall and CPU seconds (all threads) for the whole batch, and messages made."""
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children (the workers)."""
+    usage = os.times()
+    return usage.user + usage.system + usage.children_user + usage.children_system
+
+
+def batch(directory: Path) -> tuple[float, float, int]:
+    """Wall and CPU seconds (all threads, all workers) for the whole batch, and messages made."""
     spec = BatchSpec(out=directory, runs=RUNS, scenario=None, configs=config,
                      concurrency=CONCURRENCY, name="bench", engine_backoff=0.0)
-    start, cpu = time.perf_counter(), time.process_time()
-    result = await run_batch(spec)
-    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    start, cpu = time.perf_counter(), _cpu()
+    result = None
+    if WORKERS != 1 and PROVIDER != "direct" and not os.environ.get("BENCH_PROFILE"):
+        result = run_parallel(spec, WORKERS)
+    if result is None:
+        result = asyncio.run(run_batch(spec))
+    elapsed, cpu = time.perf_counter() - start, _cpu() - cpu
     assert result.ok, [r.error for r in result.runs if r.error][:3]
     return elapsed, cpu, result.new_turns
 
@@ -121,13 +138,15 @@ def main() -> None:
         profiler = cProfile.Profile() if os.environ.get("BENCH_PROFILE") else None
         if profiler:
             profiler.enable()
-        elapsed, cpu, turns = asyncio.run(batch(Path(tmp) / "batch"))
+        elapsed, cpu, turns = batch(Path(tmp) / "batch")
         if profiler:
             profiler.disable()
             pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(30)
     per = max(1, turns)
+    load = os.getloadavg()
     print(f"provider={PROVIDER} runs={RUNS} rounds={ROUNDS} concurrency={CONCURRENCY} "
-          f"delay_ms={DELAY * 1000:g} messages={turns}")
+          f"delay_ms={DELAY * 1000:g} workers={WORKERS or 'default'} messages={turns} "
+          f"load={load[0]:.2f},{load[1]:.2f}")
     print(f"ideal_s={ideal:.2f} actual_s={elapsed:.2f} messages_per_s={turns / elapsed:.0f} "
           f"cpu_s={cpu:.2f} cpu_ms_per_message={1000 * cpu / per:.3f} "
           f"(budget for efficiency 0.8: {1000 * ideal / 0.8 / per:.3f})")

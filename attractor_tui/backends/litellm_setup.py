@@ -11,11 +11,12 @@ import logging
 import os
 from collections.abc import Callable
 from types import ModuleType
-from typing import Protocol, cast
+from typing import Any, Protocol, cast
 
 _litellm: ModuleType | None = None
 IN_PROCESS = ("embedded/", "scripted/")
 _priced: set[str] = set()
+_unpriced: set[str] = set()
 
 
 class _Switches(Protocol):
@@ -51,6 +52,8 @@ def get_litellm() -> ModuleType:
         logger.propagate = False
         logger.setLevel(logging.CRITICAL)
 
+    _skip_unheard_success_logs(litellm)
+
     from attractor_tui.backends import embedded, scripted
 
     embedded.register()
@@ -59,21 +62,59 @@ def get_litellm() -> ModuleType:
     return litellm
 
 
-def price_in_process(model: str) -> None:
-    """Tell litellm an in-process model is free.
+def _skip_unheard_success_logs(litellm: ModuleType) -> None:
+    """Schedule litellm's async success log only when a callback will hear it.
 
-    Without a price entry litellm searches its whole price map for a fallback
-    twice per call (measured: ~1 ms of CPU each time, a third of its cost per
-    call in a batch). Remote models are left alone: their prices are real.
+    After every non-streamed call litellm builds a "standard logging payload"
+    (the whole request and response walked for base64 to truncate, costs looked
+    up again) for callbacks; we register none, so that was ~1 ms of CPU per call
+    for nobody (measured on `bench/batch.py`). With any callback registered (a
+    Router adds its own for rpm/tpm and cooldowns, a user may add Langfuse, ...)
+    litellm logs exactly as before.
     """
-    if model in _priced or not model.startswith(IN_PROCESS):
+    from litellm.litellm_core_utils.litellm_logging import Logging
+
+    original = Logging.claim_async_success_log
+
+    def claim(self: Any) -> bool:
+        heard = (litellm.callbacks or litellm._async_success_callback or litellm.success_callback
+                 or getattr(self, "dynamic_async_success_callbacks", None)
+                 or getattr(self, "dynamic_success_callbacks", None))
+        return bool(original(self)) if heard else False
+
+    setattr(Logging, "claim_async_success_log", claim)  # noqa: B010 (mypy: method assignment)
+
+
+def price_in_process(model: str) -> None:
+    """Give litellm a price entry for every model it cannot price: zero, noted as unpriced.
+
+    Without an entry litellm searches its whole price map for a fallback several
+    times per call (measured: 1-2 ms of CPU per call, the largest share of its
+    cost for an in-process model or a self-hosted server, e.g. `hosted_vllm/...`).
+    Models litellm knows keep their real prices. `unpriced` tells which models
+    got the stand-in, so their cost is recorded as unknown, as before.
+    """
+    if model in _priced:
         return
-    provider = model.split("/", 1)[0]
-    get_litellm().register_model({model: {
+    _priced.add(model)
+    litellm = get_litellm()
+    if not model.startswith(IN_PROCESS):
+        try:
+            litellm.get_model_info(model)
+            return
+        except Exception:  # ModelNotMappedError and its kin: litellm has no price for it
+            pass
+    provider = model.split("/", 1)[0] if "/" in model else "openai"
+    litellm.register_model({model: {
         "input_cost_per_token": 0.0, "output_cost_per_token": 0.0,
         "litellm_provider": provider, "mode": "chat",
     }})
-    _priced.add(model)
+    _unpriced.add(model)
+
+
+def unpriced(model: str) -> bool:
+    """True for a model whose cost is unknown (in-process, or not in litellm's price table)."""
+    return model.startswith(IN_PROCESS) or model in _unpriced
 
 
 def setup_custom_providers() -> None:
@@ -82,3 +123,72 @@ def setup_custom_providers() -> None:
 
     # litellm leaves it unannotated; it takes nothing and returns nothing.
     cast(Callable[[], None], custom_llm_setup)()
+
+
+# ------------------------------------------------------------------- router
+
+ROUTER_PREFIX = "router/"
+"""Models named `router/<model_name>` go through the active `litellm.Router`."""
+_router: Any = None
+
+
+def use_router(model_list: list[dict[str, Any]], settings: dict[str, Any]) -> list[str]:
+    """Send `router/<name>` calls through a `litellm.Router` built from a proxy-style config.
+
+    The Router does what it exists for (several deployments or keys per model
+    name, rpm/tpm limits, fallbacks, retries, cooldowns); the engine keeps
+    calling `acompletion` as for any model. Each `router/<name>` is priced as
+    its first deployment when litellm knows that model. Returns the model names.
+    """
+    global _router
+    litellm = get_litellm()
+    from litellm import Router
+
+    _router = Router(model_list=model_list, **settings)
+    _register_router_provider()
+    names: list[str] = []
+    for entry in model_list:
+        name = str(entry["model_name"])
+        if name in names:
+            continue
+        names.append(name)
+        target = str(entry.get("litellm_params", {}).get("model", ""))
+        try:
+            info = litellm.get_model_info(target)
+        except Exception:  # unknown deployment model: the cost stays unknown
+            continue
+        litellm.register_model({ROUTER_PREFIX + name: {
+            "input_cost_per_token": info.get("input_cost_per_token") or 0.0,
+            "output_cost_per_token": info.get("output_cost_per_token") or 0.0,
+            "litellm_provider": "router", "mode": "chat",
+        }})
+        _priced.add(ROUTER_PREFIX + name)
+    return names
+
+
+def _register_router_provider() -> None:
+    get_litellm()
+    import litellm
+    from litellm.llms.custom_llm import CustomLLM
+
+    if any(p.get("provider") == "router" for p in litellm.custom_provider_map):
+        return
+
+    class RouterLLM(CustomLLM):
+        """`router/<name>`: the call handed to the active Router, answered whole."""
+
+        async def acompletion(
+            self, model: str, messages: list[Any], *args: Any, **kwargs: Any
+        ) -> Any:
+            if _router is None:
+                raise RuntimeError("no LiteLLM Router is configured (batch --router FILE)")
+            params = {k: v for k, v in (kwargs.get("optional_params") or {}).items()
+                      if k not in ("stream", "stream_options")}
+            name = model.removeprefix(ROUTER_PREFIX)
+            return await _router.acompletion(model=name, messages=messages,
+                                             timeout=kwargs.get("timeout"), **params)
+
+    litellm.custom_provider_map = [
+        *litellm.custom_provider_map, {"provider": "router", "custom_handler": RouterLLM()},
+    ]
+    setup_custom_providers()

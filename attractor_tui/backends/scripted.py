@@ -107,6 +107,23 @@ def _chunk(
     }
 
 
+def _whole(model: str, reply: dict[str, Any], params: dict[str, Any],
+           messages: list[dict[str, Any]]) -> Any:
+    """The non-streamed response: the same text, tool calls, finish and usage as the chunks."""
+    from litellm.types.utils import ModelResponse
+
+    chunks = list(_chunks(reply, int(params.get("chunk_size", 4)), _prompt_tokens(messages)))
+    calls = [c["tool_use"] for c in chunks if c["tool_use"]]
+    message: dict[str, Any] = {"role": "assistant", "content": reply.get("text", "") or ""}
+    if calls:
+        message["tool_calls"] = [{k: v for k, v in c.items() if k != "index"} for c in calls]
+    response = ModelResponse(model=model, usage=chunks[-1]["usage"], choices=[
+        {"message": message, "finish_reason": chunks[-1]["finish_reason"]}])
+    # free, and said so: litellm otherwise prices every in-process answer again (~1 ms)
+    response._hidden_params["response_cost"] = 0.0
+    return response
+
+
 def _prompt_tokens(messages: list[dict[str, Any]]) -> int:
     return sum(len(str(m.get("content") or "")) for m in messages) // 4
 
@@ -150,16 +167,21 @@ def _make_handler() -> CustomLLM:
             self, model: str, messages: list[Any], *args: Any, **kwargs: Any
         ) -> ModelResponse:
             params = kwargs.get("optional_params") or {}
-            reply = _reply(model, messages, params)
-            return ModelResponse(
-                model=model,
-                choices=[{"message": {"role": "assistant", "content": reply.get("text", "")}}],
-            )
+            return _whole(model, _reply(model, messages, params), params, messages)
 
         async def acompletion(
             self, model: str, messages: list[Any], *args: Any, **kwargs: Any
         ) -> ModelResponse:
-            return self.completion(model, messages, *args, **kwargs)
+            """The streamed answer in one piece, after the time its chunks would take."""
+            params = kwargs.get("optional_params") or {}
+            reply = _reply(model, messages, params)
+            response = _whole(model, reply, params, messages)
+            delay = float(params.get("delay", 0))
+            if delay:  # one sleep for as many chunks as `astreaming` sends
+                size = int(params.get("chunk_size", 4))
+                count = sum(1 for _ in _chunks(reply, size, 0))
+                await asyncio.sleep(delay * count)
+            return response
 
     return ScriptedLLM()
 

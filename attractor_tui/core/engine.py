@@ -44,9 +44,11 @@ from attractor_tui.core.events import (
     new_session_id,
     now,
 )
-from attractor_tui.core.history import HistoryCache, own_turn_messages
+from attractor_tui.core.history import HistoryCache, tool_round_messages
+from attractor_tui.core.pacing import Pacer, call_tokens
 from attractor_tui.core.text import SURROGATE_MARK, is_blank, mend_surrogates
 from attractor_tui.core.tools import ToolJudge
+from attractor_tui.core.window import explain_overflow
 
 Listener = Callable[[Event], None]
 
@@ -102,6 +104,7 @@ class Engine:
         interactive: bool = False,
         stop_rules: Iterable[StopRule] = (),
         queued: Iterable[OperatorAction] = (),
+        pacers: dict[Side, Pacer] | None = None,
     ) -> None:
         """`queued`: `queue` events of an earlier run that never filled a slot (resume)."""
         self.config = config
@@ -114,6 +117,8 @@ class Engine:
         self.trims: list[ContextTrim] = list(trims)
         self.judge = ToolJudge(self.turns)
         self.stop_rules: list[StopRule] = list(stop_rules)
+        self.pacers: dict[Side, Pacer] = dict(pacers or {})
+        """Per-minute limits a side's calls wait for (`core.pacing`, built by the runner)."""
         if config.attractor_stop is not None and not any(
             r.config_key == "attractor_stop" for r in self.stop_rules
         ):
@@ -121,6 +126,8 @@ class Engine:
                              "through sessions.runner with analysis.live.stop_rules")
         self.interactive = interactive
         """True when an operator can answer `ask` tool calls (the app)."""
+        self.stream = True
+        """False: ask for whole responses (calls nobody watches: batch, piped runs)."""
         self._asks: dict[str, asyncio.Future[bool]] = {}
         self._opened = False
         """True once `run` has written the session's first event."""
@@ -288,8 +295,11 @@ class Engine:
             except Exception as exc:  # provider errors of every kind
                 side_cfg = self.config.side(side)
                 problem = describe(exc, side_cfg.model, failures,
-                                   api_base=side_cfg.params.get("api_base"))
+                                   api_base=side_cfg.params.get("api_base"),
+                                   attempts=self.config.num_retries + 1)
                 failures += 1
+                if problem.kind == "context":
+                    problem = explain_overflow(problem, self.config, side, self.turns, self.trims)
                 if problem.kind == "context" and failures <= 3:
                     await self._emit(ErrorEvent(side=side, kind="context", retryable=True,
                                                 message=problem.message + "; trimming it"))
@@ -335,6 +345,22 @@ class Engine:
                     waiter.cancel()
         if not self.paused:
             await self._set_state("running")
+
+    async def _pace(self, side: Side, cfg: SideConfig, messages: list[dict[str, Any]]) -> None:
+        """Wait for `side`'s per-minute budget; meanwhile the state is `pacing`, saying why."""
+        pacer = self.pacers.get(side)
+        if pacer is None:
+            return
+
+        async def waiting(seconds: float) -> None:
+            await self._set_state("pacing", f"{side} waits {seconds:.0f} s to stay under "
+                                            f"{pacer.describe()}")
+
+        try:
+            await pacer.acquire(call_tokens(cfg, messages), waiting)
+        finally:  # also when a stop or an interjection cut the wait short
+            if self.state == "pacing":
+                await self._set_state("running")
 
     async def _sleep(self, seconds: float) -> None:
         """Wait before a retry; a stop command cuts it short."""
@@ -397,7 +423,9 @@ class Engine:
         messages = self._histories.messages(side, self.turns, self.trims)
         try:
             for _ in range(MAX_TOOL_ROUNDS):
-                calls = await self._stream_call(cfg, messages, state)
+                call = self._stream_call if self.stream else self._whole_call
+                await self._pace(side, cfg, messages)
+                calls = await call(cfg, messages, state)
                 if not calls:
                     break
                 offset = len(state.text)
@@ -422,6 +450,39 @@ class Engine:
             raise
         return self._make_turn(state, state.finish)
 
+    async def _whole_call(
+        self, cfg: SideConfig, messages: list[dict[str, Any]], state: _TurnState
+    ) -> list[dict[str, str]]:
+        """One non-streamed completion, recorded as `_stream_call` records the same answer."""
+        from attractor_tui.backends.litellm_setup import get_litellm, price_in_process
+
+        litellm = get_litellm()
+        price_in_process(cfg.model)
+        extra: dict[str, Any] = {}
+        if cfg.tools:
+            extra["tools"] = [tool.openai_schema() for tool in cfg.tools]
+        response: Any = await litellm.acompletion(
+            model=cfg.model, messages=messages, stream=False, temperature=cfg.temperature,
+            max_tokens=cfg.max_tokens, timeout=self.config.timeout, num_retries=0,
+            **extra, **cfg.params,
+        )
+        state.add_usage(getattr(response, "usage", None))
+        choice = response.choices[0] if response.choices else None
+        message = getattr(choice, "message", None)
+        if choice is not None and choice.finish_reason:
+            state.finish = choice.finish_reason
+        content = mend_surrogates(getattr(message, "content", None) or "")
+        if content:
+            state.parts.append(content)
+            self._emit_transient(TextDelta(index=state.index, side=state.side, text=content))
+        calls = [{"id": c.id or "", "name": mend_surrogates(c.function.name or ""),
+                  "args": mend_surrogates(c.function.arguments or "")}
+                 for c in (getattr(message, "tool_calls", None) or ())]
+        for n, call in enumerate(calls):
+            self._emit_transient(ToolCallDelta(index=state.index, side=state.side, call_index=n,
+                                               name=call["name"], arguments=call["args"]))
+        return calls
+
     async def _stream_call(
         self, cfg: SideConfig, messages: list[dict[str, Any]], state: _TurnState
     ) -> list[dict[str, str]]:
@@ -434,6 +495,8 @@ class Engine:
         emit = self._emit_transient
         calls: dict[int, dict[str, str]] = {}
         extra: dict[str, Any] = dict(_usage_option(cfg.model))
+        if cfg.model.startswith("embedded/"):  # one cached llama.cpp slot per side
+            extra["slot_key"] = f"{self.session_id}:{side}"
         if cfg.tools:
             extra["tools"] = [tool.openai_schema() for tool in cfg.tools]
         stream: Any = None
@@ -698,7 +761,7 @@ def _shown(text: str) -> str:
 
 def _tool_messages(segment: Turn, offset: int) -> list[dict[str, Any]]:
     """The assistant tool-call message and tool results to continue a turn with."""
-    return [m for m in own_turn_messages(segment) if m.get("tool_calls") or m["role"] == "tool"]
+    return tool_round_messages(segment)
 
 
 async def _close_stream(stream: Any) -> None:
@@ -726,9 +789,10 @@ def _usage_option(model: str) -> dict[str, Any]:
 
 
 def _cost(model: str, usage: Usage | None) -> float | None:
-    if usage is None or model.startswith(("embedded/", "scripted/")):
+    from attractor_tui.backends.litellm_setup import get_litellm, unpriced
+
+    if usage is None or unpriced(model):
         return None
-    from attractor_tui.backends.litellm_setup import get_litellm
 
     try:
         prompt, completion = get_litellm().cost_per_token(

@@ -15,6 +15,11 @@ again after a backoff, on top of the engine's own per-call retries.
 
 Concurrency is an `asyncio.Semaphore` around whole runs; the embedded model
 serialises its generations itself, remote providers run truly concurrently.
+Nobody watches a batch, so its calls ask for whole answers (`Engine.stream`
+off): the same records as streaming at a fraction of litellm's CPU per call.
+`workers` spreads the runs over several processes (`--workers`), `costing`
+prices a plan (`--dry-run`) and caps the spend (`--max-cost`), `routing`
+reads a LiteLLM Router config (`--router`).
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import json
 import os
 import signal
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,9 +39,11 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from attractor_tui.analysis.live import stop_rules
 from attractor_tui.core.config import SessionConfig
+from attractor_tui.core.engine import StopRule
 from attractor_tui.core.events import ErrorEvent, Event, SessionEnd, Turn
 from attractor_tui.core.secrets import redact_env, strip_url
 from attractor_tui.core.text import safe_text
+from attractor_tui.experiments.costing import BATCH_BUDGET, Budget, BudgetRule, Estimate, add_run
 from attractor_tui.sessions.export import json_text
 from attractor_tui.sessions.runner import completed, open_session, turns_left
 from attractor_tui.sessions.store import SessionFileError, SessionLog, load_session
@@ -49,12 +56,17 @@ MANIFEST_VERSION = 1
 RETRYABLE_KINDS = frozenset({"rate_limit", "connection", "server", "timeout"})
 """Error kinds after which a failed run is worth resuming (they pass with time)."""
 
-RunStatus = Literal["pending", "running", "done", "skipped", "error", "failed", "interrupted"]
+RunStatus = Literal["pending", "running", "done", "skipped", "error", "failed", "interrupted",
+                    "budget"]
 ConfigFactory = Callable[[int], SessionConfig]
 
 
 class BatchError(Exception):
     """A batch cannot start (bad spec, folder used by a different batch)."""
+
+
+class Terminated(Exception):
+    """SIGTERM reached a batch whose runs live in worker processes (they were told too)."""
 
 
 @dataclass
@@ -85,6 +97,13 @@ class BatchSpec:
     resumed runs too)."""
     num_retries: int | None = None
     """Per-call retries on transient errors (`--retries`); None: each config's own."""
+    max_cost: float | None = None
+    """Dollars after which no new turn starts (`--max-cost`); a rerun may change it."""
+    router: str | None = None
+    """A LiteLLM Router config file (`--router`): models name its `model_name`s."""
+    stream: bool = False
+    """Stream the calls (nobody watches a batch, so by default it asks for whole answers:
+    the same text, tool calls, usage and cost, at a fraction of litellm's CPU per call)."""
     configs: ConfigFactory | None = None
     name: str | None = None
     """Label recorded in the manifest when `configs` is used instead of a scenario."""
@@ -98,12 +117,13 @@ class BatchSpec:
             "model_b": self.model_b,
             "api_base": strip_url(self.api_base) if self.api_base else None,
             "overrides": _jsonable(self.overrides),
+            "router": self.router,
         }
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.fingerprint(), "runs": self.runs, "concurrency": self.concurrency,
                 "run_retries": self.run_retries, "timeout": self.timeout,
-                "num_retries": self.num_retries}
+                "num_retries": self.num_retries, "max_cost": self.max_cost}
 
     def check(self) -> None:
         """Refuse settings no run could use."""
@@ -113,6 +133,8 @@ class BatchSpec:
             raise BatchError(f"--timeout must be more than 0 seconds (got {self.timeout:g})")
         if self.num_retries is not None and self.num_retries < 0:
             raise BatchError(f"--retries must be 0 or more (got {self.num_retries})")
+        if self.max_cost is not None and not self.max_cost > 0:
+            raise BatchError(f"--max-cost must be more than 0 dollars (got {self.max_cost:g})")
 
 
 @dataclass
@@ -129,6 +151,8 @@ class RunResult:
     resumed: bool = False
     error: str | None = None
     error_kind: str | None = None
+    cost: float = 0.0
+    """Dollars this invocation spent on the run."""
 
     def to_dict(self) -> dict[str, Any]:
         # by hand: dataclasses.asdict deep-copies the Path, 20x slower for 1,000 runs
@@ -136,7 +160,7 @@ class RunResult:
             "index": self.index, "file": self.path.name, "status": self.status,
             "end_reason": self.end_reason, "turns": self.turns, "new_turns": self.new_turns,
             "attempts": self.attempts, "resumed": self.resumed, "error": self.error,
-            "error_kind": self.error_kind,
+            "error_kind": self.error_kind, "cost": self.cost,
         }
 
 
@@ -157,6 +181,8 @@ class BatchProgress:
     errors: int = 0
     """Error events seen (including ones the engine retried)."""
     retries: int = 0
+    cost: float = 0.0
+    """Dollars spent by this invocation (litellm's price table; 0 for unpriced models)."""
     elapsed: float = 0.0
 
     @property
@@ -200,7 +226,7 @@ def run_file(out: Path, index: int, runs: int) -> Path:
 def is_finished(log: SessionLog) -> bool:
     """True when a run's file needs no more work (see the module docstring)."""
     end = log.end
-    if end is None or end.reason == "error":
+    if end is None or end.reason in ("error", BATCH_BUDGET):
         return False
     return not (end.reason == "operator" and end.detail == "cancelled")
 
@@ -318,6 +344,54 @@ def _now_iso() -> str:
 
 
 def _config_source(spec: BatchSpec) -> ConfigFactory:
+    """Run index to config; with `--router`, each side's model becomes `router/<name>`."""
+    make = _plain_config_source(spec)
+    if not spec.router:
+        return make
+    from attractor_tui.backends.litellm_setup import ROUTER_PREFIX
+    from attractor_tui.experiments.routing import (
+        RouterConfigError,
+        load_router_config,
+        model_names,
+    )
+
+    try:
+        names = model_names(load_router_config(spec.router)[0])
+    except RouterConfigError as exc:
+        raise BatchError(str(exc)) from exc
+    for model in (spec.model_a, spec.model_b):
+        if model and model.removeprefix(ROUTER_PREFIX) not in names:
+            raise BatchError(f"model {model!r} is not in {spec.router} (it has "
+                             f"{', '.join(names)}); give --model one of those names")
+
+    def routed(index: int) -> SessionConfig:
+        config = make(index)
+        update: dict[str, Any] = {}
+        for key, model in (("a", spec.model_a), ("b", spec.model_b)):
+            name = (model or names[0]).removeprefix(ROUTER_PREFIX)
+            update[key] = getattr(config, key).model_copy(update={"model": ROUTER_PREFIX + name})
+        return config.model_copy(update=update)
+
+    return routed
+
+
+def activate_router(spec: BatchSpec) -> None:
+    """Build the Router of `spec.router` in this process (the one making the calls)."""
+    if not spec.router:
+        return
+    from attractor_tui.backends.litellm_setup import use_router
+    from attractor_tui.experiments.routing import RouterConfigError, load_router_config
+
+    try:
+        models, settings = load_router_config(spec.router)
+        use_router(models, settings)
+    except RouterConfigError as exc:
+        raise BatchError(str(exc)) from exc
+    except Exception as exc:  # litellm.Router refusing a setting
+        raise BatchError(f"{spec.router}: litellm.Router refused it ({exc})") from exc
+
+
+def _plain_config_source(spec: BatchSpec) -> ConfigFactory:
     if spec.configs is not None:
         factory = spec.configs
 
@@ -378,11 +452,25 @@ def _resumable(log: SessionLog, spec: BatchSpec) -> SessionLog:
     return replace(log, events=[start, *log.events[1:]])
 
 
+class _NoManifest:
+    """A worker's stand-in for `_Manifest`: the parent process owns `batch.json`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def save(self, *, force: bool = False, finished: bool = False) -> None:
+        pass
+
+
 class _Runner:
-    def __init__(self, spec: BatchSpec, progress: Callable[[BatchProgress], None] | None) -> None:
+    def __init__(self, spec: BatchSpec, progress: Callable[[BatchProgress], None] | None,
+                 total: int, on_run: Callable[[RunResult], None] | None = None,
+                 budget: Budget | None = None) -> None:
         self.spec = spec
         self.progress_cb = progress
-        self.state = BatchProgress(total=spec.runs)
+        self.on_run = on_run
+        self.budget = budget
+        self.state = BatchProgress(total=total)
         self.t0 = time.monotonic()
         self.sem = asyncio.Semaphore(max(1, spec.concurrency))
 
@@ -400,6 +488,10 @@ class _Runner:
                     result.new_turns += 1
                     result.turns += 1
                     state.turns += 1
+                    state.cost += event.cost or 0.0
+                    result.cost += event.cost or 0.0
+                    if self.budget is not None:
+                        self.budget.spent += event.cost or 0.0
                     self.report()
             elif isinstance(event, ErrorEvent):
                 state.errors += 1
@@ -408,9 +500,15 @@ class _Runner:
 
         return listen
 
-    async def run(self, plan: _Plan, manifest: _Manifest) -> None:
+    async def run(self, plan: _Plan, manifest: _Manifest | _NoManifest) -> None:
         result = plan.result
         async with self.sem:
+            if self.budget is not None and self.budget.exhausted:
+                result.status = "budget"  # never started: the rerun starts it
+                self._planned_off(plan, 0)
+                if self.on_run is not None:
+                    self.on_run(result)
+                return
             result.status = "running"
             self.state.running += 1
             manifest.save()
@@ -428,6 +526,8 @@ class _Runner:
                     self.state.finished += 1
                     self.state.failed += status != "done"
                 manifest.save()
+                if self.on_run is not None:
+                    self.on_run(result)
                 self.report()
 
     async def _run(self, plan: _Plan) -> None:
@@ -444,10 +544,14 @@ class _Runner:
             if isinstance(source, SessionLog):
                 source = _resumable(source, spec)
             session = open_session(source, result.path, listeners=[self.listener(result)],
-                                   stop_rules=stop_rules, on_error="stop",
+                                   stop_rules=self.stop_rules, on_error="stop",
                                    backoff=spec.engine_backoff)
+            session.engine.stream = spec.stream
             end: SessionEnd = await session.run()
             result.end_reason = end.reason
+            if end.reason == BATCH_BUDGET:
+                result.status = "budget"
+                break
             if end.reason != "error":
                 result.status = "done"
                 break
@@ -462,20 +566,46 @@ class _Runner:
         if planned is not None:  # a run that ended early frees its planned turns for the ETA
             self.state.turns_planned -= max(0, planned - result.new_turns)
 
+    def _planned_off(self, plan: _Plan, made: int) -> None:
+        assert plan.config is not None
+        planned = turns_left(plan.config, plan.result.turns)
+        if planned is not None:
+            self.state.turns_planned -= max(0, planned - made)
+
+    def stop_rules(self, config: SessionConfig, prior: Sequence[Turn]) -> list[StopRule]:
+        """The analysis rules a config asks for, and the batch's spend cap."""
+        rules: list[StopRule] = list(stop_rules(config, prior))
+        if self.budget is not None:
+            rules.append(BudgetRule(self.budget))
+        return rules
+
 
 async def run_batch(
-    spec: BatchSpec, *, progress: Callable[[BatchProgress], None] | None = None
+    spec: BatchSpec, *, progress: Callable[[BatchProgress], None] | None = None,
+    indices: Sequence[int] | None = None, on_run: Callable[[RunResult], None] | None = None,
+    budget: Budget | None = None,
 ) -> BatchResult:
-    """Run (or finish) a batch; see the module docstring. Never raises for a failed run."""
+    """Run (or finish) a batch; see the module docstring. Never raises for a failed run.
+
+    `indices`: only these runs, as one of several worker processes does (the
+    parent then owns `batch.json`, so none is written here); `on_run` hears of
+    each run that ends; `budget` is the spend shared with the parent (`--max-cost`).
+    """
     spec.check()
     out = Path(spec.out)
     out.mkdir(parents=True, exist_ok=True)
-    runs = [RunResult(index=i, path=run_file(out, i, spec.runs)) for i in range(spec.runs)]
-    manifest = _Manifest(out / MANIFEST, spec, runs)
-    manifest.check()
+    chosen = range(spec.runs) if indices is None else indices
+    runs = [RunResult(index=i, path=run_file(out, i, spec.runs)) for i in chosen]
+    manifest: _Manifest | _NoManifest = _NoManifest(out / MANIFEST)
+    if indices is None:
+        manifest = _Manifest(out / MANIFEST, spec, runs)
+        manifest.check()
     make_config = _config_source(spec)
+    activate_router(spec)
     plans = [_inspect(r.path, r) for r in runs]
-    runner = _Runner(spec, progress)
+    if budget is None and spec.max_cost is not None:
+        budget = Budget(spec.max_cost)
+    runner = _Runner(spec, progress, len(runs), on_run, budget)
     state = runner.state
     for plan in plans:
         if plan.action in ("skip", "broken"):
@@ -513,6 +643,28 @@ async def run_batch(
                        manifest=manifest.path)
 
 
+def estimate_batch(spec: BatchSpec) -> Estimate:
+    """`--dry-run`: what the runs still to do would send at most, priced; writes nothing."""
+    from attractor_tui.experiments.costing import price
+
+    spec.check()
+    out = Path(spec.out)
+    make_config = _config_source(spec)
+    activate_router(spec)  # prices `router/<name>` as its first deployment
+    estimate = Estimate(runs=0, finished=0)
+    for i in range(spec.runs):
+        result = RunResult(index=i, path=run_file(out, i, spec.runs))
+        plan = _inspect(result.path, result)
+        if plan.action in ("skip", "broken"):
+            estimate.finished += 1
+            continue
+        estimate.runs += 1
+        config = plan.log.config if plan.log is not None else make_config(i)
+        add_run(estimate, _call_settings(config, spec), result.turns)
+    price(estimate)
+    return estimate
+
+
 def _freeze_heap() -> bool:
     """Move the long-lived heap (litellm's tables, our modules) out of the GC's way.
 
@@ -545,13 +697,19 @@ def batch_command(
     run_retries: int = 3,
     timeout: float | None = None,
     num_retries: int | None = None,
+    workers: int | None = None,
+    max_cost: float | None = None,
+    dry_run: bool = False,
+    router: Path | None = None,
     console: Console | None = None,
 ) -> int:
     """`attractor-tui batch`: run with a progress bar on stderr; returns an exit code.
 
     0 when every run finished, 1 when some ended in an error, 2 when the batch
     could not start, 130 when interrupted by Ctrl-C and 143 by SIGTERM (re-run
-    the same command to resume).
+    the same command to resume). `workers`: processes (None: as the machine and
+    the run count suggest, see `workers.default_workers`). `dry_run` prints the
+    calls, tokens and price the batch would take at most, and runs nothing.
     """
     from rich.console import Console
     from rich.text import Text
@@ -560,21 +718,62 @@ def batch_command(
     spec = BatchSpec(out=Path(out), runs=runs, scenario=scenario, turns=turns, model_a=model_a,
                      model_b=model_b, api_base=api_base, concurrency=concurrency,
                      overrides=dict(overrides or {}),
-                     run_retries=run_retries, timeout=timeout, num_retries=num_retries)
-    bar = _ProgressBar(console, runs)
+                     run_retries=run_retries, timeout=timeout, num_retries=num_retries,
+                     max_cost=max_cost, router=str(router) if router else None)
+    if dry_run:
+        try:
+            _print_estimate(Console(highlight=False), estimate_batch(spec))
+        except BatchError as exc:
+            console.print(Text(safe_text(f"attractor-tui: {exc}")))
+            return 2
+        return 0
+    return run_with_bar(spec, workers=workers, console=console)[0]
+
+
+def run_with_bar(
+    spec: BatchSpec, *, workers: int | None = None, console: Console | None = None,
+    before: Callable[[BatchSpec], None] | None = None,
+) -> tuple[int, BatchResult | None]:
+    """Run `spec` with the progress bar and the closing summary: (exit code, result).
+
+    `before` runs first inside the same error handling (it may raise `BatchError`),
+    for commands that prepare the folder (`branch`). Exit codes as `batch_command`.
+    """
+    from rich.console import Console
+    from rich.text import Text
+
+    console = console or Console(stderr=True, highlight=False)
+    if workers is not None and workers < 1:
+        console.print(Text(f"attractor-tui: --workers must be 1 or more (got {workers})"))
+        return 2, None
+    bar = _ProgressBar(console, spec.runs)
     try:
+        if before is not None:
+            before(spec)
         with bar:
-            result = asyncio.run(_terminable(run_batch(spec, progress=bar.update)))
+            result = _run(spec, workers, bar.update)
     except BatchError as exc:
         console.print(Text(safe_text(f"attractor-tui: {exc}")))
-        return 2
-    except (KeyboardInterrupt, asyncio.CancelledError) as exc:
+        return 2, None
+    except (KeyboardInterrupt, asyncio.CancelledError, Terminated) as exc:
         how = "interrupted" if isinstance(exc, KeyboardInterrupt) else "terminated"
         console.print(Text(safe_text(
-            f"{how}; run the same command again to resume the batch in {out}")))
-        return 130 if isinstance(exc, KeyboardInterrupt) else 128 + signal.SIGTERM
+            f"{how}; run the same command again to resume the batch in {spec.out}")))
+        return (130 if isinstance(exc, KeyboardInterrupt) else 128 + signal.SIGTERM), None
     _print_summary(console, result)
-    return 0 if result.ok else 1
+    return (0 if result.ok else 1), result
+
+
+def _run(spec: BatchSpec, workers: int | None,
+         progress: Callable[[BatchProgress], None]) -> BatchResult:
+    """The batch in worker processes when more than one pays, else in this process."""
+    if workers != 1:
+        from attractor_tui.experiments.workers import run_parallel
+
+        result = run_parallel(spec, workers, progress)
+        if result is not None:
+            return result
+    return asyncio.run(_terminable(run_batch(spec, progress=progress)))
 
 
 async def _terminable(work: Coroutine[Any, Any, BatchResult]) -> BatchResult:
@@ -601,19 +800,23 @@ async def _terminable(work: Coroutine[Any, Any, BatchResult]) -> BatchResult:
 
 
 class _ProgressBar:
-    """Rich progress: runs done, turns/s, errors, ETA (from the turn rate)."""
+    """Rich progress that moves per turn: turns done of planned, runs, errors, retries,
+    turns/s, ETA (from the turn rate). Without a turn limit it counts runs instead."""
 
     def __init__(self, console: Console, total: int) -> None:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
         self.progress = Progress(
             TextColumn("[bold]batch[/]"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("runs · {task.fields[running]} running · {task.fields[tps]} turns/s · "
-                       "{task.fields[errors]} errors · ETA {task.fields[eta]}"),
+            TextColumn("{task.fields[unit]} · runs {task.fields[runs]} · "
+                       "{task.fields[running]} running · {task.fields[errors]} errors · "
+                       "{task.fields[retries]} retries · {task.fields[tps]} turns/s · "
+                       "ETA {task.fields[eta]}"),
             console=console, transient=False, refresh_per_second=5,
         )
-        self.task = self.progress.add_task("batch", total=total, running=0, tps="-",
-                                           errors=0, eta="-")
+        self.task = self.progress.add_task("batch", total=total, unit="runs",
+                                           runs=f"0/{total}", running=0, tps="-",
+                                           errors=0, retries=0, eta="-")
         self._last = 0.0
 
     def __enter__(self) -> _ProgressBar:
@@ -629,10 +832,13 @@ class _ProgressBar:
             return  # a turn can end every millisecond; the bar redraws 5 times a second
         self._last = now
         eta = p.eta
+        by_turns = p.turns_planned > 0
         self.progress.update(
-            self.task, completed=p.finished, running=p.running,
-            tps=f"{p.turns_per_s:.1f}" if p.turns else "-",
-            errors=p.errors, eta=_duration(eta) if eta is not None else "-",
+            self.task, completed=p.turns if by_turns else p.finished,
+            total=p.turns_planned if by_turns else p.total,
+            unit="turns" if by_turns else "runs", runs=f"{p.finished}/{p.total}",
+            running=p.running, tps=f"{p.turns_per_s:.1f}" if p.turns else "-",
+            errors=p.errors, retries=p.retries, eta=_duration(eta) if eta is not None else "-",
         )
 
 
@@ -641,6 +847,31 @@ def _duration(seconds: float) -> str:
     h, rest = divmod(seconds, 3600)
     m, s = divmod(rest, 60)
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def _print_estimate(console: Console, estimate: Estimate) -> None:
+    """The dry run's table: per model, calls and tokens at most, and the price."""
+    from rich.table import Table
+    from rich.text import Text
+
+    def dollars(cost: float | None) -> str:
+        return "no price in litellm's table" if cost is None else f"${cost:,.4f}"
+
+    table = Table(title=f"batch plan: {estimate.runs} run(s) to do, {estimate.finished} "
+                        "finished already", title_justify="left")
+    for name in ("model", "calls", "prompt tokens", "completion tokens", "price at most"):
+        table.add_column(name, justify="left" if name == "model" else "right")
+    for row in estimate.models.values():
+        table.add_row(Text(safe_text(row.model)), str(row.calls), f"{row.prompt_tokens:,}",
+                      f"{row.completion_tokens:,}", dollars(row.cost))
+    console.print(table)
+    total = estimate.cost
+    console.print(Text(f"{estimate.calls} calls; at most {dollars(total)} in all (every reply "
+                       "at its max_tokens, every call resending the history the context "
+                       "policy keeps)"))
+    if estimate.unlimited:
+        console.print(Text(f"{estimate.unlimited} run(s) have no turn limit and are not "
+                           "counted: give --turns to bound them", style="yellow"))
 
 
 def _print_summary(console: Console, result: BatchResult) -> None:
@@ -658,6 +889,13 @@ def _print_summary(console: Console, result: BatchResult) -> None:
         if run.status in ("error", "failed"):
             console.print(Text(safe_text(f"  {run.path.name}: {run.status}: {run.error}"),
                                style="red"))
+    stopped = result.count("budget")
+    if stopped:
+        spent = sum(r.cost for r in result.runs)
+        console.print(Text(
+            f"stopped starting new turns: --max-cost ${result.spec.max_cost:g} reached "
+            f"(${spent:.4f} spent by this invocation); {stopped} run(s) left unfinished; "
+            "rerun with a higher --max-cost to finish them", style="yellow"))
     if not result.ok:
         console.print(Text("re-run the same command to retry the unfinished runs", style="dim"))
     else:

@@ -180,6 +180,17 @@ def flaky_provider() -> Iterator[dict[str, int]]:
             yield {"text": "fine", "is_finished": True, "finish_reason": "stop", "usage": None,
                    "index": 0, "tool_use": None}
 
+        async def acompletion(self, model: str, messages: list, *a: Any, **kw: Any) -> Any:
+            """The same, asked for whole (batch runs do not stream)."""
+            from litellm.types.utils import ModelResponse
+
+            _FLAKY["calls"] += 1
+            if _FLAKY["failures_left"] > 0:
+                _FLAKY["failures_left"] -= 1
+                raise RateLimitError("slow down", llm_provider="flaky", model=model)
+            return ModelResponse(model=model, choices=[
+                {"message": {"role": "assistant", "content": "fine"}, "finish_reason": "stop"}])
+
     saved = list(litellm.custom_provider_map)
     litellm.custom_provider_map = [*saved, {"provider": "flaky", "custom_handler": Flaky()}]
     custom_llm_setup()
