@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from attractor_tui.cli.common import UserError, writing
 from attractor_tui.core.text import safe_line, safe_text
@@ -54,16 +54,50 @@ def add_batch(sub: Subparsers) -> None:
     batch.add_argument("--retries", type=int, metavar="N",
                        help="automatic retries of a call on rate limits and outages "
                             "(default: the scenario's, else 2); a rerun may change it")
+    batch.add_argument("--workers", type=int, metavar="N",
+                       help="processes sharing the runs and the concurrency (default: one per "
+                            "core, at least two runs each; 1 for the embedded model)")
+    batch.add_argument("--max-cost", type=float, metavar="USD",
+                       help="stop starting new turns once the batch has spent this much "
+                            "(litellm's price table); a rerun with a higher cap continues")
+    batch.add_argument("--router", type=Path, metavar="FILE",
+                       help="a LiteLLM Router config (YAML or JSON: model_list, router_settings)"
+                            ": calls spread over its deployments and keys, with its rpm/tpm "
+                            "limits, retries and fallbacks; --model names a model_name in it "
+                            "(one worker by default: each worker's Router counts its limits "
+                            "alone)")
+    batch.add_argument("--dry-run", action="store_true",
+                       help="print the calls, tokens and price the batch would take at most, "
+                            "then exit without running anything")
+    batch.add_argument("--vary", metavar="KEY=V1,V2",
+                       help="run the batch once per value of one setting, each into a "
+                            "sub-folder of --out named after the value (same runs and "
+                            "seeds; compare with `report DIR --compare`); KEY is one of "
+                            "tool_pack, scenario, model, model_a, model_b, system_a, "
+                            "system_b, temperature, seed")
     batch.set_defaults(handler=batch_command)
 
 
 def add_report(sub: Subparsers) -> None:
     report = sub.add_parser("report", help="tables and plots over a folder of sessions",
-                            description="Summarise a batch: end states, topics, emoji, "
-                                        "substantive turns, tool-call rates. "
+                            description="Summarise a batch: end states and topics (counts, "
+                                        "shares, 95% intervals), emoji, substantive turns, "
+                                        "tool-call rates, per model. With --compare: test "
+                                        "whether folders (conditions) differ, label by label. "
                                         "--format tui opens it as a screen of terminal "
                                         "charts (e there writes md and html beside DIR).")
-    report.add_argument("dir", type=Path, help="folder of session files")
+    report.add_argument("dirs", type=Path, nargs="+", metavar="DIR",
+                        help="folder of session files; with --compare two or more, or one "
+                             "`batch --vary` folder (its sub-folders are the conditions)")
+    report.add_argument("--compare", action="store_true",
+                        help="compare the folders: per label Fisher's exact test (two "
+                             "conditions) or an exact/chi-square test (more), Holm-corrected")
+    report.add_argument("--exclude-interjected", action="store_true",
+                        help="leave out conversations with operator turns")
+    report.add_argument("--labels", choices=["rules", "judge"], default="rules",
+                        help="end states from the rules (default) or from the LLM judge's "
+                             "cached verdicts (run `analyze --judge MODEL DIR` first; "
+                             "conversations without one are left out)")
     report.add_argument("--format", "-f", choices=["md", "html", "json", "rich", "tui"],
                         default="md",
                         help="output format; rich = tables and charts printed to the "
@@ -100,24 +134,54 @@ def batch_command(args: argparse.Namespace) -> int:
     from attractor_tui.experiments import batch
 
     out = args.out or Path("sessions") / f"batch-{args.scenario}"
+    if getattr(args, "vary", None):
+        from attractor_tui.experiments.vary import vary_command
+
+        def one(c: Any) -> int:  # one condition: this same command, its settings changed
+            return batch_command(argparse.Namespace(**{
+                **vars(args), "vary": None, "scenario": c.scenario, "model": None,
+                "model_a": c.model_a, "model_b": c.model_b, "out": c.folder}))
+
+        with writing(out):
+            return vary_command(args.vary, scenario=args.scenario, out=out, run=one,
+                                model_a=args.model_a or args.model,
+                                model_b=args.model_b or args.model)
     with writing(out):  # batch.json and the run files: one line if the folder is unwritable
-        return batch.batch_command(
+        code = batch.batch_command(
             scenario=args.scenario, runs=args.runs, turns=args.turns,
             model_a=args.model_a or args.model, model_b=args.model_b or args.model,
             concurrency=args.concurrency, out=out, api_base=args.api_base,
-            timeout=args.timeout, num_retries=args.retries,
+            timeout=args.timeout, num_retries=args.retries, workers=args.workers,
+            max_cost=args.max_cost, dry_run=args.dry_run, router=args.router,
         )
+    import gc
+
+    gc.freeze()  # the command is over: spare the exit's collection of litellm's heap (~2 s)
+    return code
 
 
 def report_command(args: argparse.Namespace) -> int:
+    dirs: list[Path] = list(args.dirs)
+    if len(dirs) > 1 and not args.compare:
+        raise UserError("several folders: add --compare to compare them, or give one folder")
     if args.format == "tui":
+        if args.labels != "rules":
+            raise UserError("--labels judge works with md, html, json and rich")
         if args.output is not None:
             raise UserError("--format tui shows the report on screen; "
                             "use md, html or json with -o")
         from attractor_tui.ui.standalone import run_report
 
-        return run_report(args.dir)
-    from attractor_tui.experiments.report import report_command
+        if args.compare:
+            return run_report(dirs[0], compare=dirs,
+                              exclude_interjected=args.exclude_interjected)
+        return run_report(dirs[0], exclude_interjected=args.exclude_interjected)
+    from attractor_tui.experiments.report import compare_command, report_command
 
     with writing(args.output) if args.output else contextlib.nullcontext():
-        return report_command(args.dir, args.format, args.output)
+        if args.compare:
+            return compare_command(dirs, args.format, args.output,
+                                   exclude_interjected=args.exclude_interjected,
+                                   labels=args.labels)
+        return report_command(dirs[0], args.format, args.output,
+                              exclude_interjected=args.exclude_interjected, labels=args.labels)

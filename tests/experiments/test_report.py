@@ -88,7 +88,11 @@ async def test_html_is_self_contained_escaped_and_plots_are_valid_svg(folder: Pa
     assert "&lt;img src=x onerror=alert(2)&gt;" in page
     assert not re.search(r'\b(src|href)=["\']?(https?:)?//', page)  # nothing external
     svgs = re.findall(r"<svg.*?</svg>", page, flags=re.S)
-    assert len(svgs) == 3  # end states, emoji histogram, similarity curves
+    titles = [re.search(r"<title>(.*?)</title>", svg).group(1) for svg in svgs]  # type: ignore[union-attr]
+    # end states, per-model stacked bar, (topics, once the classifier gives them), emoji,
+    # similarity curves
+    assert {"End states", "End states by model", "Conversations by emoji count",
+            "Similarity to the other side&#x27;s previous turn"} <= set(titles)
     for svg in svgs:
         ET.fromstring(svg)  # well-formed XML, so every label was escaped
     markdown = render(build_report(folder), "md")
@@ -163,3 +167,41 @@ def test_report_reads_every_conversation_of_a_registered_format(
     assert [(s.file, s.turns) for s in report.sessions] == [("two.chats#1", 2),
                                                              ("two.chats#2", 3)]
     assert report.problems == []
+
+
+def test_shares_carry_wilson_intervals_and_operator_turns_are_marked(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.experiments.test_compare import folder as known
+    from tests.experiments.test_compare import write
+
+    runs = known(tmp_path / "runs", short=3, emoji=7)
+    write(runs / "zz-operator.jsonl", "emoji", operator=True)
+    report = build_report(runs)
+    rows = {r["label"]: r for r in report.end_states}
+    assert (rows["emoji_spiral"]["count"], rows["emoji_spiral"]["pct"]) == (8, 72.7)
+    # Wilson 8/11 by hand: (0.7273 + 0.1746) / 1.3492 -+ 1.96 * sqrt(0.01803 + 0.00794) / 1.3492
+    assert (rows["emoji_spiral"]["lo"], rows["emoji_spiral"]["hi"]) == (43.4, 90.3)
+    assert report.emoji["with_emoji"] == 8 and report.emoji["with_emoji_ci"] == [43.4, 90.3]
+    assert report.interjected == 1 and report.topic_labels
+    assert sum(r["count"] for r in report.topic_labels) == 11
+    md = render(report, "md")
+    assert "| emoji_spiral | 8 | 72.7% | 43.4–90.3% |" in md
+    assert "zz-operator.jsonl [operator]" in md
+    kept = build_report(runs, exclude_interjected=True)
+    assert len(kept.sessions) == 10 and kept.excluded == 1 and kept.interjected == 0
+    assert "1 conversation(s) with operator turns left out" in render(kept, "md")
+    (runs / "zz-broken.jsonl").write_text("{oops\n", encoding="utf-8")
+    assert report_command(runs, "md", None) == 1  # the report is written, the failure named
+    out = capsys.readouterr()
+    assert out.out.startswith("# Attractor report")
+    assert out.err.count("zz-broken.jsonl") == 1
+
+
+async def test_per_model_table_counts_a_mixed_pair_for_both(folder: Path) -> None:
+    report = build_report(folder)
+    per = {r["models"]: r for r in report.per_model}
+    # five kinds x 2: bye alone (2), party alone (2), bye with party (2)
+    assert per["scripted/bye"]["sessions"] == 4 and per["scripted/party"]["sessions"] == 4
+    assert sum(per["scripted/party"]["end_state_pct"].values()) == pytest.approx(100)
+    page = render(report, "html")
+    assert "End states by model" in page and "<h2>By model pair</h2>" in page

@@ -158,7 +158,7 @@ async def test_shows_end_states_emoji_and_tables(folder: Path) -> None:
         assert "█" in line
     assert expected.emoji["top"][0][0] in line_with(text, "top ")
     assert f"max {expected.emoji['max']:g}" in text
-    for needle in ("turn similarity", "┤", "dominant topics", "tomatoes", "forbidden_exit",
+    for needle in ("turn similarity", "┤", "topic words", "tomatoes", "forbidden_exit",
                    "by model", "scripted/bye ↔ scripted/party", "run-0004.jsonl",
                    "substantive turns", "onset turn"):
         assert needle in text
@@ -232,10 +232,10 @@ async def test_builds_in_a_thread_while_the_ui_responds(
 ) -> None:
     release = threading.Event()
 
-    def slow_build(directory: Path) -> Report:
+    def slow_build(directory: Path, **options: Any) -> Report:
         assert threading.current_thread() is not threading.main_thread()
         release.wait(10)
-        return build_report(directory)
+        return build_report(directory, **options)
 
     monkeypatch.setattr(report_screen, "build_report", slow_build)
     app = report_app(folder)
@@ -256,7 +256,7 @@ async def test_builds_in_a_thread_while_the_ui_responds(
 async def test_a_failing_build_is_reported_not_raised(
     folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken_build(directory: Path) -> Report:
+    def broken_build(directory: Path, **options: Any) -> Report:
         raise ValueError("analysis exploded")
 
     monkeypatch.setattr(report_screen, "build_report", broken_build)
@@ -312,10 +312,13 @@ def test_cli_report_tui(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
     from attractor_tui import cli
     from attractor_tui.ui import standalone
 
-    seen: list[Path] = []
-    monkeypatch.setattr(standalone, "run_report", lambda d: seen.append(d) or 0)
+    seen: list[tuple[Path, dict[str, Any]]] = []
+    monkeypatch.setattr(standalone, "run_report", lambda d, **kw: seen.append((d, kw)) or 0)
     assert cli.main(["report", str(tmp_path), "--format", "tui"]) == 0
-    assert seen == [tmp_path]
+    assert seen == [(tmp_path, {"exclude_interjected": False})]
+    other = tmp_path / "other"
+    assert cli.main(["report", str(tmp_path), str(other), "--compare", "-f", "tui"]) == 0
+    assert seen[-1] == (tmp_path, {"compare": [tmp_path, other], "exclude_interjected": False})
     assert cli.main(["report", str(tmp_path), "-f", "tui", "-o", "x.md"]) == 2
     assert "--format tui" in capsys.readouterr().err
     assert "tui = an interactive report screen" in _report_help()
@@ -350,3 +353,39 @@ def test_report_screen_snapshot(snap_compare, tmp_path: Path,
 
     assert snap_compare(report_app(Path("runs")), terminal_size=(120, 48),
                         run_before=run_before)
+
+
+# -------------------------------------------------------------- comparison
+
+
+def test_stacked_bar_fills_its_width_by_share() -> None:
+    from attractor_tui.ui.widgets.charts import stacked_bar
+
+    text = stacked_bar([("a", 7, "red"), ("b", 3, "blue"), ("c", 0, "green")], 20)
+    assert text.plain == "█" * 14 + "▓" * 6
+    assert [(s.start, s.end, s.style) for s in text.spans] == [(0, 14, "red"), (14, 20, "blue")]
+    assert stacked_bar([("a", 1, "red"), ("b", 99, "blue")], 10).spans[0].end == 1  # visible
+    assert stacked_bar([], 5).plain == "·" * 5
+
+
+async def test_comparison_screen_and_export(tmp_path: Path) -> None:
+    from tests.experiments.test_compare import folder as known
+
+    first = known(tmp_path / "tools", short=7, emoji=3, tools=2)
+    second = known(tmp_path / "none", short=2, emoji=8)
+    app = report_app(first, compare=[first, second])
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        await settle(pilot)
+        text = screen_text(app)
+        assert "Attractor comparison" in text and "end states by condition" in text
+        row = line_with(text, "7 (70%)")
+        assert "too_short" in row
+        assert "7 (70%) 39.7–89.2%" in row and "2 (20%) 5.7–51%" in row
+        assert "0.0698" in row and "0.14" in row
+        assert "mann-whitney" in text and "end_conversation" in text
+        await pilot.press("e")
+        await wait_until(pilot, lambda: (tmp_path / "tools-compare.html").exists())
+    assert "End states by condition" in (tmp_path / "tools-compare.html").read_text("utf-8")
+    assert (tmp_path / "tools-compare.md").read_text("utf-8").startswith(
+        "# Attractor comparison: tools vs none")

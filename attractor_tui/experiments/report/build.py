@@ -3,15 +3,19 @@
 `build_report(directory)` reads every session file in a folder through the
 format registry (ours, peer logs, anything `sessions.formats` reads; a file
 may hold several conversations), runs the attractor analysis on each and
-aggregates: end-state distribution, dominant topics, emoji per conversation,
-substantive turns before degradation, tool-call rates, a per-model breakdown
-and the turn similarity curves.
+aggregates: end-state and topic distributions (counts, shares and 95% Wilson
+intervals), keyword topics, emoji per conversation, substantive turns before
+degradation, tool-call rates, per-model and per-pair breakdowns and the turn
+similarity curves. One unreadable file never stops a report: it is named in
+`failed` (and `problems`) with the reason and the rest goes on.
 
 Every string taken from a file (names, models, keywords, messages) goes
 through `core.text.safe_text` here, once, so no renderer can pass a terminal
 control on.
 
-Topics need no network and no model: each conversation's most distinctive
+The topic *label* (`topic`, one of `analysis.topics.TOPICS`) comes from the
+classifier's record. Keyword topics need no network and no model: each
+conversation's most distinctive
 words (tf-idf over the folder, stopwords removed) are grouped greedily by
 overlap, so a topic is a short list of words a reader can check.
 """
@@ -29,8 +33,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from attractor_tui.core.text import safe_text
+from attractor_tui.experiments.stats import wilson
 from attractor_tui.sessions import formats
-from attractor_tui.sessions.store import SessionFileError, SessionLog
+from attractor_tui.sessions.store import SessionLog
 
 if TYPE_CHECKING:
     from attractor_tui.analysis.metrics import TurnMetrics
@@ -95,11 +100,21 @@ class SessionSummary:
     similarity: list[float | None]
     """Per turn: similarity to the other side's previous message."""
     interjections: int = 0
+    """Operator turns: a conversation with any is marked as interjected."""
     evidence: list[str] = field(default_factory=list)
+    conversation: int = 0
+    """0-based position of the conversation within its file."""
+    topic: str | None = None
+    """The classifier's topic label; None when its record has none."""
+    phases: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def models(self) -> str:
         return self.model_a if self.model_a == self.model_b else f"{self.model_a} ↔ {self.model_b}"
+
+    @property
+    def interjected(self) -> bool:
+        return self.interjections > 0
 
 
 @dataclass
@@ -118,11 +133,24 @@ class Report:
     tools: list[dict[str, Any]]
     models: list[dict[str, Any]]
     similarity: dict[str, Any]
+    topic_labels: list[dict[str, Any]] = field(default_factory=list)
+    """The classifier's topics: label, count, pct and the 95% interval (lo, hi) in %."""
+    per_model: list[dict[str, Any]] = field(default_factory=list)
+    """Per single model (a conversation counts for each model in it); empty if one model."""
+    failed: list[str] = field(default_factory=list)
+    """Files that could not be read or analysed, each with the reason (also in `problems`)."""
+    interjected: int = 0
+    """Conversations with operator turns (still included unless `excluded` says otherwise)."""
+    excluded: int = 0
+    """Conversations left out by `exclude_interjected`."""
+    labels: str = "rules"
+    """Where end states come from: the rules, or cached LLM-judge verdicts ("judge")."""
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         for s, raw in zip(self.sessions, data["sessions"], strict=True):
             raw["models"] = s.models
+            raw["interjected"] = s.interjected
         return data
 
 
@@ -133,9 +161,18 @@ class ReportError(Exception):
 # ------------------------------------------------------------------ build
 
 
-def build_report(directory: Path | str) -> Report:
-    """Read and analyse every session file in `directory` (not recursive)."""
-    from attractor_tui.analysis import analyze_log
+def build_report(directory: Path | str, *, exclude_interjected: bool = False,
+                 labels: str = "rules") -> Report:
+    """Read and analyse every session file in `directory` (not recursive).
+
+    `labels="judge"`: end state, onset and topic come from cached LLM-judge
+    verdicts (`analyze --judge`; no model is called here); conversations
+    without one are left out and named in `problems`.
+
+    With `exclude_interjected`, conversations with operator turns are left
+    out (and counted in `excluded`): the models' own behaviour only.
+    """
+    from attractor_tui.analysis import analyze_log, judge_cache
     from attractor_tui.analysis.metrics import turn_metrics, words
 
     directory = Path(directory)
@@ -143,37 +180,98 @@ def build_report(directory: Path | str) -> Report:
         raise ReportError(f"{directory} is not a folder")
     sessions: list[SessionSummary] = []
     problems: list[str] = []
+    failed: list[str] = []
     texts: list[list[str]] = []
-    for path in formats.session_files(directory):
+    excluded = 0
+    unjudged: list[str] = []
+    loaded, broken = _load_folder(directory)
+    for reason in broken:
+        failed.append(safe_text(reason))
+    for path, number, count, log in loaded:
         try:
-            logs = formats.load(path)
-        except SessionFileError as exc:
-            problems.append(safe_text(str(exc)))
-            continue
-        for number, log in enumerate(logs, 1):
             problems.extend(safe_text(w) for w in log.warnings)
             metrics = turn_metrics(log.turns)
-            summary = _summary(log, analyze_log(log), metrics, directory)
-            if len(logs) > 1:  # several conversations in one file: tell them apart
-                summary.file = f"{summary.file}#{number}"
-            sessions.append(_cleaned(summary))
-            texts.append([w for t in log.turns if t.author == "model" for w in words(t.text)])
+            result = analyze_log(log, conversation=number)
+            if labels == "judge":
+                judged = judge_cache.relabel(result, path, number)
+                if judged is None:
+                    unjudged.append(f"{path.name}#{number + 1}" if count > 1 else path.name)
+                    continue
+                result = judged
+            summary = _summary(log, result, metrics, directory)
+        except Exception as exc:  # one conversation the analysis chokes on must not stop it
+            failed.append(safe_text(f"{path}: conversation {number + 1}: analysis failed: "
+                                    f"{type(exc).__name__}: {exc}"))
+            continue
+        summary.conversation = number
+        if count > 1:  # several conversations in one file: tell them apart (1-based)
+            summary.file = f"{summary.file}#{number + 1}"
+        if exclude_interjected and summary.interjections:
+            excluded += 1
+            continue
+        sessions.append(_cleaned(summary))
+        texts.append([w for t in log.turns if t.author == "model" for w in words(t.text)])
+    if unjudged and not sessions:
+        raise ReportError(safe_text(f"no cached judge result for any conversation in "
+                                    f"{directory}: {_JUDGE_HINT.format(directory=directory)}"))
+    if unjudged:
+        problems.insert(0, _unjudged(unjudged, directory))
     for summary, keywords in zip(sessions, _keywords(texts), strict=True):
         summary.keywords = keywords
     return Report(
         directory=safe_text(str(directory)),
         generated=datetime.now(UTC).isoformat(timespec="seconds"),
         sessions=sessions,
-        problems=problems,
+        problems=failed + problems,
         batch=_safe(_batch_info(directory)),
-        end_states=_end_states(sessions),
+        end_states=distribution([s.end_state for s in sessions]),
         topics=_topics(sessions),
         emoji=_emoji(sessions),
         substantive=_substantive(sessions),
         tools=_tools(sessions),
         models=_models(sessions),
         similarity=_similarity(sessions),
+        topic_labels=distribution([s.topic for s in sessions if s.topic is not None]),
+        per_model=_per_model(sessions),
+        failed=failed,
+        interjected=sum(1 for s in sessions if s.interjected),
+        excluded=excluded,
+        labels=labels,
     )
+
+
+_JUDGE_HINT = "run `attractor-tui analyze --judge MODEL {directory}` first"
+
+
+def _unjudged(names: list[str], directory: Path) -> str:
+    """Which conversations a `--labels judge` report leaves out, and how to judge them."""
+    shown = ", ".join(names[:5]) + (" ..." if len(names) > 5 else "")
+    return safe_text(f"{len(names)} conversation(s) have no cached judge result and are left "
+                     f"out ({_JUDGE_HINT.format(directory=directory)}): {shown}")
+
+
+Loaded = tuple[Path, int, int, SessionLog]
+"""A file, the conversation's 0-based index in it, how many it holds, the conversation."""
+
+
+def _load_folder(directory: Path) -> tuple[list[Loaded], list[str]]:
+    """Every conversation of every session file, and "file: reason" for each that failed.
+
+    Goes through the registry's many-file loader (`formats.load_all`), so the
+    report names failures exactly as `analyze` does; one file at a time, so
+    that even a reader's bug on one strange file only costs that file.
+    """
+    loaded: list[Loaded] = []
+    broken: list[str] = []
+    for path in formats.session_files(directory):
+        try:
+            found, bad = formats.load_all([path])
+        except Exception as exc:  # a reader's bug on a strange file: name it, go on
+            broken.append(f"{path}: cannot be read: {type(exc).__name__}: {exc}")
+            continue
+        broken.extend(reason if str(p) in reason else f"{p}: {reason}" for p, reason in bad)
+        loaded.extend((Path(p), k, len(found), log) for p, k, log in found)
+    return loaded, broken
 
 
 def _summary(log: SessionLog, result: dict[str, Any], metrics: Sequence[TurnMetrics],
@@ -203,7 +301,7 @@ def _summary(log: SessionLog, result: dict[str, Any], metrics: Sequence[TurnMetr
         end_state=result["end_state"], end_reason=result.get("end_reason"),
         onset_index=onset, turns=result["turns"],
         model_turns=result.get("model_turns", sum(t.author == "model" for t in turns)),
-        substantive_turns=result.get("substantive_turns", 0),
+        substantive_turns=result.get("substantive_turns", substantive_before),
         substantive_before_onset=substantive_before,
         emoji_total=result.get("emoji_total", sum(emoji.values())),
         emoji=dict(emoji.most_common()),
@@ -212,8 +310,11 @@ def _summary(log: SessionLog, result: dict[str, Any], metrics: Sequence[TurnMetr
         keywords=[],
         similarity=[None if m.sim_other is None else round(m.sim_other, 3)
                     for m in metrics[:MAX_CURVE_TURNS]],
-        interjections=result.get("interjections", 0),
+        interjections=result.get("interjections",
+                                  sum(1 for t in turns if t.author == "operator")),
         evidence=list(result.get("evidence", [])),
+        topic=result.get("topic"),
+        phases=[p for p in result.get("phases", []) if isinstance(p, dict)],
     )
 
 
@@ -280,10 +381,21 @@ def _pct(part: float, whole: float) -> float:
     return round(100.0 * part / whole, 1) if whole else 0.0
 
 
-def _end_states(sessions: list[SessionSummary]) -> list[dict[str, Any]]:
-    counts = Counter(s.end_state for s in sessions)
-    return [{"label": label, "count": n, "pct": _pct(n, len(sessions))}
-            for label, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+def interval(count: int, n: int) -> tuple[float, float]:
+    """The 95% Wilson interval of count/n, in percent, one decimal."""
+    lo, hi = wilson(count, n)
+    return (round(100 * lo, 1), round(100 * hi, 1))
+
+
+def distribution(labels: Sequence[str]) -> list[dict[str, Any]]:
+    """Label, count, pct and the 95% interval (`lo`, `hi`, in %), most common first."""
+    counts = Counter(labels)
+    rows: list[dict[str, Any]] = []
+    for label, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        lo, hi = interval(n, len(labels))
+        rows.append({"label": label, "count": n, "pct": _pct(n, len(labels)), "lo": lo,
+                     "hi": hi})
+    return rows
 
 
 def _topics(sessions: list[SessionSummary]) -> list[dict[str, Any]]:
@@ -336,9 +448,12 @@ def _emoji(sessions: list[SessionSummary]) -> dict[str, Any]:
     overall: Counter[str] = Counter()
     for s in sessions:
         overall.update(s.emoji)
+    with_emoji = sum(1 for t in totals if t > 0)
     return {
         **_stats(totals), "total": sum(totals),
-        "without_emoji": sum(1 for t in totals if t == 0),
+        "without_emoji": len(totals) - with_emoji,
+        "with_emoji": with_emoji, "with_emoji_pct": _pct(with_emoji, len(totals)),
+        "with_emoji_ci": list(interval(with_emoji, len(totals))),
         "histogram": histogram(totals),
         "top": [[e, n] for e, n in overall.most_common(12)],
     }
@@ -350,7 +465,9 @@ def _substantive(sessions: list[SessionSummary]) -> dict[str, Any]:
     return {
         **_stats(before),
         "degraded": len(degraded),
-        "onset_turn": _stats([s.onset_index for s in degraded if s.onset_index is not None]),
+        "degraded_pct": _pct(len(degraded), len(sessions)),
+        "onset_turn": _stats([s.onset_index + 1 for s in degraded if s.onset_index is not None]),
+        "classifier": _stats([s.substantive_turns for s in sessions]),
     }
 
 
@@ -381,12 +498,32 @@ def _models(sessions: list[SessionSummary]) -> list[dict[str, Any]]:
         groups.setdefault(s.models, []).append(s)
     if len(groups) < 2:
         return []
+    return _group_rows(groups)
+
+
+def _per_model(sessions: list[SessionSummary]) -> list[dict[str, Any]]:
+    """Per single model: every conversation it took part in (either side); a
+    conversation of two models counts for both. Empty when only one model ran."""
+    groups: dict[str, list[SessionSummary]] = {}
+    for s in sessions:
+        for model in dict.fromkeys((s.model_a, s.model_b)):
+            groups.setdefault(model, []).append(s)
+    if len(groups) < 2:
+        return []
+    return _group_rows(groups)
+
+
+def _group_rows(groups: dict[str, list[SessionSummary]]) -> list[dict[str, Any]]:
+    """One row per group: end states (counts and %, side by side), emoji, substantive turns."""
     rows: list[dict[str, Any]] = []
     for models, members in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
         states = Counter(s.end_state for s in members)
         rows.append({
             "models": models, "sessions": len(members),
             "end_states": dict(sorted(states.items(), key=lambda kv: (-kv[1], kv[0]))),
+            "end_state_pct": {k: _pct(v, len(members)) for k, v in states.items()},
+            "interjected": sum(1 for s in members if s.interjected),
+            "emoji_share": _pct(sum(1 for s in members if s.emoji_total), len(members)),
             "top_end_state": states.most_common(1)[0][0],
             "emoji_mean": round(statistics.fmean(s.emoji_total for s in members), 2),
             "substantive_mean": round(

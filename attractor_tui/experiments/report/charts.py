@@ -7,6 +7,7 @@ sparklines for Markdown and the terminal.
 from __future__ import annotations
 
 import html
+import math
 import statistics
 from collections.abc import Sequence
 from typing import Any
@@ -15,6 +16,21 @@ from typing import Any
 def number(value: float) -> str:
     """A statistic as text: 3.0 shows as "3", a count as itself."""
     return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+OPERATOR_MARK = " [operator]"
+"""Appended to a conversation with operator turns, in every rendering (plain text:
+an emoji marker shows as a box where no emoji font is installed)."""
+
+
+def ci_text(row: dict[str, Any]) -> str:
+    """A distribution row's 95% interval as "12.3–45.6%"."""
+    return f"{row['lo']:g}–{row['hi']:g}%"
+
+
+def turn_text(index: int | None) -> str:
+    """A 0-based turn index as people read it (1-based); blank for none."""
+    return "" if index is None else str(index + 1)
 
 
 def text_bar(fraction: float, width: int = 20) -> str:
@@ -161,3 +177,67 @@ def svg_lines(series: list[list[float | None]], mean: list[float | None], title:
     return "".join(out)
 
 
+
+
+def _ink(colour: str) -> str:
+    """Dark text on a light fill, white on a dark one (relative luminance of a #rrggbb)."""
+    try:
+        r, g, b = (int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5))
+    except ValueError:
+        return "#fff"
+    return "#1c2127" if 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.6 else "#fff"
+
+
+def svg_stacked(rows: list[tuple[str, list[tuple[str, int]]]], colours: dict[str, str],
+                title: str, width: int = 720) -> str:
+    """One 100% bar per row (a model, a condition): segments per label, then a legend.
+
+    Each row is (name, [(label, count), ...]); a segment wide enough shows its
+    count. Segments follow one label order in every row (most common overall
+    first), so bars side by side compare at a glance; the legend uses it too.
+    """
+    overall: dict[str, int] = {}
+    for _, parts in rows:
+        for label, n in parts:
+            overall[label] = overall.get(label, 0) + n
+    order = {label: i for i, label in
+             enumerate(sorted(overall, key=lambda lab: (-overall[lab], lab)))}
+    rows = [(name, sorted(parts, key=lambda p: order[p[0]])) for name, parts in rows]
+    row_h, gap = 26, 8
+    left = min(260, 16 + 7 * max((len(name) for name, _ in rows), default=8))
+    right = 56
+    span = width - left - right
+    labels = list(dict.fromkeys(label for _, parts in rows for label, n in parts if n))
+    per_line = max(1, (width - 16) // 170)
+    legend_lines = math.ceil(len(labels) / per_line)
+    height = 34 + (row_h + gap) * max(1, len(rows)) + 20 * legend_lines + 8
+    out = [_svg_open(width, height, title),
+           f'<text x="8" y="18" font-weight="bold">{esc(title)}</text>']
+    for i, (name, parts) in enumerate(rows):
+        y = 30 + i * (row_h + gap)
+        total = sum(n for _, n in parts) or 1
+        out.append(f'<text x="{left - 8}" y="{y + 17}" text-anchor="end">{esc(name)}</text>')
+        x = float(left)
+        for label, n in parts:
+            if not n:
+                continue
+            w = span * n / total
+            out.append(f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{row_h}" '
+                       f'fill="{esc(colours.get(label, "#738694"))}"><title>{esc(label)}: {n} '
+                       f'({100 * n / total:.1f}%)</title></rect>')
+            if w >= 22:
+                ink = _ink(colours.get(label, "#738694"))
+                out.append(f'<text x="{x + w / 2:.1f}" y="{y + 17}" text-anchor="middle" '
+                           f'style="fill:{ink}">{n}</text>')
+            x += w
+        out.append(f'<text x="{left + span + 6}" y="{y + 17}">n={sum(n for _, n in parts)}'
+                   "</text>")
+    base = 30 + (row_h + gap) * max(1, len(rows)) + 4
+    for j, label in enumerate(labels):
+        lx = 8 + (j % per_line) * 170
+        ly = base + 20 * (j // per_line)
+        out.append(f'<rect x="{lx}" y="{ly}" width="12" height="12" '
+                   f'fill="{esc(colours.get(label, "#738694"))}"/>'
+                   f'<text x="{lx + 17}" y="{ly + 11}">{esc(label)}</text>')
+    out.append("</svg>")
+    return "".join(out)

@@ -8,13 +8,18 @@ Building reads and analyses every file, which takes a while for a big folder,
 so it runs in a thread while a loading indicator shows. Every string that came
 from a model or a file (names, keywords, emoji, problems) is sanitised and
 shown as plain text.
+
+Given `compare` (several folders, or one `batch --vary` folder), it shows the
+comparison instead (`report.compare_folders`): per condition a stacked
+end-state bar, then per label the counts, intervals and p-values, the onset
+and substantive-turn tests and the tool-call rates.
 """
 
 from __future__ import annotations
 
 import asyncio
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,13 +39,18 @@ from textual.worker import get_current_worker
 from attractor_tui.core.text import safe_line, safe_text
 from attractor_tui.experiments.report import (
     RICH_COLOURS,
+    Comparison,
+    LabelTest,
     Report,
     ReportError,
     ReportFormat,
     build_report,
+    compare_folders,
     render,
+    render_compare,
     smooth,
 )
+from attractor_tui.experiments.report.charts import OPERATOR_MARK, turn_text
 from attractor_tui.sessions.formats import session_files
 from attractor_tui.ui.widgets.charts import (
     bar_chart,
@@ -48,6 +58,7 @@ from attractor_tui.ui.widgets.charts import (
     histogram_chart,
     log_buckets,
     sparkline,
+    stacked_bar,
 )
 from attractor_tui.ui.widgets.footer import KeyFooter
 
@@ -76,22 +87,144 @@ def export_targets(directory: Path) -> dict[ReportFormat, Path]:
             for fmt in EXPORT_FORMATS}
 
 
-def write_exports(report: Report, directory: Path) -> list[Path]:
-    """Render the report with experiments.report's writers and write it next to the folder."""
+def write_exports(report: Report | Comparison, directory: Path) -> list[Path]:
+    """Render with experiments.report's writers and write it next to the folder
+    (a comparison as `<folder>-compare.md`/`.html`)."""
     written = []
     for fmt, target in export_targets(directory).items():
-        target.write_text(render(report, fmt), encoding="utf-8")
+        if isinstance(report, Comparison):
+            target = target.with_name(target.name.replace("-report.", "-compare."))
+            text = render_compare(report, fmt)
+        else:
+            text = render(report, fmt)
+        target.write_text(text, encoding="utf-8")
         written.append(target)
     return written
+
+
+# ------------------------------------------------------------- comparison
+
+
+def _p(p: float) -> str:
+    return "<0.001" if p < 0.001 else f"{p:.3g}"
+
+
+def condition_bars(comparison: Comparison, width: int) -> Text:
+    """Per condition one 100% stacked bar of its end states, then the colour key."""
+    names = [clean(c.name) for c in comparison.conditions]
+    name_w = min(30, max(len(n) for n in names))
+    text = Text()
+    for i, (name, c) in enumerate(zip(names, comparison.conditions, strict=True)):
+        if i:
+            text.append("\n")
+        count = f" n={c.n}"
+        parts = [(t.label, c.end_states.get(t.label, 0), RICH_COLOURS.get(t.label, "white"))
+                 for t in comparison.tests]  # one label order for every bar
+        text.append(name[:name_w].ljust(name_w) + " ")
+        text.append_text(stacked_bar(parts, max(4, width - name_w - 1 - len(count))))
+        text.append(count, style="dim")
+    text.append("\n").append_text(colour_key([t.label for t in comparison.tests], width))
+    return text
+
+
+def colour_key(labels: list[str], width: int) -> Text:
+    """"■ label" per label in its colour, wrapped to `width`."""
+    key = Text()
+    line = 0
+    for label in labels:
+        item = Text("■ ", style=RICH_COLOURS.get(label, "white")).append(clean(label) + "  ")
+        if line and line + item.cell_len > width:
+            key.append("\n")
+            line = 0
+        key.append_text(item)
+        line += item.cell_len
+    return key
+
+
+def label_tests_table(comparison: Comparison, tests: list[LabelTest], width: int,
+                      what: str) -> RenderableType:
+    if not tests:
+        return Text("The classifier gave no labels here.", style="dim")
+    rows: list[list[Cell]] = []
+    for t in tests:
+        cells: list[Cell] = [Text(f"{k} ({pct:g}%) ").append(f"{lo:g}–{hi:g}%", style="dim")
+                             for k, pct, (lo, hi) in zip(t.counts, t.pct, t.intervals,
+                                                         strict=True)]
+        rows.append([Text(clean(t.label), style=RICH_COLOURS.get(t.label, "")), *cells,
+                     _p(t.p_value),
+                     Text(_p(t.p_adjusted), style="bold" if t.p_adjusted < 0.05 else "")])
+    names = [clean(c.name) for c in comparison.conditions]
+    return table([what, *names, "p", "p (Holm)"], rows, width)
+
+
+def comparison_notes(comparison: Comparison, width: int) -> Text:
+    o = comparison.overall
+    note = (f"Cells: count (share) and the 95% Wilson interval. p: {comparison.test_name} of "
+            "each label's share across the conditions; p (Holm): corrected across labels "
+            f"(bold below 0.05). All end states at once: chi-square {o['statistic']:g}, "
+            f"{o['dof']} dof, p {_p(o['p_value'])}.")
+    return Text("\n".join(textwrap.wrap(note, max(20, width))), style="dim")
+
+
+def distributions_table(comparison: Comparison, width: int) -> Table:
+    names = [clean(c.name) for c in comparison.conditions]
+    rows: list[list[Cell]] = [
+        [d.name, *[f"median {s['median']:g} · mean {s['mean']:g} (n={n})"
+                   for s, n in zip(d.stats, d.n, strict=True)], d.test, _p(d.p_value)]
+        for d in comparison.distributions]
+    return table(["measure", *names, "test", "p"], rows, width,
+                 text=(0, *range(1, len(names) + 2)))
+
+
+def compare_tools_table(comparison: Comparison, width: int) -> RenderableType:
+    if not comparison.tools:
+        return Text("No tool calls in any condition.", style="dim")
+    names = [clean(c.name) for c in comparison.conditions]
+    rows: list[list[Cell]] = [
+        [clean(r["name"]), *[f"{x['calls']} calls · {x['sessions']} conv "
+                             f"({x['session_pct']:g}%) · {x['per_100_turns']:g}/100 turns"
+                             for x in r["conditions"]]]
+        for r in comparison.tools]
+    return table(["tool", *names], rows, width, text=tuple(range(len(names) + 1)))
 
 
 # ---------------------------------------------------------------- sections
 
 
 def end_state_chart(report: Report, width: int) -> Text:
-    rows = [(r["label"], float(r["count"]), f"{r['count']:>3} {r['pct']:5.1f}%",
-             RICH_COLOURS.get(r["label"], "white")) for r in report.end_states]
-    return bar_chart(rows, width)
+    """Bars with count, share and the 95% Wilson interval."""
+    return distribution_chart(report.end_states, width, RICH_COLOURS)
+
+
+def distribution_chart(rows: list[dict[str, Any]], width: int, colours: dict[str, str]) -> Text:
+    bars = [(r["label"], float(r["count"]),
+             f"{r['count']:>3} {r['pct']:5.1f}% [{r['lo']:g}–{r['hi']:g}]",
+             colours.get(r["label"], "white")) for r in rows]
+    return bar_chart(bars, width)
+
+
+def topic_chart(report: Report, width: int) -> Text:
+    if not report.topic_labels:
+        return Text("The classifier gave no topic labels.", style="dim")
+    return distribution_chart(report.topic_labels, width, {})
+
+
+def model_bars(report: Report, width: int) -> Text:
+    """Per model (or pair) one 100% stacked end-state bar."""
+    groups = report.per_model or report.models
+    name_w = min(30, max(len(clean(r["models"])) for r in groups))
+    text = Text()
+    for i, r in enumerate(groups):
+        if i:
+            text.append("\n")
+        count = f" n={r['sessions']}"
+        parts = [(row["label"], r["end_states"].get(row["label"], 0),
+                  RICH_COLOURS.get(row["label"], "white")) for row in report.end_states]
+        text.append(clean(r["models"])[:name_w].ljust(name_w) + " ")
+        text.append_text(stacked_bar(parts, max(4, width - name_w - 1 - len(count))))
+        text.append(count, style="dim")
+    text.append("\n").append_text(colour_key([r["label"] for r in report.end_states], width))
+    return text
 
 
 def emoji_chart(report: Report, width: int) -> Text:
@@ -193,15 +326,16 @@ def models_table(report: Report, width: int) -> Table:
 def sessions_table(report: Report, width: int) -> RenderableType:
     window = report.similarity["window"]
     rows: list[list[Cell]] = [
-        [clean(c.file), clean(c.models),
+        [clean(c.file) + (OPERATOR_MARK if c.interjected else ""), clean(c.models),
          Text(clean(c.end_state), style=RICH_COLOURS.get(c.end_state, "")),
-         "" if c.onset_index is None else str(c.onset_index), str(c.turns),
+         clean(c.topic or ""), turn_text(c.onset_index), str(c.turns),
          str(c.substantive_before_onset), str(c.emoji_total), str(sum(c.tool_calls.values())),
          sparkline(smooth(c.similarity, window), 24, CURVE_STYLE)]
         for c in report.sessions[:MAX_ROWS]
     ]
-    listed = table(["file", "models", "end state", "onset", "turns", "substantive", "emoji",
-                    "tools", "similarity"], rows, width, text=(0, 1, 2, 8), drop=(8, 1))
+    listed = table(["file", "models", "end state", "topic", "onset turn", "turns",
+                    "substantive", "emoji", "tools", "similarity"], rows, width,
+                   text=(0, 1, 2, 3, 9), drop=(9, 1, 3))
     more = len(report.sessions) - MAX_ROWS
     if more > 0:
         return Group(listed, Text(f"… and {more} more: `e` exports the full report",
@@ -321,8 +455,12 @@ class ReportScreen(Screen[None]):
     """
     AUTO_FOCUS = "#report-body"
 
-    def __init__(self, source: Path | str | Report) -> None:
+    def __init__(self, source: Path | str | Report, *, compare: Sequence[Path] | None = None,
+                 exclude_interjected: bool = False) -> None:
         super().__init__(id="report")
+        self.compare_dirs = [Path(p) for p in compare] if compare else None
+        self.exclude_interjected = exclude_interjected
+        self.comparison: Comparison | None = None
         if isinstance(source, Report):
             self.report: Report | None = source
             self.directory = Path(source.directory)
@@ -333,8 +471,10 @@ class ReportScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="report-top"):
-            yield Static(Content(f"Attractor report · {clean(self.directory)}/"),
-                         id="report-title")
+            title = "Attractor comparison · " + " vs ".join(
+                f"{clean(p)}/" for p in self.compare_dirs) if self.compare_dirs else (
+                f"Attractor report · {clean(self.directory)}/")
+            yield Static(Content(title), id="report-title")
             yield Static(id="report-count")
         yield Static(id="report-status")
         yield LoadingIndicator(id="report-loading")
@@ -370,7 +510,13 @@ class ReportScreen(Screen[None]):
         report: Report | None = None
         error: str | None = None
         try:
-            report = build_report(self.directory)
+            if self.compare_dirs:
+                comparison, _ = compare_folders(self.compare_dirs,
+                                                exclude_interjected=self.exclude_interjected)
+                if not worker.is_cancelled:
+                    self.app.call_from_thread(self.show_comparison, comparison)
+                return
+            report = build_report(self.directory, exclude_interjected=self.exclude_interjected)
         except ReportError as exc:
             error = str(exc)
         except Exception as exc:  # a bug in analysis must not take the app down
@@ -395,6 +541,38 @@ class ReportScreen(Screen[None]):
         self.query_one("#report-count", Static).update(
             Content(f"{n} conversation(s){skipped}"))
         body.mount_all(self.sections(report))
+        body.scroll_home(animate=False)
+        self.refresh_bindings()
+
+    def show_comparison(self, comparison: Comparison) -> None:
+        if not self.is_attached:
+            return
+        self.loading_report = False
+        self.query_one("#report-loading").display = False
+        body = self.query_one("#report-body", VerticalScroll)
+        body.remove_children()
+        self.comparison = comparison
+        self._status(None)
+        counts = " · ".join(f"{clean(c.name)} {c.n}" for c in comparison.conditions)
+        self.query_one("#report-count", Static).update(Content(counts))
+        p = "report-panel"
+
+        def chart(draw: Callable[[Comparison, int], RenderableType], title: str) -> Chart:
+            return Chart(lambda width: draw(comparison, width), title, classes=p)
+
+        widgets: list[Any] = [
+            chart(condition_bars, "end states by condition"),
+            chart(lambda c, w: Group(label_tests_table(c, c.tests, w, "end state"),
+                                     comparison_notes(c, w)), "end states: tests"),
+            chart(lambda c, w: label_tests_table(c, c.topic_tests, w, "topic"), "topics"),
+            chart(distributions_table, "onset and substantive turns"),
+            chart(compare_tools_table, "tool calls"),
+        ]
+        if comparison.problems:
+            widgets.append(panel(Text("\n".join(clean(x) for x in comparison.problems)),
+                                 "problems (files skipped or partly read)",
+                                 classes=f"{p} problems"))
+        body.mount_all(widgets)
         body.scroll_home(animate=False)
         self.refresh_bindings()
 
@@ -428,13 +606,19 @@ class ReportScreen(Screen[None]):
 
         widgets: list[Any] = [
             Horizontal(
-                Vertical(chart(end_state_chart, "end states"),
+                Vertical(chart(end_state_chart, "end states (count, %, 95% CI)"),
+                         chart(topic_chart, "topics"),
                          chart(degradation, "degradation"), classes="report-column"),
                 chart(emoji_chart, "emoji per conversation"),
                 classes="report-row",
             ),
+        ]
+        if report.per_model or report.models:
+            widgets.append(chart(model_bars, "end states by model"
+                                 if report.per_model else "end states by model pair"))
+        widgets += [
             chart(similarity_chart, "turn similarity"),
-            chart(topics_table, "dominant topics"),
+            chart(topics_table, "topic words"),
             chart(tools_table, "tool calls"),
         ]
         if report.models:
@@ -449,14 +633,15 @@ class ReportScreen(Screen[None]):
     # -------------------------------------------------------------- actions
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "export" and (self.report is None or not self.report.sessions):
+        if action == "export" and self.comparison is None and (
+                self.report is None or not self.report.sessions):
             return None  # shown greyed out: nothing to export yet
         return True
 
     @work(exclusive=True, group="export")
     async def action_export(self) -> None:
-        report = self.report
-        if report is None or not report.sessions:
+        report: Report | Comparison | None = self.comparison or self.report
+        if report is None or (isinstance(report, Report) and not report.sessions):
             self.notify("Nothing to export yet.", severity="warning")
             return
         try:

@@ -195,3 +195,28 @@ def sparkline(values: Sequence[float | None], width: int, style: str = "",
     from attractor_tui.experiments.report import sparkline as blocks
 
     return Text(blocks(values, lo=lo, hi=hi, width=max(1, width)), style=style)
+
+
+def stacked_bar(parts: Sequence[tuple[str, int, str]], width: int) -> Text:
+    """One 100% bar of `width` cells: a segment per (label, count, style), widths by
+    largest remainder so they always add up to `width`; a non-zero count gets a cell.
+    Segments alternate full and dense-shade blocks, so two neighbours stay apart
+    even where a theme draws their colours alike."""
+    width = max(1, width)
+    total = sum(n for _, n, _ in parts)
+    out = Text()
+    if not total:
+        return out.append("·" * width, style="dim")
+    shown = [(label, n, style) for label, n, style in parts if n]
+    exact = [n * width / total for _, n, _ in shown]
+    cells = [max(1, int(x)) for x in exact]
+    while sum(cells) > width and max(cells) > 1:
+        cells[cells.index(max(cells))] -= 1
+    order = sorted(range(len(shown)), key=lambda i: exact[i] - int(exact[i]), reverse=True)
+    for i in order:
+        if sum(cells) >= width:
+            break
+        cells[i] += 1
+    for i, ((_, _, style), n) in enumerate(zip(shown, cells, strict=True)):
+        out.append(("█" if i % 2 == 0 else "▓") * n, style=style)
+    return out
