@@ -21,6 +21,15 @@ cancelling a stream aborts native generation at the next token (measured
 2-30 ms), or at the next 64-token batch while a long prompt is being read
 (0.1-0.5 s); and llama.cpp kept completely silent, because any byte it wrote
 would garble the TUI.
+
+Prompt caching (issue 18): the server runs `N_SLOTS` slots, each with the
+model's whole window, and a caller's `slot_key` (the engine sends
+`<session id>:<side>`) keeps one slot to itself, least recently used slot
+reassigned first. A side's next call then only evaluates what was added
+since its last one; llama.cpp reuses a slot's tokens only where they equal
+the new prompt's, so nothing of another side's context can leak in. A slot
+given to another key is saved to llama.cpp's RAM prompt cache first, from
+which a later call with a matching prefix restores it.
 """
 
 from __future__ import annotations
@@ -38,7 +47,9 @@ import tempfile
 import threading
 import time
 import weakref
+from collections import OrderedDict, deque
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
@@ -88,6 +99,12 @@ N_BATCH = 64
 # A small model without a limit can ramble until the context is full (~40 s).
 DEFAULT_MAX_TOKENS = 512
 PROMPT_CACHE_MIB = 512
+# Two conversations' sides keep their prefixes cached (a batch runs more at
+# once: those share slots, least recently used first, backed by the RAM prompt
+# cache). Each slot holds N_CTX tokens of f16 KV cache, ~94 MB for this model.
+N_SLOTS = 4
+SLOT_KEY_PARAM = "slot_key"
+"""litellm keyword naming whose cached slot a call uses; calls without one share a slot."""
 
 _PASSED_PARAMS = ("temperature", "top_p", "seed", "presence_penalty", "frequency_penalty")
 
@@ -126,11 +143,44 @@ def find_model_path() -> Path:
     )
 
 
+@dataclass(frozen=True)
+class CallStats:
+    """llama.cpp's account of one finished call: whose slot, and what it had to read."""
+
+    key: str
+    slot: int
+    cached: int
+    """Prompt tokens reused from the slot's cache."""
+    evaluated: int
+    """Prompt tokens llama.cpp had to read (prefill)."""
+    generated: int
+
+
+class _Slots:
+    """Which server slot each caller key uses; the least recently used one is reassigned."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._of: OrderedDict[str, int] = OrderedDict()
+
+    def slot_for(self, key: str) -> int:
+        if key in self._of:
+            self._of.move_to_end(key)
+            return self._of[key]
+        if len(self._of) < self.size:
+            slot = min(set(range(self.size)) - set(self._of.values()))
+        else:
+            _, slot = self._of.popitem(last=False)
+        self._of[key] = slot
+        return slot
+
+
 class _Runtime:
     """The process-wide llama.cpp server, its lock and its measurements.
 
-    One lock serialises loading and every generation: the server has a single
-    slot, and queueing there would make a stopped turn delay the next one.
+    One lock serialises loading and every generation: generating in two slots
+    at once would halve each one's speed on the few cores we use, and queueing
+    inside the server would make a stopped turn delay the next one.
     """
 
     def __init__(self) -> None:
@@ -139,6 +189,8 @@ class _Runtime:
         self.load_seconds: float | None = None
         self.listening_address: str | None = None
         self.last_timings: dict[str, float] = {}
+        self.slots = _Slots(N_SLOTS)
+        self.calls: deque[CallStats] = deque(maxlen=256)
         self.active: weakref.WeakSet[threading.Event] = weakref.WeakSet()
         self.active_lock = threading.Lock()
 
@@ -168,8 +220,14 @@ def _start_server() -> tuple[Any, float, str]:
     params = xllamacpp.CommonParams()
     params.model.path = str(model_path)
     params.verbosity = 0  # measured: nothing reaches fd 1/2, errors included
-    params.n_ctx = N_CTX
-    params.n_parallel = 1
+    # Without a unified KV cache, each of the n_parallel slots gets n_ctx / n_parallel.
+    params.n_ctx = N_CTX * N_SLOTS
+    params.n_parallel = N_SLOTS
+    params.kv_unified = False
+    params.cache_prompt = True
+    # Default on: every idle slot is moved to the RAM cache and emptied whenever
+    # another slot starts a task, which would undo the per-side slots.
+    params.cache_idle_slots = False
     params.n_batch = N_BATCH
     params.n_ubatch = N_BATCH
     params.cpuparams.n_threads = N_THREADS
@@ -237,7 +295,13 @@ def stats() -> dict[str, float | str | None]:
         "prompt_tokens_per_second": timings.get("prompt_per_second"),
         "completion_tokens": timings.get("predicted_n"),
         "completion_tokens_per_second": timings.get("predicted_per_second"),
+        "slot": _RUNTIME.calls[-1].slot if _RUNTIME.calls else None,
     }
+
+
+def recent_calls() -> list[CallStats]:
+    """The last calls' slots and cached / evaluated prompt tokens, oldest first."""
+    return list(_RUNTIME.calls)
 
 
 # Non-daemon worker threads keep the interpreter alive until they return, so
@@ -286,7 +350,8 @@ def _normalise_messages(messages: list[Any]) -> list[dict[str, str]]:
 def build_request(messages: list[Any], optional_params: dict[str, Any]) -> dict[str, Any]:
     """The llama.cpp chat request for litellm's messages and optional params.
 
-    `tools`, `tool_choice` and anything else unknown are dropped on purpose.
+    `tools`, `tool_choice` and anything else unknown are dropped on purpose;
+    the slot (`id_slot`) is chosen when the call gets the model (`_generate`).
     """
     request: dict[str, Any] = {
         "messages": _normalise_messages(messages),
@@ -294,6 +359,7 @@ def build_request(messages: list[Any], optional_params: dict[str, Any]) -> dict[
         "stream_options": {"include_usage": True},
         # progress chunks during prefill give the stop flag a chance to act
         "return_progress": True,
+        "cache_prompt": True,
     }
     max_tokens = optional_params.get("max_tokens") or optional_params.get("max_completion_tokens")
     request["max_tokens"] = int(max_tokens) if max_tokens else DEFAULT_MAX_TOKENS
@@ -329,8 +395,14 @@ def _error_from(payload: dict[str, Any]) -> Exception:
 _Item = tuple[str, Any]
 
 
+def slot_key_of(optional_params: dict[str, Any]) -> str:
+    """The caller's slot key (`SLOT_KEY_PARAM`), or "" for the shared slot."""
+    return str(optional_params.get(SLOT_KEY_PARAM) or "")
+
+
 def _generate(
-    request: dict[str, Any], emit: Callable[[_Item], None], stop: threading.Event
+    request: dict[str, Any], emit: Callable[[_Item], None], stop: threading.Event,
+    key: str = "",
 ) -> None:
     """Worker-thread body: run one native generation, emitting text pieces.
 
@@ -375,9 +447,16 @@ def _generate(
             if stop.is_set():
                 return
             server = _RUNTIME.ensure_loaded()
-            server.handle_chat_completions(request, on_chunk)
+            slot = _RUNTIME.slots.slot_for(key)
+            server.handle_chat_completions({**request, "id_slot": slot}, on_chunk)
             if finish["timings"]:
-                _RUNTIME.last_timings = dict(finish["timings"])
+                timings = finish["timings"]
+                _RUNTIME.last_timings = dict(timings)
+                _RUNTIME.calls.append(CallStats(
+                    key=key, slot=slot, cached=int(timings.get("cache_n", 0)),
+                    evaluated=int(timings.get("prompt_n", 0)),
+                    generated=int(timings.get("predicted_n", 0)),
+                ))
         if finish["error"] is not None:
             emit(("error", finish["error"]))
         else:
@@ -391,12 +470,12 @@ def _generate(
 
 
 def _start_worker(
-    request: dict[str, Any], emit: Callable[[_Item], None], stop: threading.Event
+    request: dict[str, Any], emit: Callable[[_Item], None], stop: threading.Event, key: str
 ) -> threading.Thread:
     with _RUNTIME.active_lock:
         _RUNTIME.active.add(stop)
     thread = threading.Thread(
-        target=_generate, args=(request, emit, stop), name="embedded-llm", daemon=False
+        target=_generate, args=(request, emit, stop, key), name="embedded-llm", daemon=False
     )
     thread.start()
     return thread
@@ -432,8 +511,13 @@ def _final_chunk(finish: dict[str, Any]) -> GenericStreamingChunk:
     }
 
 
-async def astream(request: dict[str, Any]) -> AsyncGenerator[GenericStreamingChunk, None]:
-    """Stream one generation into asyncio; closing or cancelling it stops llama.cpp."""
+async def astream(
+    request: dict[str, Any], key: str = ""
+) -> AsyncGenerator[GenericStreamingChunk, None]:
+    """Stream one generation into asyncio; closing or cancelling it stops llama.cpp.
+
+    `key`: whose cached slot to use (see `SLOT_KEY_PARAM`).
+    """
     loop = asyncio.get_running_loop()
     items: asyncio.Queue[_Item] = asyncio.Queue()
     stop = threading.Event()
@@ -444,7 +528,7 @@ async def astream(request: dict[str, Any]) -> AsyncGenerator[GenericStreamingChu
         except RuntimeError:  # the loop is closed: nobody is listening any more
             stop.set()
 
-    _start_worker(request, emit, stop)
+    _start_worker(request, emit, stop, key)
     try:
         while (chunk := _chunk(await items.get())) is not None:
             yield chunk
@@ -453,11 +537,13 @@ async def astream(request: dict[str, Any]) -> AsyncGenerator[GenericStreamingChu
         stop.set()
 
 
-def stream(request: dict[str, Any]) -> Generator[GenericStreamingChunk, None, None]:
+def stream(
+    request: dict[str, Any], key: str = ""
+) -> Generator[GenericStreamingChunk, None, None]:
     """Blocking twin of `astream` for litellm's synchronous API."""
     items: queue.SimpleQueue[_Item] = queue.SimpleQueue()
     stop = threading.Event()
-    _start_worker(request, items.put, stop)
+    _start_worker(request, items.put, stop, key)
     try:
         while (chunk := _chunk(items.get())) is not None:
             yield chunk
@@ -529,7 +615,8 @@ class EmbeddedLLM(CustomLLM):
         final: GenericStreamingChunk | None = None
         try:
             _check_model(model)
-            for chunk in stream(build_request(messages, kwargs.get("optional_params") or {})):
+            params = kwargs.get("optional_params") or {}
+            for chunk in stream(build_request(messages, params), slot_key_of(params)):
                 if chunk["is_finished"]:
                     final = chunk
                 else:
@@ -543,7 +630,8 @@ class EmbeddedLLM(CustomLLM):
     ) -> Iterator[GenericStreamingChunk]:
         try:
             _check_model(model)
-            yield from stream(build_request(messages, kwargs.get("optional_params") or {}))
+            params = kwargs.get("optional_params") or {}
+            yield from stream(build_request(messages, params), slot_key_of(params))
         except EmbeddedBackendError as exc:
             raise _for_litellm(exc) from exc
 
@@ -566,7 +654,8 @@ class EmbeddedLLM(CustomLLM):
     ) -> AsyncIterator[GenericStreamingChunk]:
         try:
             _check_model(model)
-            chunks = astream(build_request(messages, kwargs.get("optional_params") or {}))
+            params = kwargs.get("optional_params") or {}
+            chunks = astream(build_request(messages, params), slot_key_of(params))
             try:
                 async for chunk in chunks:
                     yield chunk

@@ -19,6 +19,13 @@ CHARS_PER_TOKEN = 3
 MESSAGE_OVERHEAD = 6
 """Chat-template tokens around each message (ChatML: start, role, newline, end, newline)."""
 MIN_KEPT_TURNS = 2
+TRIM_TO = 0.5
+"""A trim keeps at most this share of the budget, so the next one is several rounds away.
+
+Every trim changes the start of a side's history, so a model server that caches
+prompt prefixes (the embedded llama.cpp) must read all of what is kept again;
+trimming to just under the limit would make that happen on every turn.
+"""
 
 SUMMARY_PROMPT = (
     "You keep the memory of a long conversation between two participants. Summarise the "
@@ -62,11 +69,12 @@ def plan_keep_from(
         return visible[len(visible) // 2].index
     if estimate_tokens(messages_for(config, side, turns, trims)) <= budget:
         return None
-    # Drop whole turns from the front until the rest fits (with room for a summary).
+    # Drop whole turns from the front until the rest fills at most TRIM_TO of the
+    # budget: room for a summary, and for several more rounds before the next trim.
     for cut in range(1, len(visible) - MIN_KEPT_TURNS + 1):
         keep_from = visible[cut].index
         probe = [*trims, ContextTrim(side=side, action="truncate", keep_from=keep_from)]
-        if estimate_tokens(messages_for(config, side, turns, probe)) <= budget * 0.75:
+        if estimate_tokens(messages_for(config, side, turns, probe)) <= budget * TRIM_TO:
             return keep_from
     return visible[-MIN_KEPT_TURNS].index
 
@@ -116,7 +124,7 @@ async def summarize(
 def summary_tokens(window: int | None) -> int:
     """Room for the memory note: an eighth of the window, at most 160 tokens.
 
-    `plan_keep_from` leaves a quarter of the window free after a trim, so a
+    `plan_keep_from` leaves half of the budget free after a trim, so a
     note this size always fits; a larger one (a small model echoing its
     previous note) would overflow the window again at once and force a new
     summary every turn.

@@ -1,0 +1,122 @@
+"""Each side keeps its own cached llama.cpp slot (issue 18).
+
+The slow tests run real sessions on the embedded model through `open_session`
+and read llama.cpp's own counts of cached and evaluated prompt tokens
+(`embedded.recent_calls()`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+
+from attractor_tui.analysis.live import stop_rules
+from attractor_tui.backends import embedded
+from attractor_tui.backends.embedded import CallStats, _Slots
+from attractor_tui.core.config import SessionConfig, SideConfig
+from attractor_tui.core.events import Event, TextDelta, Turn
+from attractor_tui.sessions.runner import open_session
+from attractor_tui.sessions.store import load_session
+
+MODEL = "embedded/smollm2-135m"
+
+
+def _model_or_skip() -> None:
+    try:
+        embedded.find_model_path()
+        import xllamacpp  # noqa: F401
+    except (ImportError, embedded.EmbeddedBackendError) as exc:  # pragma: no cover
+        pytest.skip(f"embedded model not installed: {exc}")
+
+
+def test_each_key_keeps_its_slot_and_the_least_recent_one_is_reassigned() -> None:
+    slots = _Slots(3)
+    a, b, c = slots.slot_for("s1:A"), slots.slot_for("s1:B"), slots.slot_for("")
+    assert sorted((a, b, c)) == [0, 1, 2]
+    assert slots.slot_for("s1:A") == a and slots.slot_for("s1:B") == b
+    # full: a new key takes the slot used longest ago (""), the sides keep theirs
+    assert slots.slot_for("s2:A") == c
+    assert slots.slot_for("s1:A") == a and slots.slot_for("s1:B") == b
+    assert slots.slot_for("") not in (a, b)  # now s2:A was the least recent
+
+
+def test_slot_key_is_read_from_litellm_params_and_never_sent() -> None:
+    params = {"max_tokens": 4, embedded.SLOT_KEY_PARAM: "s:A"}
+    assert embedded.slot_key_of(params) == "s:A"
+    assert embedded.slot_key_of({}) == ""
+    request = embedded.build_request([{"role": "user", "content": "hi"}], params)
+    assert embedded.SLOT_KEY_PARAM not in request and "id_slot" not in request
+    assert request["cache_prompt"] is True
+
+
+def _calls(key: str) -> list[CallStats]:
+    """The calls made for `key` (keys name the session, so no other test's calls)."""
+    return [c for c in embedded.recent_calls() if c.key == key]
+
+
+@pytest.mark.slow
+async def test_a_side_reuses_its_cached_prefix_and_the_sides_stay_apart(tmp_path: Path) -> None:
+    _model_or_skip()
+    side = SideConfig(model=MODEL, max_tokens=24, temperature=0)
+    config = SessionConfig(a=side, b=side.model_copy(), turns=4)
+    session = open_session(config, tmp_path / "s.jsonl", stop_rules=stop_rules)
+    await session.run()
+    log = load_session(session.path)
+    sid = session.engine.session_id
+    a_calls, b_calls = _calls(f"{sid}:A"), _calls(f"{sid}:B")
+    assert len(a_calls) == len(b_calls) == 4
+    # one slot per side, never the other's
+    assert len({c.slot for c in a_calls}) == 1 and len({c.slot for c in b_calls}) == 1
+    assert a_calls[0].slot != b_calls[0].slot
+    turns = {s: [t for t in log.turns if t.side == s] for s in ("A", "B")}
+    for which, calls in (("A", a_calls), ("B", b_calls)):
+        for n in range(1, 4):
+            previous, now = turns[which][n - 1], turns[which][n]
+            assert previous.usage is not None and now.usage is not None
+            # llama.cpp's own count: the whole previous prompt came from the cache ...
+            assert calls[n].cached >= previous.usage.prompt_tokens, (which, n, calls[n])
+            assert calls[n].cached + calls[n].evaluated == now.usage.prompt_tokens
+            # ... and only what was added since (own reply, the other's, template) is read
+            added = now.usage.prompt_tokens - previous.usage.prompt_tokens
+            assert calls[n].evaluated <= added, (which, n, calls[n], added)
+
+    # A resume in the same process keeps using the side's slot and its cache.
+    resumed = open_session(log, turns=1, stop_rules=stop_rules)
+    await resumed.run()
+    first = _calls(f"{sid}:A")[len(a_calls)]
+    assert first.slot == a_calls[0].slot
+    assert first.cached >= turns["A"][-1].usage.prompt_tokens  # type: ignore[union-attr]
+
+
+@pytest.mark.slow
+async def test_a_stopped_turn_stops_at_once_and_sends_nothing_more(tmp_path: Path) -> None:
+    _model_or_skip()
+    side = SideConfig(model=MODEL, max_tokens=2000, temperature=0)
+    config = SessionConfig(a=side, b=side.model_copy(), turns=2,
+                           seed="Write a 3000-word essay on the history of Rome.")
+    events: list[tuple[float, Event]] = []
+    session = open_session(config, tmp_path / "s.jsonl", stop_rules=stop_rules,
+                           listeners=[lambda e: events.append((time.perf_counter(), e))])
+    task = asyncio.create_task(session.run())
+    while sum(isinstance(e, TextDelta) for _, e in events) < 5:
+        await asyncio.sleep(0.005)
+    stopped_at = time.perf_counter()
+    await session.engine.stop()
+    end = await asyncio.wait_for(task, 30)
+    idle_at = stopped_at
+    while embedded.is_busy() and idle_at - stopped_at < 5:
+        await asyncio.sleep(0.002)
+        idle_at = time.perf_counter()
+    latency = idle_at - stopped_at
+    print(f"\nstop latency (native generation released): {latency * 1000:.1f} ms")
+    assert end.reason == "operator"
+    turn_at, turn = next((t, e) for t, e in events if isinstance(e, Turn))
+    assert turn.interrupted and turn.side == "A"
+    assert not any(isinstance(e, TextDelta) and t > turn_at for t, e in events)
+    await asyncio.sleep(0.2)  # a straggling worker would still emit here
+    assert not embedded.is_busy()
+    assert latency < 1.0  # ~20-100 ms measured; generous for a loaded box (issue asks 0.2 s)
+
