@@ -4,7 +4,7 @@ Everything printed came from a model, a provider, a tool call or a file
 (model names, reply text, tool calls, error messages, end details), so each
 piece goes through `safe_text`/`safe_line` and is printed as `rich.text.Text`,
 never parsed as markup: hostile output cannot restyle or take over the
-terminal.
+terminal. Turns and rounds count from 1, as in the app (`── #3 · A · ... · round 2`).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from attractor_tui.core.events import (
     ErrorEvent,
     Event,
     SessionEnd,
+    StateChange,
     TextDelta,
     ToolCallDelta,
     Turn,
@@ -46,7 +47,8 @@ class ConsolePrinter:
         if isinstance(event, TurnBegin):
             who = ("operator as " + event.side if event.author == "operator"
                    else safe_line(event.model))
-            c.print(Text(f"\n── {event.side} · {who} · round {event.round + 1}",
+            c.print(Text(f"\n── #{event.index + 1} · {event.side} · {who} · "
+                         f"round {event.round + 1}",
                          style=f"bold {SIDE_STYLE[event.side]}"))
             self._open = True
         elif isinstance(event, TextDelta):
@@ -54,6 +56,8 @@ class ConsolePrinter:
                     end="", soft_wrap=True)
         elif isinstance(event, ToolCallDelta):
             pass
+        elif isinstance(event, StateChange) and event.state == "pacing":  # before any text
+            c.print(Text(f"  … {safe_line(event.detail)}", style="dim"))
         elif isinstance(event, Turn):
             if event.author == "operator":
                 c.print(Text(safe_text(event.text), style=SIDE_STYLE[event.side]),

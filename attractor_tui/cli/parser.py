@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from attractor_tui import __version__
-from attractor_tui.cli import experiments, run, sessions
+from attractor_tui.cli import branch, experiments, run, serve, sessions
 from attractor_tui.cli.common import UserError, os_error_line, user_errors
 from attractor_tui.cli.run import config_from_args
 from attractor_tui.core.text import safe_text
@@ -50,10 +50,12 @@ def build_parser() -> argparse.ArgumentParser:
     sessions.add_sessions(sub)
     experiments.add_scenarios(sub)
     experiments.add_batch(sub)
+    branch.add_branch(sub)
     experiments.add_report(sub)
     sessions.add_export(sub)
     sessions.add_import(sub)
     sessions.add_analyze(sub)
+    serve.add_serve(sub)
     return parser
 
 

@@ -60,15 +60,47 @@ def redact(text: str) -> str:
 
 
 def describe(exc: BaseException, model: str = "", attempt: int = 0,
-             api_base: str | None = None) -> Problem:
+             api_base: str | None = None, attempts: int | None = None) -> Problem:
     """Map an exception from a model call to a plain `Problem`.
 
     `api_base` (the side's server, if set) names the host in connection
     problems: litellm's exceptions often carry a placeholder request URL.
+    `attempt` is 0-based; with `attempts` (how many tries the session allows,
+    more than one) a problem worth retrying says which try it was,
+    `(attempt 2 of 3)`, so repeated cards are told apart.
     """
     problem = _describe(exc, model, attempt, api_base)
+    if problem.retryable and attempts is not None and attempts > 1:
+        counted = f" (attempt {attempt + 1} of {max(attempts, attempt + 1)})"
+        problem = replace(problem, message=_count(problem.message, counted))
     return replace(problem, message=mend_surrogates(problem.message),
                    final=mend_surrogates(problem.final) if problem.final else None)
+
+
+def _count(message: str, counted: str) -> str:
+    """`message` with the attempt count after its first clause (before `, retrying ...`)."""
+    head, sep, tail = message.partition(", retrying")
+    return head + counted + sep + tail
+
+
+def model_problem(model: str, api_base: str | None = None) -> str | None:
+    """Why litellm cannot route `model`, saying what to type instead; None when it can.
+
+    Asked before a session starts: otherwise a typo (`q?`) reaches litellm as
+    a request and comes back as its long "LLM Provider NOT provided" text.
+    """
+    from attractor_tui.backends.litellm_setup import IN_PROCESS, get_litellm
+
+    model = model.strip()
+    if model.startswith(IN_PROCESS):
+        return None
+    try:
+        get_litellm().get_llm_provider(model=model, api_base=api_base or None)
+    except Exception:
+        return (f"litellm knows no provider for {model!r}: type provider/model, e.g. "
+                "openai/gpt-4o-mini, anthropic/claude-sonnet-4-5, ollama/llama3, "
+                "hosted_vllm/NAME (with an API base) or embedded/smollm2-135m (local, no key)")
+    return None
 
 
 def _describe(exc: BaseException, model: str, attempt: int, api_base: str | None) -> Problem:
@@ -82,6 +114,12 @@ def _describe(exc: BaseException, model: str, attempt: int, api_base: str | None
         name == "AuthenticationError" and "missing" in low
     ):
         env = _KEY_ENV.get(provider, f"{provider.upper()}_API_KEY")
+        if api_base:  # a local server needs no real key, but litellm's openai client asks
+            where = _host(api_base, "") or "the API base"
+            name = model.split("/", 1)[-1] if model else "NAME"
+            return Problem("auth", f"No API key for {provider} at {where}: for a local server "
+                                   f"name the model hosted_vllm/{name}, or set {env} to any "
+                                   "value")
         return Problem("auth", f"No API key for {provider}: set {env}")
     if name == "AuthenticationError" or status == 401:
         return Problem("auth", f"{provider} rejected the API key (401): check it and try again")

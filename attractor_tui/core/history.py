@@ -84,6 +84,16 @@ def own_turn_messages(turn: Turn) -> list[Message]:
     return out
 
 
+def tool_round_messages(segment: Turn) -> list[Message]:
+    """What a turn's next call carries after a round of tool calls: the call, the results.
+
+    `segment` is the turn so far (its text up to the calls) holding only that
+    round's calls. The engine continues a turn with exactly this, and the
+    context view shows it, so both say the same.
+    """
+    return [m for m in own_turn_messages(segment) if m.get("tool_calls") or m["role"] == "tool"]
+
+
 class HistoryCache:
     """`messages_for`, extended turn by turn instead of rebuilt each call.
 

@@ -7,6 +7,10 @@ scripts, no external resources). Markdown quotes each reply and neutralises
 HTML tags. Rich markup is never interpreted: "[bold]" stays literal text. A
 reply with nothing visible is shown as a note naming its code points, so a
 reader sees that *something* (U+200E) was sent rather than a gap.
+
+Turns and rounds are numbered for people, from 1 (`### 1 · ... round 1`, as
+the app's cards and the headless output count); the JSON keeps the stored
+0-based `index` and `round`.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from attractor_tui.core.config import SideConfig
 from attractor_tui.core.events import ErrorEvent, ToolCallRecord, Turn
 from attractor_tui.core.secrets import redact_env
 from attractor_tui.core.text import describe_invisible, is_blank, safe_line, safe_text
+from attractor_tui.sessions.log import prompt_preview
 from attractor_tui.sessions.store import SessionLog
 
 ExportFormat = Literal["json", "md", "html", "txt"]
@@ -155,9 +160,11 @@ def _metadata(log: SessionLog, notes: Sequence[Note]) -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = [
         ("Model A", config.a.model),
         ("Model B", config.b.model),
-        ("Seed", config.seed),
-        ("System A", config.a.system),
-        ("System B", config.b.system),
+        ("Seed", prompt_preview(config.seed)),
+        ("System A", prompt_preview(config.a.system)),
+        ("System B", "same as A" if config.b.system == config.a.system
+         and config.a.system != prompt_preview(config.a.system)
+         else prompt_preview(config.b.system)),
         ("Started", _when(start.ts)),
         ("Turns", str(len(log.turns))),
         ("Ended", _end_line(log)),
@@ -172,7 +179,7 @@ def _metadata(log: SessionLog, notes: Sequence[Note]) -> list[tuple[str, str]]:
     if start.source:
         rows.append(("Source", start.source))
     if start.parent:
-        rows.append(("Forked from", f"{start.parent} at turn {start.parent_turn}"))
+        rows.append(("Forked from", f"{start.parent} after turn {start.parent_turn}"))
     if not start.source:  # an import's sampling settings are unknown, not our defaults
         rows += [(f"Sampling {s}", _params(c)) for s, c in (("A", config.a), ("B", config.b))]
     return rows
@@ -221,10 +228,10 @@ def _markdown(log: SessionLog, notes: Sequence[Note]) -> str:
     for turn in log.turns:
         marker = "🟦 A" if turn.side == "A" else "🟧 B"
         if turn.author == "operator":
-            head = f"### {turn.index} · ✋ OPERATOR in place of {turn.side}"
+            head = f"### {turn.index + 1} · ✋ OPERATOR in place of {turn.side}"
         else:
-            head = f"### {turn.index} · {marker} · {_md_inline(turn.model or '')}"
-        out += [head, "", f"*round {turn.round} · {turn.ts:%H:%M:%S}*"]
+            head = f"### {turn.index + 1} · {marker} · {_md_inline(turn.model or '')}"
+        out += [head, "", f"*round {turn.round + 1} · {turn.ts:%H:%M:%S}*"]
         if turn.interrupted:
             out[-1] += " · **interrupted**"
         out.append("")
@@ -288,7 +295,8 @@ def _html_turn(turn: Turn) -> str:
     tools = "".join(f'<div class="tool">🔧 {_esc(_tool_line(c))}</div>' for c in turn.tool_calls)
     return (
         f'<div class="{classes}" id="t{turn.index}"><div class="bubble">'
-        f'<div class="who"><b>{_esc(_speaker(turn))}</b> · #{turn.index} · round {turn.round}'
+        f'<div class="who"><b>{_esc(_speaker(turn))}</b> · #{turn.index + 1} · '
+        f'round {turn.round + 1}'
         f' · {turn.ts:%H:%M:%S}{tags}</div>{body}{tools}</div></div>'
     )
 
@@ -336,7 +344,8 @@ def _text(log: SessionLog, notes: Sequence[Note]) -> str:
             who = f">> OPERATOR (in {turn.side}'s place)"
         else:
             who = f"[{turn.side}] {safe_line(turn.model)}".rstrip()
-        out.append(f"--- #{turn.index} round {turn.round} {turn.ts:%H:%M:%S} {who}{flags}")
+        out.append(f"--- #{turn.index + 1} round {turn.round + 1} {turn.ts:%H:%M:%S} "
+                   f"{who}{flags}")
         note = _blank_note(turn.text)
         body = note if note else safe_text(turn.text)
         out += ["    " + line if line else "" for line in body.split("\n")]

@@ -24,7 +24,9 @@ from attractor_tui.core.config import SessionConfig
 from attractor_tui.core.text import safe_text
 from attractor_tui.sessions.runner import check_resumable
 from attractor_tui.sessions.store import SessionFileError, SessionLog, load_session
+from attractor_tui.ui.copying import transcript_commands
 from attractor_tui.ui.screens.browser import BrowserScreen
+from attractor_tui.ui.screens.context_view import ContextViewScreen
 from attractor_tui.ui.screens.dialogs import (
     ConfirmScreen,
     InterjectChoiceScreen,
@@ -52,6 +54,8 @@ class AttractorApp(ThemedApp[int]):
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("f1", "help", "Help", show=False),
     ]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (80, "-wide")]
+    """For screens without their own (dialogs, help): `-narrow` stacks dialog buttons."""
     SESSION_SCREEN: type[SessionScreen] = SessionScreen
     """The screen class used for a session (benchmarks subclass it)."""
 
@@ -108,6 +112,12 @@ class AttractorApp(ThemedApp[int]):
     def on_start_screen_start(self, message: StartScreen.Start) -> None:
         self.switch_screen(self.new_session_screen(message.config))
 
+    async def on_session_screen_resume(self, message: SessionScreen.Resume) -> None:
+        """`r` (resume) or `f` (fork) after the end: continue that file on a new screen."""
+        if self.session is not None:
+            await self.session.shutdown()
+        self._browsed(("resume", message.path))
+
     def on_start_screen_browse(self) -> None:
         self.push_screen(BrowserScreen(self.out_dir), callback=self._browsed)
 
@@ -134,6 +144,7 @@ class AttractorApp(ThemedApp[int]):
                                 screen.action_toggle_pause)
             yield SystemCommand("Tool panel", "Show or hide tool calls and events",
                                 screen.action_toggle_tools)
+        yield from transcript_commands(screen)
 
     # ------------------------------------------------------------------ help
 
@@ -159,6 +170,7 @@ class AttractorApp(ThemedApp[int]):
                               *StartScreen.BINDINGS]),
             ("session browser", BrowserScreen.BINDINGS),
             ("replay", ReplayScreen.BINDINGS),
+            ("what each side is sent (x)", ContextViewScreen.BINDINGS),
             ("report", ReportScreen.BINDINGS),
             ("confirm dialog", ConfirmScreen.BINDINGS),
             ("quitting with queued text", QueuedQuitScreen.BINDINGS),
@@ -190,11 +202,8 @@ class AttractorApp(ThemedApp[int]):
             self.push_screen(QueuedQuitScreen(queued), callback=self._queued_quit_chosen)
             return
         if session is not None and session.running:
-            self.push_screen(
-                ConfirmScreen("The session is still running.\nStop it and quit?",
-                              yes="Stop and quit"),
-                callback=self._quit_confirmed,
-            )
+            self.push_screen(ConfirmScreen(session.quit_question(), yes="Stop and quit"),
+                             callback=self._quit_confirmed)
             return
         await self.shutdown_and_exit()
 

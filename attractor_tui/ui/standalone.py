@@ -20,12 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from textual import events
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from attractor_tui.sessions.store import SessionLog
+from attractor_tui.ui.copying import transcript_commands
 from attractor_tui.ui.screens.browser import BrowserResult, BrowserScreen
+from attractor_tui.ui.screens.context_view import ContextViewScreen
 from attractor_tui.ui.screens.dialogs import ConfirmScreen
 from attractor_tui.ui.screens.help import HelpScreen, HelpSection
 from attractor_tui.ui.screens.replay import AskScreen, ReplayScreen
@@ -70,6 +72,7 @@ class ToolApp(ThemedApp[int]):
                 sections.append(("session browser", BrowserScreen.BINDINGS))
             elif isinstance(screen, ReplayScreen):
                 sections.append(("replay", ReplayScreen.BINDINGS))
+                sections.append(("what each side is sent (x)", ContextViewScreen.BINDINGS))
             elif isinstance(screen, ReportScreen):
                 sections.append(("report", ReportScreen.BINDINGS))
         sections.append(("conversation pane", _pane_bindings()))
@@ -79,6 +82,10 @@ class ToolApp(ThemedApp[int]):
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.help_sections()))
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield from transcript_commands(screen)
 
 
 def _pane_bindings() -> Iterable[BindingType]:
@@ -99,9 +106,10 @@ def browser_app(directory: Path, **screen_kwargs: Any) -> ToolApp:
     return ToolApp(lambda: BrowserScreen(Path(directory), **screen_kwargs))
 
 
-def report_app(directory: Path) -> ToolApp:
-    """The report screen for `directory`, unstarted (tests drive it with `run_test`)."""
-    return ToolApp(lambda: ReportScreen(Path(directory)))
+def report_app(directory: Path, **options: Any) -> ToolApp:
+    """The report screen for `directory`, unstarted (tests drive it with `run_test`);
+    `options` go to `ReportScreen` (compare, exclude_interjected)."""
+    return ToolApp(lambda: ReportScreen(Path(directory), **options))
 
 
 def run_replay(log: SessionLog, speed: float = 1.0) -> int:
@@ -111,12 +119,13 @@ def run_replay(log: SessionLog, speed: float = 1.0) -> int:
     return app.return_code or 0
 
 
-def run_report(directory: Path) -> int:
+def run_report(directory: Path, **options: Any) -> int:
     """Show the report of a folder of sessions until the user quits (1: not a folder)."""
-    if not Path(directory).is_dir():
-        print(f"attractor-tui: {directory} is not a folder", file=sys.stderr)
-        return 1
-    app = report_app(directory)
+    for folder in [directory, *options.get("compare", ())]:
+        if not Path(folder).is_dir():
+            print(f"attractor-tui: {folder} is not a folder", file=sys.stderr)
+            return 1
+    app = report_app(directory, **options)
     app.run()
     return app.return_code or 0
 

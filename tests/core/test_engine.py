@@ -212,7 +212,7 @@ async def test_rate_limit_is_retried_then_reported(tmp_path: Path) -> None:
     _, log, _ = await run_session(tmp_path, config, backoff=0)
     errors = log.errors
     assert [e.retryable for e in errors] == [True, True, False]
-    assert errors[0].message == "rate limited, retrying in 4 s"
+    assert errors[0].message == "rate limited (attempt 1 of 3), retrying in 4 s"
     assert errors[-1].kind == "rate_limit"
     assert log.end is not None and log.end.reason == "error"
 

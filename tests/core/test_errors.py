@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from attractor_tui.core.config import SessionConfig, SideConfig
-from attractor_tui.core.errors import MAX_RETRY_AFTER, describe, parse_retry_after, retry_after
+from attractor_tui.core.errors import (
+    MAX_RETRY_AFTER,
+    describe,
+    model_problem,
+    parse_retry_after,
+    retry_after,
+)
 from attractor_tui.core.text import SURROGATE_MARK
 from attractor_tui.sessions.runner import open_session
 from attractor_tui.sessions.store import load_session
@@ -126,3 +132,50 @@ async def test_a_lone_surrogate_in_an_error_body_is_stored_as_a_mark(
     log = load_session(tmp_path / "s.jsonl")
     assert log.errors[-1].message.endswith(f"half {SURROGATE_MARK} of an emoji")
     assert log.end is not None and log.end.detail == log.errors[-1].message
+
+
+# ------------------------------------------------ what a new user ran into (issue 14)
+
+
+async def test_repeated_connection_errors_name_the_host_and_the_attempt(tmp_path: Path) -> None:
+    config = SessionConfig(a=SideConfig(model="hosted_vllm/x",
+                                        params={"api_base": "http://127.0.0.1:9/v1"}),
+                           b=scripted(["unused"]), turns=1, num_retries=2)
+    await open_session(config, tmp_path / "s.jsonl", backoff=0).run()
+    messages = [e.message for e in load_session(tmp_path / "s.jsonl").errors]
+    assert messages == [f"cannot reach 127.0.0.1:9 (attempt {n} of 3)" for n in (1, 2, 3)]
+
+
+def test_a_rate_limit_counts_its_attempt_before_the_wait() -> None:
+    from litellm.exceptions import RateLimitError
+
+    exc = RateLimitError(message="slow down", llm_provider="openai", model="x")
+    problem = describe(exc, "openai/x", 1, attempts=3)
+    assert problem.message == "rate limited (attempt 2 of 3), retrying in 8 s"
+    assert problem.given_up == "rate limited; retries used up"
+    assert describe(exc, "openai/x", 1).message == "rate limited, retrying in 8 s"
+
+
+async def test_a_local_server_without_a_key_says_what_serves(
+    monkeypatch: pytest.MonkeyPatch, hostile: HostileServer
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    exc = await failure("openai/x", hostile.api_base)
+    problem = describe(exc, "openai/x", api_base=hostile.api_base)
+    assert problem.message == (
+        f"No API key for openai at 127.0.0.1:{hostile.port}: for a local server name the "
+        "model hosted_vllm/x, or set OPENAI_API_KEY to any value")
+    assert describe(exc, "openai/x").message == "No API key for openai: set OPENAI_API_KEY"
+
+
+@pytest.mark.parametrize("model", ["q?", "claude-sonnet", "gpt 4"])
+def test_a_model_string_litellm_cannot_route_says_what_to_type(model: str) -> None:
+    problem = model_problem(model)
+    assert problem is not None and problem.startswith(f"litellm knows no provider for {model!r}")
+    assert "provider/model" in problem and "embedded/smollm2-135m" in problem
+
+
+@pytest.mark.parametrize("model", ["openai/gpt-4o-mini", "gpt-4o", "hosted_vllm/x",
+                                   "embedded/smollm2-135m", "scripted/echo", "ollama/llama3"])
+def test_model_strings_litellm_routes_pass(model: str) -> None:
+    assert model_problem(model) is None

@@ -161,8 +161,8 @@ async def test_retry_after_seconds_is_honoured(tmp_path: Path, hostile: HostileS
                        waits=waits)
     assert waits == [7.0]  # the server's 7 s, not our own 4 s backoff
     first = log.errors[0]
-    assert (first.kind, first.retry_in, first.message) == ("rate_limit", 7.0,
-                                                           "rate limited, retrying in 7 s")
+    assert (first.kind, first.retry_in) == ("rate_limit", 7.0)
+    assert first.message == "rate limited (attempt 1 of 3), retrying in 7 s"
     assert log.turns[0].text.startswith("hello") and log.end is not None
     assert log.end.reason == "turns"
 
@@ -193,7 +193,8 @@ async def test_a_server_error_that_ran_out_is_not_retrying(tmp_path: Path,
     log, _ = await run(tmp_path, hostile, "server-error", retries=1)
     assert hostile.calls == ["server-error"] * 2
     assert log.end is not None and "retrying" not in log.end.detail
-    assert log.end.detail == "openai had a server error: the hostile server fell over"
+    assert log.end.detail == ("openai had a server error: the hostile server fell over "
+                              "(attempt 2 of 2)")
 
 
 async def test_a_bad_request_mentioning_timeout_is_not_retried(

@@ -212,3 +212,15 @@ def test_export_snapshots(fmt: str) -> None:
         golden.parent.mkdir(parents=True, exist_ok=True)
         golden.write_text(text, encoding="utf-8")
     assert text == golden.read_text(encoding="utf-8")
+
+
+def test_people_count_from_one_and_json_keeps_the_stored_indices() -> None:
+    log = make_log()
+    first = log.turns[0]
+    assert (first.index, first.round) == (0, 0)
+    md = export_session(log, "md")
+    assert "### 1 · 🟦 A" in md and "*round 1 · " in md and "### 0 " not in md
+    assert "--- #1 round 1 " in export_session(log, "txt")
+    assert "· #1 · round 1 ·" in export_session(log, "html")
+    data = json.loads(export_session(log, "json"))
+    assert (data["turns"][0]["index"], data["turns"][0]["round"]) == (0, 0)

@@ -371,9 +371,10 @@ async def test_help_lists_every_binding(tmp_path: Path) -> None:
         await pilot.press("question_mark")
         await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
         text = screen_text(app)
-        for words in ("Interject", "Pause/Resume", "Pause now", "Retry", "Tools", "Send",
-                      "New line", "Target A/B", "Leave", "Quit", "Command palette",
-                      "Interrupt now", "Next turn"):
+        for words in ("Interject", "Pause after the current turn", "Pause now", "Retry",
+                      "Tools", "Send", "New line", "Target A/B", "Leave", "Quit",
+                      "Command palette", "Interrupt now", "Next turn", "Export", "Replay",
+                      "Resume", "Fork", "Answer a tool call", "Pane A", "Pane B"):
             assert words in text, words
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, HelpScreen))

@@ -388,3 +388,23 @@ def test_run_browser_hands_resume_to_the_caller(monkeypatch: pytest.MonkeyPatch,
     assert seen == [target]
     monkeypatch.setattr(standalone, "browse", lambda directory: None)
     assert standalone.run_browser(tmp_path, on_resume=lambda p: 1 / 0) == 0
+
+
+async def test_home_and_end_move_the_selection_and_what_acts_on_it(tmp_path: Path) -> None:
+    folder = make_folder(tmp_path, broken=False)
+    app = browser_app(folder, labels=False)
+    async with app.run_test(size=(160, 40)) as pilot:
+        screen = await opened(pilot, app)
+        first, last = names(screen)[0], names(screen)[-1]
+        await select(pilot, screen, names(screen)[2])
+        await pilot.press("home")
+        assert screen.current_name == first
+        assert first in str(screen.query_one("#browser-detail").render())
+        await pilot.press("d")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen) and first in screen_text(app)
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press("end")
+        assert screen.current_name == last
+        assert f"Sessions in {folder.absolute()}/" in screen_text(app)  # the full path

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.widgets import DataTable, Input, Select
+from textual.widgets import DataTable, Input, Select, TextArea
 
 from attractor_tui.core.config import SessionConfig, SideConfig, ToolSpec
 from attractor_tui.core.history import messages_for
@@ -101,7 +101,7 @@ async def test_scenario_picker_fills_the_form_and_keeps_models(tmp_path: Path) -
         form.query_one("#scenario", Select).value = "exit-pressure"
         await pilot.pause()
         assert form.query_one("#tool-pack", Select).value == "exit-costs"
-        assert "must" in form.query_one("#system-a", Input).value.lower()
+        assert "must" in form.query_one("#system-a", TextArea).text.lower()
         cfg = form.build_config()
         assert cfg.scenario == "exit-pressure" and cfg.a.model == "scripted/goodbye"
         assert {t.name for t in cfg.a.tools} == {t.name for t in cfg.b.tools}

@@ -69,7 +69,7 @@ async def test_footer_follows_focus_and_clicks_press_keys(tmp_path: Path) -> Non
     async with app.run_test(size=(160, 40)) as pilot:
         footer = app.screen.query_one(KeyFooter)
         text = footer.render().plain
-        assert "Interject" in text and "Pause/Resume" in text and "palette" in text
+        assert "Interject" in text and " p Pause " in text and "palette" in text
         await pilot.press("i")
         await wait_until(pilot, lambda: "Send" in footer.render().plain)
         assert "Interject" not in footer.render().plain
@@ -86,14 +86,13 @@ async def test_session_letters_are_text_while_typing_in_the_bar(tmp_path: Path) 
     """The session's letter keys are priority bindings (answered before the
     key bubbles through the focused pane), so they must stand aside while the
     operator types."""
-    app = make_app(tmp_path, config(turns=1))
+    app = make_app(tmp_path, config(turns=1), autostart=False)  # the bar takes text until the end
     async with app.run_test(size=(160, 40)) as pilot:
-        await wait_ended(pilot)
         screen = session(app)
         await pilot.press("i")
         await wait_until(pilot, lambda: app.focused is screen.bar.input)
-        await pilot.press("i", "p", "t", "m", "a", "b")
-        assert screen.bar.input.text == "iptmab"
+        await pilot.press("i", "p", "t", "m", "a", "b", "e", "v", "r", "f", "P", "o")
+        assert screen.bar.input.text == "iptmabevrfPo"
         assert not screen.tools.display and screen.meter.display
         assert app.focused is screen.bar.input
         await pilot.press("escape", "t")

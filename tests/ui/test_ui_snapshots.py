@@ -59,7 +59,9 @@ async def _ended(pilot: Pilot) -> None:
 def test_start_screen(snap_compare, tmp_path: Path) -> None:
     async def run_before(pilot: Pilot) -> None:
         _no_blink(pilot)
-        await settle(pilot)
+        counts = [pilot.app.screen.query_one(f"#tokens-{k}") for k in "ab"]
+        await wait_until(pilot, lambda: all("tokens" in str(c.render()) for c in counts), 60,
+                         "both prompts counted")  # counted in a thread: wait for the lines
 
     assert snap_compare(_app(tmp_path, None), terminal_size=(120, 40), run_before=run_before)
 
@@ -106,14 +108,20 @@ def test_paused(snap_compare, tmp_path: Path) -> None:
 
 
 def test_interjection_bar_open(snap_compare, tmp_path: Path) -> None:
+    """While A writes (the bar is for a running session; after the end it is not offered)."""
+    stalled = {"text": "Gladly: **goodbye loops** first, then", "stall": 60}
+
     async def run_before(pilot: Pilot) -> None:
-        await _ended(pilot)
+        screen = session(pilot.app)  # type: ignore[arg-type]
+        await wait_until(pilot, lambda: "goodbye loops" in screen_text(pilot.app),  # type: ignore[arg-type]
+                         settled=False)
         await pilot.press("i", "tab", *"Please", "ctrl+j", *"change topic.")
+        assert screen.bar.input.text == "Please\nchange topic."
         _no_blink(pilot)
         await settle(pilot)
 
-    assert snap_compare(_app(tmp_path, config(turns=1)), terminal_size=SIZE,
-                        run_before=run_before)
+    cfg = config(a=scripted([stalled], chunk_size=30), turns=1)
+    assert snap_compare(_app(tmp_path, cfg), terminal_size=SIZE, run_before=run_before)
 
 
 def test_tool_panel_with_entry(snap_compare, tmp_path: Path) -> None:
@@ -161,3 +169,26 @@ def test_help_screen(snap_compare, tmp_path: Path) -> None:
 
     assert snap_compare(_app(tmp_path, config(turns=1)), terminal_size=(120, 50),
                         run_before=run_before)
+
+
+def test_small_screen_layout(snap_compare, tmp_path: Path) -> None:
+    """60x24: the panes get the room, the meter is one line, the footer names what it can."""
+    assert snap_compare(_app(tmp_path, config(turns=3)), terminal_size=(60, 24),
+                        run_before=_ended)
+
+
+def test_new_text_below_marker(snap_compare, tmp_path: Path) -> None:
+    """Scrolled up in A's pane when text arrives below: the marker says so."""
+    replies = [f"Reply {n}: a short paragraph.\n\nAnd a second one." for n in range(12)]
+
+    async def run_before(pilot: Pilot) -> None:
+        await _ended(pilot)
+        pane = session(pilot.app).pane("A")  # type: ignore[arg-type]
+        pane.focus()
+        pane.action_scroll_home()
+        pane.add_notice("a note that arrived below", kind="end")
+        await wait_until(pilot, lambda: pane.marker.display)
+        assert pane.scroll_y == 0
+
+    cfg = config(a=scripted(replies), turns=12)
+    assert snap_compare(_app(tmp_path, cfg), terminal_size=SIZE, run_before=run_before)

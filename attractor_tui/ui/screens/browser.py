@@ -4,7 +4,9 @@ export or delete, and (R) the report over all of them.
 The list comes from `SessionIndex` (first line + last few KB of each file,
 cached in `.index.json`), so it opens at once with 1,000 sessions; attractor
 labels, which need a full analysis, are filled in by a background thread and
-cached too. A file that cannot be read is listed as broken, with the reason.
+cached too. A file that cannot be read is listed as broken, with the reason;
+one holding several conversations (a cross-model `conversations.json`) is not:
+opening it asks which one.
 
 The screen dismisses with a `BrowserResult` for what its caller must do
 (`("resume", path)`: a live engine is the app's business); replaying,
@@ -26,11 +28,12 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.coordinate import Coordinate
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, DataTable, Input, Static
+from textual.widgets import Button, DataTable, Input, OptionList, Static
 from textual.worker import get_current_worker
 
 from attractor_tui.analysis import LABELS, analyze_log, end_state_note
 from attractor_tui.core.text import safe_line, safe_text
+from attractor_tui.sessions import formats
 from attractor_tui.sessions.export import FORMATS, ExportFormat, export_session
 from attractor_tui.sessions.index import (
     LABEL_MAX_BYTES,
@@ -40,7 +43,7 @@ from attractor_tui.sessions.index import (
     human_size,
     session_label,
 )
-from attractor_tui.sessions.store import SessionFileError, SessionLog, load_session
+from attractor_tui.sessions.store import SessionFileError, SessionLog
 from attractor_tui.ui.screens.dialogs import ConfirmScreen
 from attractor_tui.ui.screens.replay import AskScreen, ReplayScreen, int_check
 from attractor_tui.ui.screens.report import ReportScreen
@@ -62,6 +65,27 @@ COLUMNS = list(SORTS)
 LABEL_BATCH_SECONDS = 0.5
 MAX_WIDTHS = {"models": 40, "end": 24, "label": 26, "name": 44}
 """Longer cells are cut; the detail lines below the list show them in full."""
+PROMPT_HEAD = 70
+"""Characters of a system prompt's first line in the detail lines (its length follows)."""
+
+
+def prompt_line(preview: str) -> str:
+    """`sessions.log.prompt_preview`'s text as one line: its head, cut, then its length."""
+    head, cut, length = preview.partition(" … [")
+    head = " ".join(head.split())
+    short = head if len(head) <= PROMPT_HEAD else head[: PROMPT_HEAD - 1].rstrip() + "…"
+    return f"{short} … [{length}" if cut else short
+
+
+def prompt_lines(summary: SessionSummary) -> list[str]:
+    """One line per side's system prompt, from the summary (B's may be "same as A's")."""
+    a, b = summary.extra.get("prompt_a"), summary.extra.get("prompt_b")
+    lines = []
+    if isinstance(a, str):
+        lines.append(f"A's prompt: {prompt_line(a)}")
+    if isinstance(b, str):
+        lines.append("B's prompt: same as A's" if b == a else f"B's prompt: {prompt_line(b)}")
+    return lines
 
 
 def end_state(log: SessionLog) -> str:
@@ -142,6 +166,48 @@ class ExportScreen(ModalScreen[ExportFormat | None]):
         self.dismiss(fmt if fmt in FORMATS else None)
 
 
+class ConversationScreen(ModalScreen[int | None]):
+    """Which conversation of a file holding several to open (Enter); Escape cancels."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    DEFAULT_CSS = """
+    ConversationScreen OptionList { height: auto; max-height: 16; margin-bottom: 1; }
+    """
+
+    def __init__(self, name: str, logs: list[SessionLog]) -> None:
+        super().__init__(classes="dialog")
+        self.file_name = name
+        self.logs = logs
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box"):
+            yield Static(Content(safe_line(
+                f"{self.file_name} holds {len(self.logs)} conversations: open which?")),
+                classes="dialog-question")
+            yield OptionList(*(Text(safe_line(self.describe(n, log)))
+                               for n, log in enumerate(self.logs)), id="conversations")
+            yield Static(Content("Enter: open · Escape: cancel"), classes="dialog-hint")
+
+    @staticmethod
+    def describe(number: int, log: SessionLog) -> str:
+        config = log.config
+        turns = len(log.turns)
+        seed = " ".join(config.seed.split())
+        seed = seed if len(seed) <= 40 else seed[:39] + "…"
+        return (f"{number + 1}. {config.a.model} ↔ {config.b.model} · {turns} turn(s)"
+                + (f" · seed: {seed}" if seed else ""))
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option_index)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
 class BrowserScreen(Screen[BrowserResult | None]):
     """Sessions in one folder, newest first; filter, sort and act on them."""
 
@@ -157,6 +223,10 @@ class BrowserScreen(Screen[BrowserResult | None]):
         Binding("R", "report", "Report", key_display="R"),
         Binding("ctrl+r", "reload", "Reload", show=False),
         Binding("escape", "back", "Back"),
+        # The table's own Home/End scroll sideways and leave the selection (and so
+        # the detail line and `d`) on a row out of sight; these move the selection.
+        Binding("home", "first_row", "First", show=False, priority=True),
+        Binding("end", "last_row", "Last", show=False, priority=True),
     ]
     DEFAULT_CSS = """
     BrowserScreen #browser-top { height: auto; padding: 0 1; }
@@ -188,7 +258,7 @@ class BrowserScreen(Screen[BrowserResult | None]):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="browser-top"):
-            yield Static(Content(f"Sessions in {safe_line(str(self.directory))}/"),
+            yield Static(Content(f"Sessions in {safe_line(str(self.directory.absolute()))}/"),
                          id="browser-title")
             yield Static(id="browser-count")
         yield Input(placeholder="/ filter: text in date, models, end, state or file name",
@@ -289,6 +359,7 @@ class BrowserScreen(Screen[BrowserResult | None]):
             lines.append("d deletes it; the other actions need a readable file.")
         else:
             lines.append(f"A: {summary.model_a}   B: {summary.model_b}")
+            lines.extend(prompt_lines(summary))
             end = summary.end_reason or (
                 "none recorded (still running, not run since a fork, or stopped by a crash)")
             lines.append(f"{summary.turns} turn(s), {summary.rounds} round(s) · end: {end}"
@@ -300,6 +371,10 @@ class BrowserScreen(Screen[BrowserResult | None]):
             if summary.foreign:
                 lines.append("peer-harness log: replay and export work; "
                              "`attractor-tui import` it to resume or fork")
+            count = summary.extra.get("conversations")
+            if isinstance(count, int) and count > 1:
+                lines.append(f"holds {count} conversations (the list shows the first); "
+                             "Enter asks which to open")
         detail.update(Content("\n".join(safe_line(line) for line in lines)))
         detail.set_class(summary.broken, "broken")
 
@@ -387,6 +462,8 @@ class BrowserScreen(Screen[BrowserResult | None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "replay" and self.query_one("#browser-filter", Input).has_focus:
             return True
+        if action in ("first_row", "last_row"):  # in the filter box they move the caret
+            return self.table.has_focus
         if action in ("replay", "resume", "fork", "export"):
             current = self.current
             if current is None or current.broken:
@@ -402,11 +479,21 @@ class BrowserScreen(Screen[BrowserResult | None]):
         self.index.save()
         self.populate(summary.name)
 
-    async def _load(self, summary: SessionSummary) -> Any:
-        """The full log (off the UI thread); None, with the error shown, if it is broken."""
+    async def _load(self, summary: SessionSummary) -> tuple[SessionLog, int] | None:
+        """A full log (off the UI thread) and its conversation (0-based) in the file.
+
+        A file of several asks which (`ConversationScreen`); None if cancelled, or
+        with the error shown if the file is broken.
+        """
         path = self.path_of(summary)
         try:
-            return await asyncio.to_thread(load_session, path)
+            logs = await asyncio.to_thread(formats.load, path)
+            if len(logs) <= 1:
+                if not logs:
+                    raise SessionFileError(path, "holds no conversation")
+                return logs[0], 0
+            choice = await self.app.push_screen_wait(ConversationScreen(summary.name, logs))
+            return None if choice is None else (logs[choice], choice)
         except SessionFileError as exc:
             message = describe_error(exc, path)
             self.notify(safe_text(f"{summary.name}: {message}"), title="Cannot open",
@@ -430,9 +517,9 @@ class BrowserScreen(Screen[BrowserResult | None]):
         summary = self.current
         if summary is None or summary.broken:
             return
-        log = await self._load(summary)
-        if log is not None:
-            self.app.push_screen(ReplayScreen(log, speed=self.replay_speed))
+        loaded = await self._load(summary)
+        if loaded is not None:
+            self.app.push_screen(ReplayScreen(loaded[0], speed=self.replay_speed))
 
     def action_resume(self) -> None:
         summary = self.current
@@ -476,10 +563,15 @@ class BrowserScreen(Screen[BrowserResult | None]):
         fmt = await self.app.push_screen_wait(ExportScreen(summary.name))
         if fmt is None:
             return
-        log = await self._load(summary)
-        if log is None:
+        loaded = await self._load(summary)
+        if loaded is None:
             return
-        target = self.path_of(summary).with_suffix(f".{fmt}")
+        log, number = loaded
+        path = self.path_of(summary)
+        count = summary.extra.get("conversations")
+        several = isinstance(count, int) and count > 1
+        target = (path.with_name(f"{path.stem}.conversation-{number + 1}.{fmt}") if several
+                  else path.with_suffix(f".{fmt}"))
 
         def write() -> None:
             text = export_session(log, fmt, notes=[end_state_note(log.turns)])
@@ -521,6 +613,12 @@ class BrowserScreen(Screen[BrowserResult | None]):
         if self.shown:
             self.table.move_cursor(row=min(row, len(self.shown) - 1), animate=False)
         self.notify(safe_text(f"Deleted {summary.name}"), markup=False)
+
+    def action_first_row(self) -> None:
+        self.table.action_scroll_top()
+
+    def action_last_row(self) -> None:
+        self.table.action_scroll_bottom()
 
     def action_filter(self) -> None:
         self.query_one("#browser-filter", Input).focus()

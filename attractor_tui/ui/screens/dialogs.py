@@ -4,6 +4,7 @@ operator goes through."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 from textual import on
@@ -103,20 +104,34 @@ class InterjectChoiceScreen(ModalScreen[InterjectChoice | None]):
         Binding("escape", "choose(None)", "Cancel"),
     ]
 
-    def __init__(self, side: str) -> None:
+    def __init__(self, side: str, writing: Callable[[], bool] | None = None) -> None:
+        """`writing`: whether `side` is still writing; the question follows it while
+        the dialog is open (the session runs on under it)."""
         super().__init__(classes="dialog")
         self.side = side
+        self.writing = writing
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
-            yield Static(
-                Content(f"{self.side} is writing right now. Use your text as…"),
-                classes="dialog-question",
-            )
+            yield Static(Content(self._question(True)), classes="dialog-question")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(f"{self.side}'s next turn (n)", id="next", variant="primary")
                 yield Button("Interrupt now (i)", id="now", variant="warning")
                 yield Button("Cancel (esc)", id="cancel")
+
+    def on_mount(self) -> None:
+        if self.writing is not None:
+            self.set_interval(0.2, self._follow)
+
+    def _question(self, writing: bool) -> str:
+        if writing:
+            return f"{self.side} is writing right now. Use your text as…"
+        return f"{self.side} has finished its turn: your text can be its next turn."
+
+    def _follow(self) -> None:
+        writing = self.writing() if self.writing is not None else True
+        self.query_one(".dialog-question", Static).update(Content(self._question(writing)))
+        self.query_one("#now", Button).disabled = not writing
 
     def action_choose(self, choice: InterjectChoice | None) -> None:
         self.dismiss(choice)

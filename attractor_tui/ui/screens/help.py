@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -15,23 +16,38 @@ from textual.widgets import Static
 HelpSection = tuple[str, Iterable[BindingType]]
 
 
-def bindings_table(sections: Iterable[HelpSection]) -> Table:
-    """One row per binding: key(s), what it does, where it applies."""
-    table = Table(box=None, expand=True, show_header=True, header_style="bold", pad_edge=False)
-    table.add_column("Key", no_wrap=True, style="bold")
-    table.add_column("Action")
-    table.add_column("Where", style="dim")
-    seen: set[tuple[str, str]] = set()
+NARROW = 90
+"""Below this many columns the "Where" column becomes a heading per section: three
+columns in a 60-column terminal wrapped the actions one word per line."""
+
+
+def bindings_table(sections: Iterable[HelpSection], *, grouped: bool = False) -> Table:
+    """One row per binding: key(s), what it does, where it applies (`grouped`: under
+    a heading per place instead of in a third column)."""
+    table = Table(box=None, expand=True, show_header=not grouped, header_style="bold",
+                  pad_edge=False)
+    table.add_column("Key", no_wrap=not grouped, style="bold", max_width=16 if grouped else None)
+    table.add_column("Action", ratio=1)
+    if not grouped:
+        table.add_column("Where", style="dim")
+    seen: set[tuple[str, str, str]] = set()
     for where, bindings in sections:
+        rows = []
         for binding in bindings:
             if not isinstance(binding, Binding):
                 continue
             keys = binding.key_display or ", ".join(k.strip() for k in binding.key.split(","))
-            description = binding.description or binding.action.replace("_", " ")
-            if (keys, where) in seen:
+            # a footer's word or two, or the longer tooltip where a binding has one
+            description = (binding.tooltip or binding.description
+                           or binding.action.replace("_", " "))
+            if (keys, where, binding.action) in seen:
                 continue
-            seen.add((keys, where))
-            table.add_row(keys, description, where)
+            seen.add((keys, where, binding.action))
+            rows.append((keys, description))
+        if grouped and rows:
+            table.add_row(Text(where, style="bold underline"), "")
+        for keys, description in rows:
+            table.add_row(keys, description, *(() if grouped else (where,)))
     return table
 
 
@@ -47,7 +63,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-box"):
             yield Static(Content("Keys"), id="help-title")
-            yield Static(bindings_table(self.sections), id="help-table")
+            yield Static(self._table(), id="help-table")
             yield Static(
                 Content(
                     "Themes: ctrl+p opens the command palette; type “theme”. "
@@ -55,6 +71,12 @@ class HelpScreen(ModalScreen[None]):
                 ),
                 id="help-note",
             )
+
+    def _table(self) -> Table:
+        return bindings_table(self.sections, grouped=self.app.size.width < NARROW)
+
+    def on_resize(self) -> None:
+        self.query_one("#help-table", Static).update(self._table())
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(result)

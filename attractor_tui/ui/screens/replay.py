@@ -30,7 +30,15 @@ from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from attractor_tui.core.config import SIDES, Side
-from attractor_tui.core.events import PersistedEvent, TextDelta, ToolCallDelta, Turn, TurnBegin
+from attractor_tui.core.events import (
+    ContextTrim,
+    PersistedEvent,
+    TextDelta,
+    ToolCallDelta,
+    Turn,
+    TurnBegin,
+)
+from attractor_tui.core.sent import SentCall, next_call, turn_call
 from attractor_tui.core.text import safe_line, safe_text
 from attractor_tui.sessions.store import SessionLog
 from attractor_tui.sessions.timeline import (
@@ -41,7 +49,9 @@ from attractor_tui.sessions.timeline import (
     pane_window,
     panes_for,
 )
+from attractor_tui.ui import copying
 from attractor_tui.ui.cards import Card, notice_for, seed_card, tool_event_for
+from attractor_tui.ui.screens.context_view import ContextViewScreen
 from attractor_tui.ui.screens.session import display_path
 from attractor_tui.ui.widgets.footer import KeyFooter
 from attractor_tui.ui.widgets.message import MessageView, NoticeCard
@@ -170,6 +180,10 @@ class ReplayScreen(Screen[None]):
         Binding("plus,equals_sign", "faster", "Faster", key_display="+"),
         Binding("minus", "slower", "Slower", key_display="-"),
         Binding("t", "toggle_tools", "Tools"),
+        Binding("y", "copy_turn", "Copy turn"),
+        Binding("Y", "copy_transcript", "Copy all", key_display="Y"),
+        Binding("x", "show_sent", "What's sent"),
+        Binding("f", "branch_here", "Branch here"),
         Binding("a", "focus_pane('A')", "Pane A", show=False),
         Binding("b", "focus_pane('B')", "Pane B", show=False),
         Binding("escape", "back", "Back"),
@@ -489,6 +503,24 @@ class ReplayScreen(Screen[None]):
         if answer is not None:
             self.controller.go_to_turn(int(answer))
 
+    @work(exclusive=True, group="branch")
+    async def action_branch_here(self) -> None:
+        """Run N continuations from the turn in view (`attractor-tui branch`), then say how
+        they ended."""
+        from attractor_tui.experiments.branch import branch_subprocess
+
+        self.controller.pause()
+        kept = self.controller.shown_turns
+        answer = await self.app.push_screen_wait(AskScreen(
+            f"Branch here: how many continuations after turn {kept} (1–100)?", "10",
+            check=int_check(1, 100)))
+        if answer is None:
+            return
+        self.notify(f"branching: {answer} continuation(s) after turn {kept}…", markup=False)
+        ok, said = await branch_subprocess(self.session_log.path, kept, int(answer))
+        self.notify(safe_text(said), title="Branches" if ok else "Branch failed",
+                    severity="information" if ok else "error", markup=False, timeout=30)
+
     def action_toggle_tools(self) -> None:
         if self._tools is not None:
             self._tools.display = not self._tools.display
@@ -498,6 +530,57 @@ class ReplayScreen(Screen[None]):
     def action_focus_pane(self, side: Side) -> None:
         self._focus = side
         self.pane(side).focus()
+
+    # ------------------------------------------------ copy, what each side is sent
+
+    def shown_turns(self) -> list[Turn]:
+        """The turns up to the position (what the panes show)."""
+        items = self.controller.items[: self.controller.position]
+        return [item.event for item in items if isinstance(item.event, Turn)]
+
+    def focused_side(self) -> Side:
+        focused = self.focused
+        return focused.side if isinstance(focused, ConversationPane) else self._focus
+
+    def action_copy_turn(self) -> None:
+        """Copy the selected text, or the focused pane's turn in view."""
+        copying.copy_selection_or_turn(self.app, self.get_selected_text(), self.focused_side(),
+                                       self.shown_turns())
+
+    @work(exclusive=True, group="copy")
+    async def action_copy_transcript(self) -> None:
+        await copying.copy_transcript(self.app, self.session_log)
+
+    @work(exclusive=True, group="copy")
+    async def action_export(self) -> None:
+        await copying.export_beside(self.app, self.session_log)
+
+    def sent_calls(self) -> dict[Side, SentCall]:
+        """What each side was sent for its turn in view (its first call, before any)."""
+        config = self.session_log.config
+        turns: list[Turn] = []
+        trims: list[ContextTrim] = []
+        latest: dict[Side, tuple[Turn, list[ContextTrim]]] = {}
+        for item in self.controller.items[: self.controller.position]:
+            event = item.event
+            if isinstance(event, Turn):
+                turns.append(event)
+                if event.author == "model":  # an operator's turn was not a model call
+                    latest[event.side] = (event, list(trims))
+            elif isinstance(event, ContextTrim):
+                trims.append(event)
+        calls: dict[Side, SentCall] = {}
+        for side in SIDES:
+            if side in latest:
+                turn, before = latest[side]
+                calls[side] = turn_call(config, turns, before, turn)
+            else:
+                calls[side] = next_call(config, side, turns, trims)
+        return calls
+
+    def action_show_sent(self) -> None:
+        self.controller.pause()
+        self.app.push_screen(ContextViewScreen(self.sent_calls, side=self.focused_side()))
 
     def action_back(self) -> None:
         self.controller.close()

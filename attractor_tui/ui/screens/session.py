@@ -20,6 +20,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Input, TextArea
 from textual.worker import Worker
@@ -41,15 +42,20 @@ from attractor_tui.core.events import (
     Turn,
     TurnBegin,
 )
+from attractor_tui.core.sent import SentCall, last_model_turn, next_call, turn_call
 from attractor_tui.core.text import safe_text
 from attractor_tui.sessions.runner import OpenSession, open_session, queue_summary
 from attractor_tui.sessions.store import (
+    SessionFileError,
     SessionLog,
     SessionWriteError,
     SessionWriter,
+    load_session,
     new_session_path,
 )
+from attractor_tui.ui import copying
 from attractor_tui.ui.cards import Card, end_card, error_card, seed_card, tool_event_for
+from attractor_tui.ui.screens.context_view import ContextViewScreen
 from attractor_tui.ui.screens.dialogs import InterjectChoiceScreen, ToolAskScreen
 from attractor_tui.ui.widgets.footer import KeyFooter
 from attractor_tui.ui.widgets.interject import InterjectBar
@@ -93,16 +99,37 @@ class SessionScreen(Screen[None]):
     # `check_action` lets the keys through to the interjection bar while the
     # operator types there.
     BINDINGS = [
+        # Once the session has ended (`ENDED_ACTIONS`), first in the footer: what
+        # can be done with it now. Hidden while it runs.
+        Binding("e", "export", "Export", priority=True,
+                tooltip="After the end: export as Markdown, HTML, text or JSON"),
+        Binding("v", "replay", "Replay", priority=True, tooltip="After the end: replay it"),
+        Binding("r", "resume_session", "Resume", priority=True,
+                tooltip="After the end: go on in the same file"),
+        Binding("f", "fork", "Fork", priority=True,
+                tooltip="After the end: branch after a turn and go on there"),
         Binding("i", "interject", "Interject", priority=True),
-        Binding("p", "toggle_pause", "Pause/Resume", priority=True),
-        Binding("P", "pause_now", "Pause now", show=False, priority=True),
-        Binding("r", "retry", "Retry", priority=True),
+        Binding("p", "toggle_pause", "Pause", priority=True,
+                tooltip="Pause after the current turn; again resumes"),
+        Binding("P", "pause_now", "Pause now", key_display="P", priority=True,
+                tooltip="Pause now: the turn being written stops (kept, marked interrupted)"),
+        Binding("r", "retry", "Retry", priority=True,
+                tooltip="Retry after a provider error"),
         Binding("t", "toggle_tools", "Tools", priority=True),
-        Binding("o", "answer_tool", "Answer tool call", priority=True),
+        Binding("o", "answer_tool", "Tool ask", priority=True,
+                tooltip="Answer a tool call the pack leaves to you (allow or deny)"),
         Binding("m", "toggle_meter", "Meter", priority=True),
-        Binding("a", "focus_pane('A')", "Pane A", show=False, priority=True),
-        Binding("b", "focus_pane('B')", "Pane B", show=False, priority=True),
+        Binding("y", "copy_turn", "Copy turn", priority=True),
+        Binding("Y", "copy_transcript", "Copy all", key_display="Y", priority=True),
+        Binding("x", "show_sent", "What's sent", priority=True),
+        Binding("a", "focus_pane('A')", "Pane A", priority=True),
+        Binding("b", "focus_pane('B')", "Pane B", priority=True),
     ]
+    RUNNING_ACTIONS = frozenset({"interject", "toggle_pause", "pause_now", "retry",
+                                 "answer_tool"})
+    """Shown (and answered) only while the session can still produce turns."""
+    ENDED_ACTIONS = frozenset({"export", "replay", "resume_session", "fork"})
+    """Shown (and answered) only once it has ended; `r` retries before, resumes after."""
     LETTER_ACTIONS = frozenset(
         binding.action.split("(")[0] for binding in BINDINGS if isinstance(binding, Binding)
     )
@@ -110,6 +137,8 @@ class SessionScreen(Screen[None]):
     """Escape in the bar: the bar's own binding would go through three message
     queues (input, bar, screen) before the screen moves the focus."""
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
+    """Below 32 rows the panes get the room: the meter folds to one line."""
     AUTO_FOCUS = "#pane-a"
 
     def __init__(
@@ -126,7 +155,7 @@ class SessionScreen(Screen[None]):
     ) -> None:
         """`resume`: continue this stored session in its own file (see
         `sessions.runner.open_session`); `resume_turns` more turns per side."""
-        super().__init__(id="session")
+        super().__init__()  # no id: resume and fork swap in a second one while it leaves
         self.config = config
         self.resume = resume
         self.resume_turns = resume_turns
@@ -206,6 +235,7 @@ class SessionScreen(Screen[None]):
         self.engine, self.writer = self._session.engine, self._session.writer
         self._show_restored(self._session)
         self._worker = self.run_worker(self._run_engine(), name="engine", group="engine")
+        self.refresh_status()
 
     def _show_restored(self, session: OpenSession) -> None:
         """A resume brought back queued text that never filled its slot: say so."""
@@ -290,6 +320,17 @@ class SessionScreen(Screen[None]):
         panes = [self.pane(side) for side in SIDES] if self.is_attached else []
         return [*self._route_errors, *(exc for pane in panes for exc in pane.errors)]
 
+    def quit_question(self) -> str:
+        """What quitting would stop, as the session stands now."""
+        engine = self.engine
+        if self.error_pending:
+            what = "The session is paused on an error."
+        elif engine is not None and engine.paused:
+            what = "The session is paused."
+        else:
+            what = "The session is still running."
+        return what + "\nStop it and quit?"
+
     @property
     def running(self) -> bool:
         """True while the session can still produce turns."""
@@ -363,7 +404,7 @@ class SessionScreen(Screen[None]):
         update = self.meter.add_turn(turn)
         if update.entered:
             self.notify(
-                safe_text(f"Entered {update.label} at turn {update.turn_index}: "
+                safe_text(f"Entered {update.label} at turn {update.turn_index + 1}: "
                           f"{update.evidence[0]}"),
                 title="Attractor", severity="warning", markup=False,
             )
@@ -410,6 +451,8 @@ class SessionScreen(Screen[None]):
         self.end = event
         self._ended_at = self.clock()
         self._state, self._detail = "ended", event.reason
+        if not self.bar.input.text.strip():  # nothing to interject into any more
+            self.bar.display = False
         kept = self.queued()
         for side in SIDES:
             self._notice(side, end_card(event, kept))
@@ -439,13 +482,20 @@ class SessionScreen(Screen[None]):
             detail=self._detail,
             generating=engine.generating if engine else None,
             completed_turns=engine.completed_turns if engine else 0,
-            max_turns=engine.max_turns if engine else None,
+            max_turns=engine.max_turns if engine else self._planned_turns(),
+            shown_turns=len(engine.turns) if engine else 0,
             elapsed=self.elapsed(),
             usage=usage,
             path=display_path(self.session_path),
             pending={side: len(engine.pending(side)) for side in SIDES} if engine else {},
             tool_calls=self.tools.call_count,
         )
+
+    def _planned_turns(self) -> int | None:
+        """The turn limit before the engine exists (it is created once the screen is up)."""
+        if self.resume is not None:
+            return None  # `resume_limit` decides; the engine exists before the first paint
+        return None if self.config.turns is None else 2 * self.config.turns
 
     def refresh_status(self) -> None:
         if self.is_attached:
@@ -459,12 +509,14 @@ class SessionScreen(Screen[None]):
             return False  # the operator is typing: the letter is text
         if action == "leave_bar":
             return self.focused is self.bar.input
+        if action in self.ENDED_ACTIONS:
+            return self.end is not None
+        if action in self.RUNNING_ACTIONS and self.end is not None:
+            return False
         if action == "retry":
             return self.error_pending and self.running
-        if action in ("toggle_pause", "pause_now"):
-            return True if self.running else None
-        if action == "answer_tool":
-            return bool(self._asks) and self.running
+        if action == "answer_tool":  # shown, dimmed, until a tool call waits for you
+            return True if self._asks and self.running else None
         return True
 
     def action_interject(self) -> None:
@@ -503,6 +555,51 @@ class SessionScreen(Screen[None]):
         if answer is not None and self.engine is not None:
             self.engine.decide(call_id, answer)
 
+    # ------------------------------------------------ copy, what each side is sent
+
+    def shown_turns(self) -> list[Turn]:
+        """Every turn of the session so far (the engine's, or the resumed file's)."""
+        if self.engine is not None:
+            return self.engine.turns
+        return self.resume.turns if self.resume is not None else []
+
+    def focused_side(self) -> Side:
+        focused = self.focused
+        return focused.side if isinstance(focused, ConversationPane) else self._last_pane
+
+    def action_copy_turn(self) -> None:
+        """Copy the selected text, or the focused pane's newest turn."""
+        copying.copy_selection_or_turn(self.app, self.get_selected_text(), self.focused_side(),
+                                       self.shown_turns())
+
+    @work(exclusive=True, group="copy")
+    async def action_copy_transcript(self) -> None:
+        if not self.session_path.exists():
+            self.notify("Nothing to copy yet: the session has not started.",
+                        severity="warning", markup=False)
+            return
+        await copying.copy_transcript(self.app, self.session_path)
+
+    def sent_calls(self) -> dict[Side, SentCall]:
+        """What each side is sent next (or is being sent, while it writes); once the
+        session has ended, what each was sent on its last call."""
+        engine = self.engine
+        config = engine.config if engine is not None else self.config
+        trims = engine.trims if engine is not None else (
+            self.resume.trims if self.resume is not None else [])
+        generating = engine.generating if engine is not None else None
+        turns = self.shown_turns()
+        calls: dict[Side, SentCall] = {}
+        for side in SIDES:
+            last = last_model_turn(turns, side) if self.end is not None else None
+            # no trim of `side` follows its last turn: the session ended after it
+            calls[side] = (turn_call(config, turns, trims, last) if last is not None
+                           else next_call(config, side, turns, trims, now=generating == side))
+        return calls
+
+    def action_show_sent(self) -> None:
+        self.app.push_screen(ContextViewScreen(self.sent_calls, side=self.focused_side()))
+
     def action_toggle_meter(self) -> None:
         self.meter.display = not self.meter.display
 
@@ -513,6 +610,82 @@ class SessionScreen(Screen[None]):
     def action_focus_pane(self, side: Side) -> None:
         self._last_pane = side
         self.pane(side).focus()
+
+    # ----------------------------------------------------- after the end
+
+    class Resume(Message):
+        """Continue the session file at `path` here (the app swaps in a new screen)."""
+
+        def __init__(self, path: Path) -> None:
+            super().__init__()
+            self.path = path
+
+    async def _load_own(self) -> SessionLog | None:
+        """This session's file, read back (a notice instead when it cannot be)."""
+        try:
+            return await asyncio.to_thread(load_session, self.session_path)
+        except (SessionFileError, OSError) as exc:
+            self.notify(safe_text(str(exc)), title="Cannot read the session", severity="error",
+                        markup=False)
+            return None
+
+    @work(exclusive=True, group="ended")
+    async def action_export(self) -> None:
+        """Write the finished session beside its file, in a format the operator picks."""
+        from attractor_tui.analysis import end_state_note
+        from attractor_tui.sessions.export import export_session
+        from attractor_tui.ui.screens.browser import ExportScreen
+
+        fmt = await self.app.push_screen_wait(ExportScreen(self.session_path.name))
+        if fmt is None:
+            return
+        log = await self._load_own()
+        if log is None:
+            return
+        target = self.session_path.with_suffix(f".{fmt}")
+        text = export_session(log, fmt, notes=[end_state_note(log.turns)])
+        try:
+            await asyncio.to_thread(target.write_text, text, encoding="utf-8")
+        except OSError as exc:
+            self.notify(safe_text(f"cannot write {target}: {exc.strerror or exc}"),
+                        title="Export failed", severity="error", markup=False)
+            return
+        self.notify(safe_text(f"Wrote {display_path(target)}"), title="Exported", markup=False,
+                    timeout=8)
+
+    @work(exclusive=True, group="ended")
+    async def action_replay(self) -> None:
+        from attractor_tui.ui.screens.replay import ReplayScreen
+
+        log = await self._load_own()
+        if log is not None:
+            self.app.push_screen(ReplayScreen(log))
+
+    def action_resume_session(self) -> None:
+        self.post_message(self.Resume(self.session_path))
+
+    @work(exclusive=True, group="ended")
+    async def action_fork(self) -> None:
+        """Branch after a turn the operator names, and continue the branch here."""
+        from attractor_tui.sessions.continuation import fork_session
+        from attractor_tui.ui.screens.replay import AskScreen, int_check
+
+        engine = self.engine
+        total = len(engine.turns) if engine is not None else 0
+        answer = await self.app.push_screen_wait(AskScreen(
+            f"Fork: keep how many turns (0–{total})? The new session starts with turns "
+            f"#1–#N and goes on from there.", str(max(0, total - 2)),
+            check=int_check(0, total)))
+        if answer is None:
+            return
+        try:
+            target = await asyncio.to_thread(fork_session, self.session_path, int(answer))
+        except (SessionFileError, OSError) as exc:
+            self.notify(safe_text(str(exc)), title="Fork failed", severity="error", markup=False)
+            return
+        self.notify(safe_text(f"Forked after turn {answer} into {display_path(target)}."),
+                    title="Forked", markup=False)
+        self.post_message(self.Resume(target))
 
     @on(InterjectBar.Leave)
     def action_leave_bar(self) -> None:
@@ -556,10 +729,19 @@ class SessionScreen(Screen[None]):
             return
         now = False
         if engine.generating == side:
-            choice = await self.app.push_screen_wait(InterjectChoiceScreen(side))
+            choice = await self.app.push_screen_wait(
+                InterjectChoiceScreen(side, writing=lambda: engine.generating == side))
             if choice is None:
                 return
-            now = choice == "now"
+            # The session ran on while the dialog was open: act on what is true now.
+            if engine.ended:
+                self.notify("The session ended while you chose; your text is still in the "
+                            "bar.", severity="warning", markup=False)
+                return
+            now = choice == "now" and engine.generating == side
+            if choice == "now" and not now:
+                self.notify(f"{side} had already finished its turn; nothing was interrupted.",
+                            markup=False)
         try:
             await engine.interject(side, text, now=now)
         except OSError as exc:  # the file cannot take the queued text: keep it in the bar
@@ -572,4 +754,8 @@ class SessionScreen(Screen[None]):
         else:
             self.notify(f"Your text will be {side}'s next turn (ctrl+r in the bar takes it "
                         "back).", markup=False)
+        if self.error_pending:  # the error card said interjecting goes on: it does
+            self.error_pending = False
+            self.refresh_bindings()
+            await engine.resume()
         self.refresh_status()

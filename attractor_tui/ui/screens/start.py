@@ -3,34 +3,125 @@
 Shown when attractor-tui is launched without a session configuration. It
 only builds a `SessionConfig`; the app starts the session with it. Picking a
 scenario fills the form from that preset (models stay as typed); every field
-can still be edited afterwards.
+can still be edited afterwards. A prompt field loads a file (ctrl+o in it) and
+shows its length in tokens for its side's model, counted off the UI thread.
+Before the app is asked to start, the session is opened once as a dry run, so
+whatever would refuse it (a model litellm cannot route, a prompt too long for
+its window) is one line here, not a traceback.
 """
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from pydantic import ValidationError
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Button, Input, Label, Select, Static
+from textual.timer import Timer
+from textual.widgets import Button, Input, Label, Select, Static, TextArea
+from textual.worker import get_current_worker
 
-from attractor_tui.core.config import KEEP_CREDENTIALS, SessionConfig, SideConfig, ToolSpec
+from attractor_tui.core.config import (
+    KEEP_CREDENTIALS,
+    SIDES,
+    SessionConfig,
+    SideConfig,
+    ToolSpec,
+)
+from attractor_tui.core.errors import model_problem
 from attractor_tui.core.text import safe_line
+from attractor_tui.core.window import count_tokens, model_window, prompt_problem
 from attractor_tui.experiments.presets import PresetError
+from attractor_tui.sessions.log import SessionFileError, read_prompt
+from attractor_tui.ui.screens.replay import AskScreen
 from attractor_tui.ui.screens.session import display_path
 from attractor_tui.ui.widgets.footer import KeyFooter
+
+DESCRIPTION_WIDTH = 60
+"""Characters of a preset's description shown in a picker."""
+COUNT_DELAY = 0.3
+"""Seconds of quiet typing before a prompt is counted again (a count of 100 KB takes a while)."""
+
+
+def shorten(text: str, width: int) -> str:
+    """`text` cut at a word boundary to at most `width` characters, `…` marking a cut."""
+    if len(text) <= width:
+        return text
+    cut = text[: width - 1]
+    head = cut.rsplit(" ", 1)[0] if " " in cut else cut
+    return head.rstrip(" ,;:—-") + "…"
 
 
 def option_label(name: str, description: str) -> Text:
     """A preset in a `Select`: plain `Text`, as a `str` option would be parsed as markup."""
-    return Text(f"{safe_line(name)} — {safe_line(description)[:60]}")
+    return Text(f"{safe_line(name)} — {shorten(safe_line(description), DESCRIPTION_WIDTH)}")
+
+
+def models_problem(config: SessionConfig) -> tuple[str, str] | None:
+    """(field id, message) for the first side whose model litellm cannot route."""
+    for side in SIDES:
+        side_cfg = config.side(side)
+        api_base = side_cfg.params.get("api_base")
+        problem = model_problem(side_cfg.model, api_base if isinstance(api_base, str) else None)
+        if problem is not None:
+            return f"model-{side.lower()}", f"Model {side}: {problem}"
+    return None
+
+
+def start_problem(config: SessionConfig, probe: Path) -> tuple[str | None, str] | None:
+    """(field id to focus, message) for what would refuse to start `config`, or None.
+
+    Models first, then prompts against their windows, then a dry `open_session`
+    (nothing is written until an engine runs) for anything else it refuses.
+    Runs in a thread: litellm's import and a long prompt's count take seconds.
+    """
+    found = models_problem(config)
+    if found is not None:
+        return found
+    problem = prompt_problem(config)
+    if problem is not None:
+        side = "b" if "side A's" not in problem else "a"
+        problem = problem.replace(" (--model-a/--model-b)", "")  # the model fields, here
+        return f"system-{side}", problem[0].upper() + problem[1:]
+    from attractor_tui.analysis.live import stop_rules
+    from attractor_tui.sessions.runner import open_session
+
+    try:
+        open_session(config, probe, stop_rules=stop_rules, on_error="pause", interactive=True)
+    except (ValueError, SessionFileError, OSError) as exc:
+        return None, f"Cannot start: {exc}"
+    return None
+
+
+def token_line(tokens: int, window: int | None) -> str:
+    """`1,234 tokens · 30% of a 4,096-token window` under a prompt field (its model is above)."""
+    if window is None:
+        return f"{tokens:,} tokens · this model's window is unknown"
+    share = 100 * tokens / window
+    shown = f"{share:.0f}%" if share >= 1 or tokens == 0 else "<1%"
+    over = ": too long to start" if tokens > window else ""
+    return f"{tokens:,} tokens · {shown} of a {window:,}-token window{over}"
+
+
+class PromptArea(TextArea):
+    """A system prompt field; ctrl+o in it loads the prompt from a file."""
+
+    BINDINGS = [Binding("ctrl+o", "load_file", "Load file")]
+
+    class LoadFile(Message):
+        def __init__(self, area: PromptArea) -> None:
+            super().__init__()
+            self.area = area
+
+    def action_load_file(self) -> None:
+        self.post_message(self.LoadFile(self))
 
 
 class StartScreen(Screen[None]):
@@ -41,7 +132,11 @@ class StartScreen(Screen[None]):
         Binding("ctrl+o", "browse", "Sessions"),
         Binding("f1", "app.help", "Help"),
     ]
-    AUTO_FOCUS = "#model-a"
+    AUTO_FOCUS = "#start-button"
+    """Not a text field: `q` and `?` work at once, and no first key replaces a model."""
+    DEFAULT_CSS = """
+    StartScreen .prompt-tokens { color: $text-muted; height: auto; }
+    """
 
     class Start(Message):
         def __init__(self, config: SessionConfig) -> None:
@@ -55,6 +150,7 @@ class StartScreen(Screen[None]):
         super().__init__(id="start")
         self.config = config or SessionConfig()
         self.out_dir = out_dir
+        self._count_timers: dict[str, Timer] = {}
 
     def compose(self) -> ComposeResult:
         cfg = self.config
@@ -83,19 +179,23 @@ class StartScreen(Screen[None]):
                     with Vertical(classes=f"start-side side-{key}"):
                         yield Label(Content(f"Side {side}"), classes="start-side-title")
                         yield Label(Content("Model"), classes="field-label")
-                        yield Input(side_cfg.model, id=f"model-{key}", placeholder="provider/model")
+                        yield Input(side_cfg.model, id=f"model-{key}",
+                                    placeholder="provider/model", select_on_focus=False)
                         yield Label(Content("System prompt"), classes="field-label")
-                        yield Input(side_cfg.system, id=f"system-{key}",
-                                    placeholder="(no system prompt)")
+                        yield PromptArea(side_cfg.system, id=f"system-{key}", soft_wrap=True,
+                                         show_line_numbers=False, tab_behavior="focus",
+                                         placeholder="(no system prompt; ctrl+o loads a file)",
+                                         classes="system-prompt")
+                        yield Static(id=f"tokens-{key}", classes="prompt-tokens")
             yield Label(Content("Seed message (A's first user message)"), classes="field-label")
-            yield Input(cfg.seed, id="seed")
+            yield Input(cfg.seed, id="seed", select_on_focus=False)
             with Horizontal(classes="start-row"):
                 with Vertical(classes="start-cell"):
                     yield Label(Content("Turns per side (empty = until stopped)"),
                                 classes="field-label")
                     yield Input(
                         "" if cfg.turns is None else str(cfg.turns), id="turns",
-                        type="integer", placeholder="unlimited",
+                        type="integer", placeholder="unlimited", select_on_focus=False,
                     )
                 with Vertical(classes="start-cell"):
                     yield Label(Content("Theme"), classes="field-label")
@@ -146,7 +246,8 @@ class StartScreen(Screen[None]):
             return
         self.config = config
         for key, side_cfg in (("a", config.a), ("b", config.b)):
-            self.query_one(f"#system-{key}", Input).value = side_cfg.system
+            self.query_one(f"#system-{key}", TextArea).load_text(side_cfg.system)
+            self._count_later(key, 0.0)
         self.query_one("#seed", Input).value = config.seed
         self.query_one("#turns", Input).value = "" if config.turns is None else str(config.turns)
         self.query_one("#tool-pack", Select).value = config.tool_pack or "none"
@@ -182,7 +283,7 @@ class StartScreen(Screen[None]):
         def side(key: str, current: SideConfig) -> SideConfig:
             fields = {**current.model_dump(context={KEEP_CREDENTIALS: True}),
                       "model": values[f"model-{key}"],
-                      "system": values[f"system-{key}"]}
+                      "system": self.query_one(f"#system-{key}", TextArea).text.strip()}
             if tools is not None:
                 fields["tools"] = [t.model_dump() for t in tools]
             return SideConfig.model_validate(fields)
@@ -206,8 +307,99 @@ class StartScreen(Screen[None]):
         except ValueError as exc:
             self._show_error(str(exc))
             return
+        self._check_then_start(config)
+
+    @work(exclusive=True, group="start", exit_on_error=False)
+    async def _check_then_start(self, config: SessionConfig) -> None:
+        """Start only what `start_problem` lets through; any other failure is one line too."""
+        try:
+            found = await asyncio.to_thread(start_problem, config, self.out_dir / "check.jsonl")
+        except Exception as exc:  # noqa: BLE001 - whatever it is, a line, not a traceback
+            found = None, f"Cannot start: {type(exc).__name__}: {exc}"
+        if found is not None:
+            field, message = found
+            self._show_error(message)
+            if field is not None:
+                self.query_one(f"#{field}").focus()
+            error = self.query_one("#start-error", Static)  # below a tall prompt: bring it up
+            self.call_after_refresh(error.scroll_visible, animate=False)
+            return
         self.query_one("#start-error", Static).remove_class("visible")
         self.post_message(self.Start(config))
+
+    # ------------------------------------------------------------ prompt fields
+
+    def on_mount(self) -> None:
+        for key in "ab":
+            self._count_later(key, 0.0)
+
+    @on(TextArea.Changed, ".system-prompt")
+    def _prompt_changed(self, event: TextArea.Changed) -> None:
+        if event.text_area.id:
+            self._count_later(event.text_area.id[-1])
+
+    @on(Input.Changed, "#model-a, #model-b")
+    def _model_changed(self, event: Input.Changed) -> None:
+        if event.input.id:
+            self._count_later(event.input.id[-1])
+
+    def _count_later(self, key: str, delay: float = COUNT_DELAY) -> None:
+        """Count side `key`'s prompt once typing pauses (each key restarts the wait)."""
+        timer = self._count_timers.pop(key, None)
+        if timer is not None:
+            timer.stop()
+        self._count_timers[key] = self.set_timer(delay, lambda: self._count(key))
+
+    def _count(self, key: str) -> None:
+        text = self.query_one(f"#system-{key}", TextArea).text.strip()
+        model = self.query_one(f"#model-{key}", Input).value.strip()
+        side = self.config.side("A" if key == "a" else "B").model_copy(update={"model": model})
+        self.run_worker(lambda: self._count_in_thread(key, text, side), thread=True,
+                        exclusive=True, group=f"tokens-{key}", exit_on_error=False)
+
+    def _count_in_thread(self, key: str, text: str, side: SideConfig) -> None:
+        if not side.model or not text:
+            line = "" if side.model else "(no model: no token count)"
+        else:
+            try:
+                tokens = count_tokens(side.model, [{"role": "system", "content": text}])
+                line = token_line(tokens, model_window(side))
+            except Exception as exc:  # noqa: BLE001 - a count is a hint, never a crash
+                line = f"(cannot count tokens: {exc})"
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show_count, key, line)
+
+    def _show_count(self, key: str, line: str) -> None:
+        for widget in self.query(f"#tokens-{key}").results(Static):  # none once started
+            widget.update(Content(safe_line(line)))
+
+    @on(PromptArea.LoadFile)
+    def _load_file(self, event: PromptArea.LoadFile) -> None:
+        self._ask_for_file(event.area)
+
+    @work(group="load-prompt")
+    async def _ask_for_file(self, area: TextArea) -> None:
+        """Ask for a path and put the file's text in `area`; a bad path is one line there."""
+        loaded: dict[str, str] = {}
+
+        def check(answer: str) -> str | None:
+            if not answer:
+                return "Type the path of a text file (Escape cancels)."
+            try:
+                loaded["text"] = read_prompt(Path(answer).expanduser())
+            except SessionFileError as exc:
+                return str(exc)
+            return None
+
+        side = (area.id or "system-a")[-1].upper()
+        answer = await self.app.push_screen_wait(AskScreen(
+            f"Load side {side}'s system prompt from a file (it replaces the field's text):",
+            check=check, placeholder="path/to/prompt.txt"))
+        if answer is None or "text" not in loaded:
+            return
+        area.load_text(loaded["text"])
+        area.focus()
+        self._count_later(side.lower(), 0.0)
 
     def action_browse(self) -> None:
         self.post_message(self.Browse())

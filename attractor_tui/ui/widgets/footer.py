@@ -71,25 +71,47 @@ class KeyFooter(Widget):
                 by_action.setdefault(binding.action, (binding, enabled))
         return list(by_action.values()), palette
 
-    def _item(self, binding: Binding, enabled: bool, *, last: bool = False) -> Text:
+    def _item(self, binding: Binding, enabled: bool, *, last: bool = False,
+              fit: str = "full") -> Text:
+        """One key; `fit` "compact" drops the padding, "keys" the description too."""
         key_style = self.get_component_rich_style("key-footer--key")
         text_style = self.get_component_rich_style("key-footer--description")
         click = Style.from_meta({"@click": f"app.simulate_key({binding.key!r})"})
         key = self.app.get_key_display(binding)
-        item = Text.assemble(
-            (key if last else f" {key} ", key_style),
-            (f" {binding.description}" if last else f"{binding.description} ", text_style),
-            style=click,
-        )
+        if last:
+            parts = [(key, key_style), (f" {binding.description}", text_style)]
+        elif fit == "keys":
+            parts = [(key, key_style), (" ", text_style)]
+        elif fit == "compact":
+            parts = [(key, key_style), (f" {binding.description}  ", text_style)]
+        else:
+            parts = [(f" {key} ", key_style), (f"{binding.description} ", text_style)]
+        item = Text.assemble(*parts, style=click)
         if not enabled:
             item.stylize("dim")
         return item
 
-    def render(self) -> Text:
-        bindings, palette = self.shown()
+    def _line(self, bindings: list[tuple[Binding, bool]], fit: str, named: int = 0) -> Text:
+        """`fit` for every item, except that the first `named` keep a compact description."""
         line = Text(no_wrap=True, overflow="ellipsis", end="")
-        for binding, enabled in bindings:
-            line.append_text(self._item(binding, enabled))
+        for number, (binding, enabled) in enumerate(bindings):
+            keep = fit == "keys" and (number < named or binding.action.endswith("help"))
+            line.append_text(self._item(binding, enabled, fit="compact" if keep else fit))
+        return line
+
+    def render(self) -> Text:
+        """Every key with its description; on a narrow screen tighter, then the
+        first keys (the ones that matter now) with words and the rest alone
+        (help, `?`, names them all), so that no key is cut off."""
+        bindings, palette = self.shown()
+        width = self.size.width
+        line = self._line(bindings, "full")
+        if line.cell_len > width:
+            line = self._line(bindings, "compact")
+        named = len(bindings)
+        while line.cell_len > width and named > 0:
+            named -= 1
+            line = self._line(bindings, "keys", named)
         if palette is not None:
             right = Text("▏", style=self.get_component_rich_style("key-footer--separator"))
             right.append_text(self._item(*palette, last=True))

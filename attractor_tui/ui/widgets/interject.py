@@ -9,7 +9,7 @@ is decided by the session screen, which knows the engine.
 
 from __future__ import annotations
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -22,12 +22,18 @@ from attractor_tui.core.config import Side, other
 
 
 class InterjectInput(TextArea):
-    """A multi-line input whose Enter sends instead of inserting a newline."""
+    """A multi-line input whose Enter sends instead of inserting a newline.
+
+    Enter and the new-line keys are handled in the input's own key handler,
+    not as priority bindings: the app answers a priority binding the moment
+    the key arrives, ahead of the letters still waiting in the input's queue,
+    so a quick `ctrl+j AAA ctrl+j BBB` put both line breaks first. The
+    bindings below are what help and the footer show.
+    """
 
     BINDINGS = [
-        Binding("enter", "send", "Send", priority=True),
-        Binding("ctrl+j,shift+enter,alt+enter", "newline", "New line", priority=True,
-                key_display="ctrl+j"),
+        Binding("enter", "send", "Send"),
+        Binding("ctrl+j,shift+enter,alt+enter", "newline", "New line", key_display="ctrl+j"),
         Binding("tab", "toggle_side", "Target A/B", priority=True),
         Binding("ctrl+r", "take_back", "Take back the newest queued turn",
                 show=False, priority=True),
@@ -47,6 +53,23 @@ class InterjectInput(TextArea):
 
     class TakeBack(Message):
         pass
+
+    IN_ORDER = {"enter": "send", "ctrl+j": "newline", "shift+enter": "newline",
+                "alt+enter": "newline"}
+    """Keys acted on in turn with the typed letters (see the class docstring)."""
+
+    async def _on_key(self, event: events.Key) -> None:
+        """Runs before `TextArea._on_key` (Textual calls each class's handler
+        in MRO order until one prevents the default)."""
+        action = self.IN_ORDER.get(event.key)
+        if action is None:
+            return
+        event.stop()
+        event.prevent_default()
+        if action == "send":
+            self.action_send()
+        else:
+            self.action_newline()
 
     def action_send(self) -> None:
         self.post_message(self.Submitted(self.text))

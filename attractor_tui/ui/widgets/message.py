@@ -101,13 +101,16 @@ def tool_call_lines(turn: Turn) -> Text:
 
 
 def turn_body(turn: Turn) -> RenderableType:
-    """The renderable for a finished turn."""
+    """The renderable for a finished turn: a model's reply as Markdown, the
+    operator's text as the plain text it was typed as."""
     parts: list[RenderableType] = []
     if is_blank(turn.text):
         marker = describe_blank(turn.text)
         if turn.sent_text == EMPTY_PLACEHOLDER:
             marker += f" — the other side was sent {EMPTY_PLACEHOLDER!r}"
         parts.append(Text(marker, style="italic"))
+    elif turn.author == "operator":  # typed plain text: every line break as typed
+        parts.append(Text(safe_text(turn.text)))
     else:
         parts.append(SafeMarkdown(safe_text(turn.text)))
     if turn.tool_calls:

@@ -101,6 +101,7 @@ class AttractorMeter(Widget):
     AttractorMeter #meter-label.-attractor { color: $warning; }
     AttractorMeter #meter-label.-creative { color: $success; }
     AttractorMeter #meter-label.-neutral { color: $text-muted; }
+    AttractorMeter #meter-topic { width: auto; color: $accent; margin-right: 1; }
     AttractorMeter #meter-streak, AttractorMeter #meter-evidence {
         width: 1fr; height: 1; color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis;
     }
@@ -114,7 +115,9 @@ class AttractorMeter(Widget):
         self.live = LiveAttractor()
         self.last: LiveUpdate | None = None
         self.since: int | None = None
-        """Turn index at which the current attractor streak began."""
+        """Turn index (0-based, as stored) at which the current attractor streak began."""
+        self.topic: str | None = None
+        """The dominant topic so far, when the classifier gives one."""
         self.border_title = Content(" attractor meter ")
         self._ready = False
         """Children exist (`is_mounted` only turns true after `on_mount` returns)."""
@@ -122,6 +125,7 @@ class AttractorMeter(Widget):
     def compose(self) -> ComposeResult:
         with Horizontal(id="meter-head"):
             yield Static(id="meter-label", classes="-neutral")
+            yield Static(id="meter-topic")
             yield Static(id="meter-streak")
         yield Static(id="meter-evidence")
         yield SparkRow(self.live, None, classes="spark-head")
@@ -153,6 +157,9 @@ class AttractorMeter(Widget):
 
     def _note(self, update: LiveUpdate) -> None:
         self.last = update
+        topic = getattr(update, "topic", None)
+        if isinstance(topic, str) and topic:
+            self.topic = topic
         if update.streak == 1:
             self.since = update.turn_index
         elif not update.streak:
@@ -165,6 +172,9 @@ class AttractorMeter(Widget):
         label = self.query_one("#meter-label", Static)
         label.update(Text(live.label))
         label.set_classes(label_class(live.label))
+        topic = self.query_one("#meter-topic", Static)
+        topic.update(Text(f"topic {safe_line(self.topic)}" if self.topic else ""))
+        topic.display = bool(self.topic)
         self.query_one("#meter-streak", Static).update(Text(self._streak_text()))
         evidence = " · ".join(safe_line(line) for line in live.evidence)
         self.query_one("#meter-evidence", Static).update(Text(evidence))
@@ -175,7 +185,7 @@ class AttractorMeter(Widget):
         live = self.live
         parts = [f"{live.model_turns} model turns"]
         if live.streak:
-            since = f" since turn {self.since}" if self.since is not None else ""
+            since = f" since turn {self.since + 1}" if self.since is not None else ""
             parts.insert(0, f"held {live.streak} model turn(s){since}")
         if live.label != "too_short":
             parts.append(f"window share {live.score:.0%}")

@@ -105,6 +105,7 @@ class ConversationPane(FollowBottom):
         self._update_title()
 
     def compose(self) -> ComposeResult:
+        yield from super().compose()  # the "new text below" marker, docked
         yield self._pruned_card
         yield self._slot
 
@@ -220,6 +221,7 @@ class ConversationPane(FollowBottom):
             text = safe_text("".join(parts))
             parts.clear()
             await live.write(text)
+            self.note_new_text()
 
     async def _finish(self, turn: Turn) -> None:
         item = await self._drawn_off_loop(turn) if self.frozen else MessageView(turn)
@@ -265,6 +267,7 @@ class ConversationPane(FollowBottom):
                 last.add(w.drawing if isinstance(w, ChromeView) else w for w in batch)
             else:
                 await last.mount_all(batch)
+        self.note_new_text()
         await self._prune()
 
     async def _prune(self) -> None:

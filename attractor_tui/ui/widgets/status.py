@@ -15,7 +15,7 @@ from attractor_tui.core.text import safe_line
 
 STATE_ICONS = {
     "starting": "○", "running": "▶", "waiting": "▶", "pausing": "⏸", "paused": "⏸",
-    "ended": "■",
+    "pacing": "◷", "ended": "■",
 }
 
 
@@ -33,6 +33,9 @@ class StatusInfo:
     generating: str | None = None
     completed_turns: int = 0
     max_turns: int | None = None
+    """The limit in completed turns (both sides), as the engine counts it."""
+    shown_turns: int = 0
+    """Turns in the session so far, interrupted ones included (what the cards number)."""
     elapsed: float = 0.0
     usage: dict[str, SideUsage] = field(default_factory=dict)
     path: str = ""
@@ -61,20 +64,35 @@ def state_label(info: StatusInfo) -> str:
         return f"pausing after {info.generating}'s turn" if info.generating else "pausing"
     if state == "waiting" and info.detail:
         return f"waiting for you: {info.detail} (o)"
+    if state == "pacing":  # the engine says who waits how long for which limit
+        return f"pacing: {info.detail}" if info.detail else "pacing: waiting for the rate limit"
     if state in ("running", "waiting") and info.generating:
         return f"running: {info.generating} is writing"
     return state
+
+
+def turn_counter(info: StatusInfo) -> str:
+    """`round R · turn N/L`, 1-based and numbered as the cards are (`#N`).
+
+    N is the turn being written (or next, or the last one once the session has
+    ended); an interrupted turn keeps its card, so each interruption moves the
+    limit L one further: L - N is always the number of turns still to come.
+    """
+    interrupted = max(0, info.shown_turns - info.completed_turns)
+    limit = None if info.max_turns is None else info.max_turns + interrupted
+    number = info.shown_turns if info.state == "ended" else info.shown_turns + 1
+    current = info.completed_turns // 2 + 1
+    if limit is not None and info.max_turns is not None:
+        number = min(number, limit)
+        current = min(current, max(1, (info.max_turns + 1) // 2))
+    return f"round {current} · turn {number}/{'∞' if limit is None else limit}"
 
 
 def status_text(info: StatusInfo) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
     style = {"paused": "bold reverse", "pausing": "bold", "ended": "bold"}.get(info.state, "bold")
     text.append(f" {STATE_ICONS.get(info.state, '•')} {safe_line(state_label(info))} ", style)
-    limit = "∞" if info.max_turns is None else str(info.max_turns)
-    current = info.completed_turns // 2 + 1
-    if info.max_turns is not None:
-        current = min(current, max(1, (info.max_turns + 1) // 2))
-    text.append(f" round {current} · turn {info.completed_turns}/{limit}")
+    text.append(f" {turn_counter(info)}")
     text.append(f" · {format_elapsed(info.elapsed)}")
     for side, usage in info.usage.items():
         if usage.completion_tokens or usage.prompt_tokens:

@@ -1,0 +1,135 @@
+"""Copy a turn or the whole transcript to the terminal's clipboard; export beside the file.
+
+Shared by the live and the replay screen. Copies go through Textual's
+`copy_to_clipboard` (OSC 52: the terminal, or tmux with `set-clipboard on`,
+puts the text on the system clipboard; over ssh too). What is copied passes
+through the same rules as the exports (`safe_text`, then `redact_env`), so a
+pasted turn carries no terminal escapes or key values; the transcript *is* the
+Markdown export.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from textual.app import App, SystemCommand
+from textual.screen import Screen
+
+from attractor_tui.analysis.classify import end_state_note
+from attractor_tui.core.config import Side
+from attractor_tui.core.events import Turn
+from attractor_tui.core.secrets import redact_env
+from attractor_tui.core.text import safe_text
+from attractor_tui.sessions.export import export_session
+from attractor_tui.sessions.store import SessionFileError, SessionLog, load_session
+
+
+def last_turn(turns: Sequence[Turn], side: Side) -> Turn | None:
+    """`side`'s newest finished (not interrupted) turn."""
+    return next((t for t in reversed(turns) if t.side == side and not t.interrupted), None)
+
+
+def clean(text: str) -> str:
+    """What leaves the app: the exports' rules (visible controls, no key values)."""
+    return redact_env(safe_text(text))
+
+
+def turn_text(turn: Turn) -> str:
+    """A turn as it is copied: its text as the other side saw it, made safe."""
+    return clean(turn.visible_text)
+
+
+def copy_selection_or_turn(app: App[Any], selected: str | None, side: Side,
+                           turns: Sequence[Turn]) -> None:
+    """Copy the selected text if there is any, else `side`'s newest turn; say what."""
+    if selected:
+        text = clean(selected)
+        app.copy_to_clipboard(text)
+        app.notify(f"Copied the selected text ({len(text):,} characters).", title="Copied",
+                   markup=False)
+        return
+    turn = last_turn(turns, side)
+    if turn is None:
+        app.notify(f"Nothing to copy yet: {side} has no finished turn.", severity="warning",
+                   markup=False)
+        return
+    text = turn_text(turn)
+    app.copy_to_clipboard(text)
+    who = "operator" if turn.author == "operator" else side
+    app.notify(f"Copied turn {turn.index + 1} ({who}, {len(text):,} characters).",
+               title="Copied", markup=False)
+
+
+def transcript(log: SessionLog) -> str:
+    """The whole session as the Markdown export (end state included)."""
+    return export_session(log, "md", notes=[end_state_note(log.turns)])
+
+
+async def read_log(app: App[Any], source: SessionLog | Path) -> SessionLog | None:
+    """`source` itself, or the session file read off the loop; None (said) if unreadable."""
+    if isinstance(source, SessionLog):
+        return source
+    try:
+        return await asyncio.to_thread(load_session, source)
+    except (OSError, SessionFileError) as exc:
+        app.notify(safe_text(f"cannot read {source}: {exc}"), title="Cannot copy",
+                   severity="error", markup=False)
+        return None
+
+
+async def copy_transcript(app: App[Any], source: SessionLog | Path) -> None:
+    """Copy the whole transcript as Markdown; say how much."""
+    log = await read_log(app, source)
+    if log is None:
+        return
+    text = await asyncio.to_thread(transcript, log)
+    app.copy_to_clipboard(text)
+    app.notify(f"Copied the transcript as Markdown ({len(log.turns)} turns, "
+               f"{len(text):,} characters).", title="Copied", markup=False)
+
+
+async def export_beside(app: App[Any], source: SessionLog | Path) -> None:
+    """Ask for a format (the browser's dialog), write the export beside the session file."""
+    from attractor_tui.ui.screens.browser import ExportScreen
+
+    path = source.path if isinstance(source, SessionLog) else source
+    fmt = await app.push_screen_wait(ExportScreen(path.name))
+    if fmt is None:
+        return
+    log = await read_log(app, source)
+    if log is None:
+        return
+    target = path.with_suffix(f".{fmt}")
+
+    def write() -> None:
+        text = export_session(log, fmt, notes=[end_state_note(log.turns)])
+        target.write_text(text, encoding="utf-8")
+
+    try:
+        await asyncio.to_thread(write)
+    except OSError as exc:
+        app.notify(safe_text(f"cannot write {target}: {exc.strerror or exc}"),
+                   title="Export failed", severity="error", markup=False)
+        return
+    app.notify(safe_text(f"Wrote {target}"), title="Exported", markup=False, timeout=8)
+
+
+COMMANDS = (
+    ("Copy turn", "Copy the focused pane's selected text or newest turn (y)", "copy_turn"),
+    ("Copy transcript", "Copy the whole session as Markdown (Y)", "copy_transcript"),
+    ("Export transcript", "Write the session as Markdown, HTML, text or JSON beside its file",
+     "export"),
+    ("What each side is sent", "The exact messages each model gets, with token counts (x)",
+     "show_sent"),
+)
+
+
+def transcript_commands(screen: Screen[Any]) -> Iterator[SystemCommand]:
+    """Command-palette entries for a screen that shows a session (live or replay)."""
+    for title, help_text, action in COMMANDS:
+        method = getattr(screen, f"action_{action}", None)
+        if callable(method):
+            yield SystemCommand(title, help_text, method)
