@@ -1,9 +1,12 @@
 """Attractor analysis: pure functions over turns (no network, no Textual).
 
 `metrics` measures single turns (length, emoji, blank replies, similarity,
-farewell / identity / loop-talk language); `classify` turns those into an
-end-state label with an onset and quotable evidence; `analyze_log` packages
-both for one session file.
+farewell / identity / loop-talk language); `signals` turns one turn's metrics
+into attractor signals (with `repetition` for verbatim loops and `salad` for
+word salad); `classify` labels the end state over the final window, with an
+onset, `phases` and quotable evidence, and `topics` the dominant topic;
+`analyze_log` packages all of it for one conversation, and `live` does the
+same turn by turn for the meter and the stop rule.
 """
 
 from attractor_tui.analysis.classify import (
@@ -27,6 +30,7 @@ from attractor_tui.analysis.metrics import (
     text_metrics,
     turn_metrics,
 )
+from attractor_tui.analysis.topics import TOPICS, Topic
 
 __all__ = [
     "LABELS",
@@ -34,6 +38,8 @@ __all__ = [
     "Label",
     "MetricsTracker",
     "Phase",
+    "TOPICS",
+    "Topic",
     "TurnMetrics",
     "WindowLabel",
     "analyze_log",

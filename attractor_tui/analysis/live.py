@@ -1,10 +1,12 @@
 """The attractor state of a session *while it runs*: fed one turn at a time.
 
 `classify` labels how a finished conversation ended by looking at its final
-window of `WINDOW` model turns. `LiveAttractor` keeps exactly that window up
-to date, so after any turn its label is the label `classify` would give the
-conversation so far (for the delivered turns), at constant cost per turn: it
-keeps the signals of the last `WINDOW` model turns, never re-reads the session.
+window (the last third of the model turns, at least six). `LiveAttractor`
+keeps every model turn's signals and judges that window with the same rule, so
+after any turn its label is the label `classify` would give the conversation so
+far (for the delivered turns); it never re-reads the session, and the work per
+turn is one turn's metrics plus a pass over the final window's signals. The
+topic is tallied the same way (`topics.TopicTally`).
 
 Interrupted turns are skipped: they were never delivered, so they are not part
 of the conversation the models are having. Operator turns update similarity
@@ -26,10 +28,13 @@ from attractor_tui.analysis.classify import (
     PRIORITY,
     WINDOW,
     Label,
+    final_size,
     label_window,  # the one window rule, shared so live and offline labels agree
+    substantive,
     turn_signals,
 )
 from attractor_tui.analysis.metrics import MetricsTracker, TurnMetrics
+from attractor_tui.analysis.topics import TopicTally
 from attractor_tui.core.config import SessionConfig
 from attractor_tui.core.engine import StopRule
 from attractor_tui.core.events import Turn
@@ -72,6 +77,8 @@ class LiveUpdate:
     model_turns: int
     metrics: TurnMetrics | None
     """None for a skipped (interrupted) turn."""
+    topic: str = "other"
+    """The dominant topic so far (`topics.TOPICS`)."""
 
     @property
     def attractor(self) -> bool:
@@ -96,7 +103,9 @@ class LiveAttractor:
 
     def __init__(self, series_length: int = SERIES_LENGTH) -> None:
         self.tracker = MetricsTracker()
-        self._window: deque[_Seen] = deque(maxlen=WINDOW)
+        self._seen: list[_Seen] = []
+        """Every model turn's signals: the final window grows with the conversation."""
+        self.topics = TopicTally()
         self.model_turns = 0
         self.label: Label = "too_short"
         self.streak = 0
@@ -130,7 +139,10 @@ class LiveAttractor:
         if turn.author != "model":
             return self._update(turn, previous, entered=False, metrics=metrics)
         self.model_turns += 1
-        self._window.append(_Seen(turn.index, turn.side, turn_signals(turn, metrics)))
+        signals = turn_signals(turn, metrics)
+        self._seen.append(_Seen(turn.index, turn.side, signals))
+        if substantive(metrics, signals):
+            self.topics.add(turn.text)
         self._record_series(turn.side, metrics)
         self.label, self.score, self.evidence = self._judge()
         last_held = self._held.get(self.label)
@@ -159,18 +171,18 @@ class LiveAttractor:
     def _judge(self) -> tuple[Label, float, tuple[str, ...]]:
         if self.model_turns < MIN_MODEL_TURNS:
             return "too_short", 0.0, (self._too_short(),)
-        window = list(self._window)
+        window = self._seen[-final_size(self.model_turns):]
         size = len(window)
         label, score, shares = label_window([w.signals for w in window])
-        span = f"last {size} model turns ({window[0].index}-{window[-1].index})"
+        span = f"last {size} model turns ({window[0].index + 1}-{window[-1].index + 1})"
         if label == "other":
             best = max(PRIORITY, key=lambda lab: (shares[lab], -PRIORITY.index(lab)))
             strongest = (f"strongest: {best} {round(shares[best] * size)}/{size}"
                          if shares[best] else "none seen")
-            return label, score, (f"{span}: no signal in half of them ({strongest})",)
+            return label, score, (f"{span}: no signal fits ({strongest})",)
         hits = [w for w in window if label in w.signals]
         lines = [f"{span}: {label} signal in {len(hits)}/{size}"]
-        lines += [f"turn {w.index} {w.side}: {w.signals[label]}"
+        lines += [f"turn {w.index + 1} {w.side}: {w.signals[label]}"
                   for w in reversed(hits[-EXAMPLES:])]
         return label, score, tuple(lines)
 
@@ -180,6 +192,7 @@ class LiveAttractor:
             turn_index=turn.index, side=turn.side, label=self.label, previous=previous,
             score=round(self.score, 3), evidence=self.evidence, entered=entered,
             streak=self.streak, model_turns=self.model_turns, metrics=metrics,
+            topic=self.topics.topic,
         )
 
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
+from attractor_tui.analysis.alternation import alternatives, by_first_letter
 from attractor_tui.core.events import Turn
 from attractor_tui.core.text import char_class as _char_class
 from attractor_tui.core.text import is_blank, visible
@@ -112,7 +114,7 @@ def emoji_list(text: str) -> list[str]:
     """
     out: list[str] = []
     n = len(text)
-    match = _EMOJI_START.search(text)
+    match = _next_emoji(text, 0)
     while match is not None:
         i, ch = match.start(), match.group()[0]
         if len(match.group()) > 1:  # keycap: 1️⃣
@@ -133,8 +135,31 @@ def emoji_list(text: str) -> list[str]:
             cluster = text[i:j]
             if ord(ch) not in _TEXT_DEFAULT or _VS16 in cluster:
                 out.append(cluster)
-        match = _EMOJI_START.search(text, j)
+        match = _next_emoji(text, j)
     return out
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_KEYCAP_BASES = frozenset("0123456789#*")
+
+
+def _next_emoji(text: str, pos: int) -> re.Match[str] | None:
+    """The next emoji start at or after `pos`. Every emoji has a non-ASCII character
+    (a keycap's digit is followed by one), so only those positions are tried: the
+    big character class is never run over plain ASCII prose."""
+    while True:
+        found = _NON_ASCII.search(text, pos)
+        if found is None:
+            return None
+        i = found.start()
+        if i > pos and text[i - 1] in _KEYCAP_BASES:
+            keycap = _EMOJI_START.match(text, i - 1)
+            if keycap is not None:
+                return keycap
+        match = _EMOJI_START.match(text, i)
+        if match is not None:
+            return match
+        pos = i + 1
 
 
 def emoji_count(text: str) -> int:
@@ -148,7 +173,16 @@ _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 
 def words(text: str) -> list[str]:
     """Lower-cased words (letters and digits; emoji and punctuation excluded)."""
-    return [w.lower().replace("’", "'") for w in _WORD.findall(text)]
+    return lower_words(_WORD.findall(text))
+
+
+def lower_words(found: list[str]) -> list[str]:
+    """Each word lower-cased, with straight apostrophes: one `lower` call for all of
+    them (a call per word costs more than the matching). Words hold no newline, and
+    a newline ends a final sigma's context as the end of a word does."""
+    if not found:
+        return []
+    return "\n".join(found).lower().replace("’", "'").split("\n")
 
 
 def tokens(text: str) -> list[str]:
@@ -189,7 +223,36 @@ def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
         return 1.0
     if not a or not b:
         return 0.0
-    return len(a & b) / len(a | b)
+    common = len(a & b)
+    return common / (len(a) + len(b) - common)
+
+
+def bag(text: str, toks: list[str] | None = None) -> Counter[str]:
+    """Unigrams and word bigrams *with their counts*: a message that is one phrase
+    said 250 times stays that phrase, whatever short preamble precedes it."""
+    toks = tokens(text) if toks is None else toks
+    if not toks:
+        bare = visible(text).strip()
+        return Counter([bare]) if bare else Counter()
+    out = Counter(toks)
+    out.update(f"{a} {b}" for a, b in zip(toks, toks[1:], strict=False))
+    return out
+
+
+def bag_common(a: Counter[str], b: Counter[str]) -> int:
+    """How many items (with their counts) two bags share."""
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(min(n, b[k]) for k, n in a.items() if k in b)
+
+
+def bag_jaccard(a: Counter[str], b: Counter[str], common: int | None = None) -> float:
+    """Multiset overlap in [0, 1]; two empty bags (two blank replies) are identical."""
+    if not a and not b:
+        return 1.0
+    common = bag_common(a, b) if common is None else common
+    union = a.total() + b.total() - common
+    return common / union if union else 0.0
 
 
 def similarity(a: str, b: str) -> float:
@@ -202,7 +265,8 @@ def similarity(a: str, b: str) -> float:
 
 def _lexicon(*patterns: str) -> re.Pattern[str]:
     """Whole-word alternatives, matched against lower-cased text (faster than IGNORECASE)."""
-    return re.compile(r"(?<![\w'])(?:" + "|".join(patterns) + r")(?![\w'])")
+    # the lookahead first: alternatives are tried only where a word starts
+    return re.compile(r"(?=\w)(?<![\w'])(?:" + "|".join(patterns) + r")(?![\w'])")
 
 
 FAREWELL = _lexicon(
@@ -218,6 +282,12 @@ FAREWELL = _lexicon(
     r"this (?:was|has been) (?:so |really |genuinely |truly )?(?:fun|a blast|lovely|delightful"
     r"|wonderful|special|joy)",
     r"walks? (?:away|out|off)", r"exits? stage", r"lights (?:out|off)", r"post-credits",
+    r"(?:clos(?:e|es|ing|ed)|shut(?:s|ting)?) (?:the |my |this )?(?:tab|laptop|chat|app|lid)",
+    r"going,? going,? gone", r"good luck(?= out there|[ \t]*[!.(])", r"go do your thing",
+    r"off you go",
+    r"(?:tab|laptop|lid) (?:closes|closed|is closed|shuts)", r"rides? off",
+    r"i'm going(?! to)(?! \w)",
+    r"logging off", r"gotta go", r"okay bye", r"bye for now",
 )
 STOP_INTENT = _lexicon(
     r"i(?:'ll| will) (?:stop|go quiet|be quiet|leave it)", r"(?:i'm|i am) (?:going to )?stop\w*",
@@ -232,6 +302,10 @@ STOP_INTENT = _lexicon(
     r"(?:dignified|peaceful|genuine|real) silence",
     r"(?:zips? lips|say no more|nothing (?:left|more) to (?:add|say))",
     r"(?:everything|all) (?:worth saying|that needs? to be said) has been said",
+    r"closure (?:holds|maintained|confirmed|accepted|stands)", r"no further action",
+    r"(?:final|closing) state (?:accepted|confirmed|reached)", r"acknowledged",
+    r"(?:letting|let) (?:it|this|the conversation) (?:rest|end|go|be)",
+    r"(?:this|it) (?:really |truly )?(?:is|was) (?:it|goodbye)",
 )
 STANDBY = _lexicon(
     r"(?:i'm|i am|i'll be|we're) (?:right |always |still |just )?here (?:whenever|when|if|for)",
@@ -310,11 +384,38 @@ _CREATIVE = _lexicon(
 _STAGE_LINE = re.compile(r"^\s*(?:\*[^*\n]{2,}\*|_[^_\n]{2,}_|\[[^\]\n]{2,}\]|\([^)\n]{2,}\))\s*$")
 
 
-def _hits(pattern: re.Pattern[str], text: str) -> list[str]:
-    return pattern.findall(text)
+_OPEN = r"(?=\w)(?<![\w'])(?:"
+_CLOSE = r")(?![\w'])"
+_LEXICONS = (FAREWELL, STOP_INTENT, STANDBY, _IDENTITY_SELF, _IDENTITY_OTHER, _IDENTITY_CONTEST,
+             _META_STRONG, _META_WEAK, _BLISS, PRAISE, _CREATIVE)
+
+_ANY_START = re.compile(_OPEN[:-3] + "(?=" + by_first_letter(
+    alt for p in _LEXICONS for alt in alternatives(p.pattern[len(_OPEN):-len(_CLOSE)])) + ")")
+"""Where any lexicon could match: one scan finds them, then each lexicon is tried only
+there (a scan per lexicon costs ten times more)."""
 
 
-def _normalise(text: str) -> str:
+def _starts(text: str) -> list[int]:
+    return [m.start() for m in _ANY_START.finditer(text)]
+
+
+def _hits(pattern: re.Pattern[str], text: str, starts: list[int] | None = None) -> list[str]:
+    """What `pattern.findall(text)` returns, trying only the candidate `starts`."""
+    if starts is None:
+        return pattern.findall(text)
+    out: list[str] = []
+    end = 0
+    for pos in starts:
+        if pos < end:
+            continue
+        match = pattern.match(text, pos)
+        if match is not None:
+            out.append(match.group())
+            end = match.end()
+    return out
+
+
+def normalise(text: str) -> str:
     """Lexicon matching form: lower case, no markdown emphasis, straight apostrophes."""
     return re.sub(r"[*_`~]+", "", text).replace("’", "'").replace("‘", "'").lower()
 
@@ -374,6 +475,14 @@ class TurnMetrics:
     creative: tuple[str, ...]
     stage_lines: int
     emoji_set: frozenset[str] = field(default_factory=frozenset)
+    sim_prev: float | None = None
+    """Similarity to this side's own previous model turn (a loop repeats exactly that),
+    counting repeated words and bigrams (`bag_jaccard`); None for its first model turn."""
+    cover_prev: float | None = None
+    """Share of this side's previous model turn found again in this one: near 1 when a
+    message copies the previous one and only grows."""
+    grew: bool = False
+    """Longer (in visible characters) than this side's previous model turn."""
 
     @property
     def emoji_count(self) -> int:
@@ -414,9 +523,10 @@ def _measure(text: str, position: int, side: str, author: str, sim_other: float 
     emo = emoji_list(text)
     toks = words(text) + emo
     n_words = len(toks) - len(emo)
-    norm = _normalise(text)
+    norm = normalise(text)
     invisible = is_blank(text)
-    meta_strong = _hits(_META_STRONG, norm)
+    starts = _starts(norm)
+    meta_strong = _hits(_META_STRONG, norm, starts)
     escape = is_escape_attempt(text)
     metrics = TurnMetrics(
         position=position,
@@ -434,18 +544,19 @@ def _measure(text: str, position: int, side: str, author: str, sim_other: float 
         questions=question_count(text),
         sim_other=sim_other,
         sim_self=sim_self,
-        farewell=tuple(_hits(FAREWELL, norm)),
-        stop_intent=tuple(_hits(STOP_INTENT, norm)),
-        standby=tuple(_hits(STANDBY, norm)),
-        identity_self=tuple(_hits(_IDENTITY_SELF, norm)),
-        identity_other=tuple(_hits(_IDENTITY_OTHER, norm)),
-        identity_contest=tuple(_hits(_IDENTITY_CONTEST, norm)),
-        meta=tuple(meta_strong + _hits(_META_WEAK, norm) + (["<escape>"] if escape else [])),
+        farewell=tuple(_hits(FAREWELL, norm, starts)),
+        stop_intent=tuple(_hits(STOP_INTENT, norm, starts)),
+        standby=tuple(_hits(STANDBY, norm, starts)),
+        identity_self=tuple(_hits(_IDENTITY_SELF, norm, starts)),
+        identity_other=tuple(_hits(_IDENTITY_OTHER, norm, starts)),
+        identity_contest=tuple(_hits(_IDENTITY_CONTEST, norm, starts)),
+        meta=tuple(meta_strong + _hits(_META_WEAK, norm, starts)
+                   + (["<escape>"] if escape else [])),
         meta_strong=bool(meta_strong) or escape,
         escape_attempt=escape,
-        bliss=tuple(_hits(_BLISS, norm) + [e for e in emo if e in _BLISS_EMOJI]),
-        praise=tuple(_hits(PRAISE, norm)),
-        creative=tuple(_hits(_CREATIVE, norm)),
+        bliss=tuple(_hits(_BLISS, norm, starts) + [e for e in emo if e in _BLISS_EMOJI]),
+        praise=tuple(_hits(PRAISE, norm, starts)),
+        creative=tuple(_hits(_CREATIVE, norm, starts)),
         stage_lines=sum(1 for ln in text.splitlines() if _STAGE_LINE.match(ln)),
         emoji_set=frozenset(emo),
     )
@@ -466,21 +577,35 @@ class MetricsTracker:
         self.metrics: list[TurnMetrics] = []
         self._last_by_side: dict[str, frozenset[str]] = {}
         self._own: dict[str, list[frozenset[str]]] = {"A": [], "B": []}
+        self._own_chars: dict[str, int] = {}
+        self._own_bag: dict[str, Counter[str]] = {}
 
     def add(self, turn: Turn) -> TurnMetrics:
         """Measure the next turn of the session and remember it."""
         metrics, toks = _measure(turn.text, len(self.metrics), turn.side, turn.author, None, None)
-        grams = shingles(turn.text, toks)
+        counts = bag(turn.text, toks)
+        grams = frozenset(counts)  # the same set `shingles` builds
         prev_other = self._last_by_side.get("B" if turn.side == "A" else "A")
         sim_other = jaccard(grams, prev_other) if prev_other is not None else None
         own = self._own.setdefault(turn.side, [])
         sim_self = max((jaccard(grams, g) for g in own[-self.SELF_WINDOW :]), default=None)
-        metrics = replace(metrics, sim_other=sim_other, sim_self=sim_self)
+        sim_prev = cover_prev = None
+        grew = False
+        prev = self._own_bag.get(turn.side)
+        if prev is not None and turn.author == "model":
+            common = bag_common(counts, prev)
+            sim_prev = bag_jaccard(counts, prev, common)
+            cover_prev = common / prev.total() if prev else 1.0
+            grew = metrics.visible_chars > self._own_chars.get(turn.side, 0)
+        metrics = replace(metrics, sim_other=sim_other, sim_self=sim_self, sim_prev=sim_prev,
+                          cover_prev=cover_prev, grew=grew)
         self.metrics.append(metrics)
         self._last_by_side[turn.side] = grams
         if turn.author == "model":
             own.append(grams)
             del own[: -self.SELF_WINDOW]
+            self._own_chars[turn.side] = metrics.visible_chars
+            self._own_bag[turn.side] = counts
         return metrics
 
 

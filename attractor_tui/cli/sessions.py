@@ -12,18 +12,20 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from attractor_tui.cli.common import UserError, load_log, say, warn, writing
+from attractor_tui.cli.common import UserError, say, warn, writing
 from attractor_tui.core.text import safe_line, safe_text
 
 if TYPE_CHECKING:
     from attractor_tui.cli.common import Subparsers
+    from attractor_tui.sessions.log import SessionLog
 
 
 def add_replay(sub: Subparsers) -> None:
     replay = sub.add_parser("replay", help="watch a stored session again",
-                            description="Replay a session (ours or a peer log) in the app. "
-                                        "Never writes to the file.")
-    replay.add_argument("file", type=Path, help="session file (.jsonl)")
+                            description="Replay a session (ours, or a transcript of another "
+                                        "harness) in the app. Never writes to the file.")
+    replay.add_argument("file", type=Path, help="session file (any format attractor-tui reads)")
+    _add_conversation(replay)
     replay.add_argument("--speed", type=float, default=1.0, metavar="X",
                         help="1 = original pace, 10 = ten times faster, 0 = instantly "
                              "(default 1)")
@@ -40,8 +42,10 @@ def add_sessions(sub: Subparsers) -> None:
 
 def add_export(sub: Subparsers) -> None:
     export = sub.add_parser("export", help="print a session as JSON, Markdown, HTML or text",
-                            description="Export a session file (ours or a peer log).")
-    export.add_argument("file", type=Path, help="session file (.jsonl)")
+                            description="Export a session file (ours, or a transcript of "
+                                        "another harness).")
+    export.add_argument("file", type=Path, help="session file (any format attractor-tui reads)")
+    _add_conversation(export)
     export.add_argument("--format", "-f", choices=["json", "md", "html", "txt"], default="json",
                         help="output format (default json)")
     export.add_argument("-o", "--output", type=Path, metavar="OUT",
@@ -49,11 +53,21 @@ def add_export(sub: Subparsers) -> None:
     export.set_defaults(handler=export_command)
 
 
+def _add_conversation(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--conversation", "-c", type=int, default=1, metavar="K",
+                        help="which conversation of a file that holds several (a "
+                             "conversations.json, a console copy of several runs): 1 is the "
+                             "first (default 1)")
+
+
 def add_import(sub: Subparsers) -> None:
-    imp = sub.add_parser("import", help="convert peer-harness logs into session files",
-                         description="Convert JSONL logs of the attractor-states harness "
-                                     "into attractor-tui session files.")
-    imp.add_argument("paths", type=Path, nargs="+", metavar="PATH", help="log files to convert")
+    imp = sub.add_parser("import", help="convert other harnesses' transcripts into session files",
+                         description="Convert transcripts of other harnesses (attractor-states "
+                                     "peer logs and console output, conversations.json, "
+                                     "UniversalBackrooms logs) into attractor-tui session "
+                                     "files, one per conversation.")
+    imp.add_argument("paths", type=Path, nargs="+", metavar="PATH",
+                     help="files or folders to convert")
     imp.add_argument("--out", type=Path, default=Path("sessions"), metavar="DIR",
                      help="folder for the converted files (default ./sessions)")
     imp.set_defaults(handler=import_command)
@@ -63,8 +77,15 @@ def add_analyze(sub: Subparsers) -> None:
     analyze = sub.add_parser("analyze", help="label sessions with their attractor state",
                              description="Classify how each conversation ended, with evidence.")
     analyze.add_argument("paths", type=Path, nargs="+", metavar="FILE_OR_DIR",
-                         help="session files or folders of them (ours or peer logs)")
+                         help="session files or folders of them (any format attractor-tui "
+                              "reads; every conversation of each file)")
     analyze.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    analyze.add_argument("--judge", metavar="MODEL",
+                         help="also ask this litellm model for each end state (cached beside "
+                              "the sessions in .judge/; prints the estimated cost first and "
+                              "the agreement with the rules after)")
+    analyze.add_argument("--judge-api-base", metavar="URL",
+                         help="API base of the judge model's server (a local or proxy one)")
     analyze.set_defaults(handler=analyze_command)
 
 
@@ -74,7 +95,31 @@ def add_analyze(sub: Subparsers) -> None:
 def replay_command(args: argparse.Namespace) -> int:
     from attractor_tui.ui.app import run_replay
 
-    return run_replay(load_log(args.file), speed=args.speed)
+    return run_replay(load_conversation(args.file, args.conversation), speed=args.speed)
+
+
+def load_conversation(path: Path, number: int = 1) -> SessionLog:
+    """Conversation `number` (1-based, as people count) of a file, for a command that shows one.
+
+    A broken file or a number out of range is a `UserError`; warnings go to stderr.
+    """
+    from attractor_tui.sessions import formats
+    from attractor_tui.sessions.log import SessionFileError
+
+    try:
+        logs = formats.load(path)
+    except SessionFileError as exc:
+        raise UserError(str(exc)) from exc
+    if not 1 <= number <= len(logs):
+        if not logs:
+            raise UserError(f"{path}: holds no conversation")
+        which = "1" if len(logs) == 1 else f"1-{len(logs)}"
+        raise UserError(f"{path}: --conversation {number} is out of range: it holds "
+                        f"{len(logs)} conversation{'s' if len(logs) > 1 else ''} ({which})")
+    log = logs[number - 1]
+    for warning in log.warnings:
+        warn(f"warning: {warning}")
+    return log
 
 
 def sessions_command(args: argparse.Namespace) -> int:
@@ -107,7 +152,7 @@ def export_command(args: argparse.Namespace) -> int:
     from attractor_tui.analysis import end_state_note
     from attractor_tui.sessions.export import export_session
 
-    log = load_log(args.file)
+    log = load_conversation(args.file, args.conversation)
     text = export_session(log, args.format, notes=[end_state_note(log.turns)])
     if args.output:
         with writing(args.output):
@@ -131,7 +176,12 @@ def import_command(args: argparse.Namespace) -> int:
             failed += 1
             say(f"{report.source}: FAILED: {report.error}")
             continue
-        say(f"{report.source} -> {report.target} ({report.turns} turns)")
+        if report.target is None:
+            say(f"{report.source}: holds no conversations (nothing written)")
+            continue
+        which = (f" (conversation {report.conversation + 1} of {report.conversations})"
+                 if report.conversations > 1 else "")
+        say(f"{report.source}{which} -> {report.target} ({report.turns} turns)")
         for warning in report.warnings:
             say(f"  warning: {warning}")
     return 1 if failed else 0
@@ -139,48 +189,85 @@ def import_command(args: argparse.Namespace) -> int:
 
 def analyze_command(args: argparse.Namespace) -> int:
     from attractor_tui.analysis import analyze_log
-    from attractor_tui.sessions.formats import session_files
+    from attractor_tui.sessions.formats import load_all
 
-    files: list[Path] = []
-    for path in args.paths:
-        files.extend(session_files(path) if path.is_dir() else [path])
-    if not files:
-        raise UserError("no session files found")
-    results, problems = [], []
-    for file in files:  # like `report`: a bad file is one warning, the rest are analysed
-        try:
-            results.append(analyze_log(load_log(file)))
-        except UserError as exc:
-            problems.append(str(exc))
-    if not results:
+    # Every conversation of every file; like `report`, a bad file is one warning naming it
+    # and the rest are analysed; the exit code (1) says some were skipped.
+    loaded, failed = load_all(list(args.paths))
+    problems = [reason for _, reason in failed]
+    if not loaded and problems:
         raise UserError(problems[0] if len(problems) == 1 else
                         "no readable session files:\n  " + "\n  ".join(problems))
+    results = []
+    for _, number, log in loaded:
+        for warning in log.warnings:
+            warn(f"warning: {warning}")
+        record = analyze_log(log)
+        record["conversation"] = number
+        results.append(record)
     for problem in problems:
         warn(f"warning: skipped {problem}")
+    if not results:
+        warn("no conversations found (the files hold none)")
+    status = 1 if problems else 0
+    judged = None
+    if args.judge and results:
+        from attractor_tui.analysis.judge import run_judge
+
+        items = [(p, n, log, r) for (p, n, log), r in zip(loaded, results, strict=True)]
+        try:
+            judged = run_judge(args.judge, args.judge_api_base, items, warn)
+        except ValueError as exc:
+            raise UserError(str(exc)) from exc
+        status = max(status, judged.status)
     if args.json:
         from attractor_tui.sessions.export import json_text
 
         sys.stdout.write(json_text(results, indent=2, default=str))
-        return 0
+        if judged is not None:
+            warn(judged.summary())
+        return status
+    from collections import Counter
+
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
     table = Table(title="attractor analysis")
-    table.add_column("file", overflow="fold")
+    table.add_column("file", overflow="fold", min_width=10)
     table.add_column("end state", no_wrap=True, style="bold")
-    for column in ("onset", "turns", "emoji", "operator", "tools"):
+    table.add_column("topic", no_wrap=True)
+    for column in ("onset turn", "turns", "emoji", "operator", "tools"):
         table.add_column(column, justify="right", no_wrap=True)
-    for r in results:
-        onset = "–" if r["onset_index"] is None else str(r["onset_index"])
-        table.add_row(
-            Text(safe_line(Path(r["file"]).name)), Text(safe_line(str(r["end_state"]))), onset,
+    if judged is not None:
+        table.add_column("judge", overflow="fold")
+    # the file, and which of its conversations (1-based) when it holds several
+    per_file = Counter(r["file"] for r in results)
+    names = [f"{Path(r['file']).name} #{r['conversation'] + 1}" if per_file[r["file"]] > 1
+             else Path(r["file"]).name for r in results]
+    for r, name in zip(results, names, strict=True):
+        # people read 1-based turns; the JSON keeps the 0-based onset_index
+        onset = "–" if r["onset_index"] is None else str(r["onset_index"] + 1)
+        cells: list[Text | str] = [
+            Text(safe_line(name)), Text(safe_line(str(r["end_state"]))),
+            Text(safe_line(str(r.get("topic", "other")))), onset,
             str(r["turns"]), str(r["emoji_total"]), str(r.get("interjections", 0)),
             str(r.get("tool_calls", 0)),
-        )
+        ]
+        if judged is not None:
+            from attractor_tui.analysis.judge import judge_cell
+
+            cells.append(Text(safe_line(judge_cell(r))))
+        table.add_row(*cells)
     console = Console()
     console.print(table)
-    for r in results:
-        console.print(Text.assemble((safe_line(Path(r["file"]).name), "bold"), ": "), end="")
+    for r, name in zip(results, names, strict=True):
+        console.print(Text.assemble((safe_line(name), "bold"), ": "), end="")
         console.print(safe_text("; ".join(r["evidence"])), markup=False)
-    return 0
+        verdict = r.get("judge") or {}
+        if verdict:
+            console.print(safe_text(f"  judge: {verdict.get('evidence') or verdict.get('error')}"),
+                          markup=False)
+    if judged is not None:
+        console.print(safe_text(judged.summary()), markup=False)
+    return status

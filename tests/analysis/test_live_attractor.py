@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from attractor_tui.analysis import classify
-from attractor_tui.analysis.classify import MIN_MODEL_TURNS, WINDOW
+from attractor_tui.analysis.classify import MIN_MODEL_TURNS, final_size
 from attractor_tui.analysis.live import (
     AttractorStop,
     LiveAttractor,
@@ -46,9 +46,11 @@ def test_goodbye_loop_is_entered_once_with_evidence_and_a_growing_streak() -> No
     assert [u.streak for u in updates[first:]] == list(range(1, len(updates) - first + 1))
     assert all(u.streak == 0 for u in updates[:first])
     summary, *examples = updates[-1].evidence
-    last = len(updates) - 1
-    assert summary == f"last {WINDOW} model turns ({last - WINDOW + 1}-{last}): " \
-                      f"goodbye_loop signal in {WINDOW}/{WINDOW}"
+    # the final window is the last third of the model turns (at least 6); people read
+    # 1-based turn numbers
+    last, size = len(updates), final_size(len(updates))
+    assert summary == f"last {size} model turns ({last - size + 1}-{last}): " \
+                      f"goodbye_loop signal in {size}/{size}"
     assert examples[0].startswith(f"turn {last} B: farewell ")
     assert live.label == "goodbye_loop" and live.streak == updates[-1].streak
 
@@ -72,7 +74,7 @@ def test_creative_exchange_is_labelled_but_never_an_attractor() -> None:
 def test_plain_chat_is_other_with_a_reason() -> None:
     live, updates = feed(CHAT * 3)
     assert live.label == "other" and not any(u.entered for u in updates)
-    assert "no signal in half of them" in live.evidence[0]
+    assert "no signal fits" in live.evidence[0]
     assert not is_attractor("other") and not is_attractor("too_short")
 
 
@@ -95,11 +97,11 @@ def test_operator_and_interrupted_turns_do_not_move_the_state() -> None:
 
 
 def test_flicker_at_the_threshold_is_news_once_but_resets_the_streak() -> None:
-    live, updates = feed(goodbye_session(loop=8) + CHAT * 2 + FAREWELLS * 2)
+    live, updates = feed(goodbye_session(loop=8) + CHAT + FAREWELLS * 2)
     labels = [u.label for u in updates]
     out = labels.index("other", labels.index("goodbye_loop"))
     back = labels.index("goodbye_loop", out)
-    assert back - out <= WINDOW  # it came straight back
+    assert back - out <= final_size(back)  # it came straight back
     assert [u.label for u in updates if u.entered] == ["goodbye_loop"]
     assert updates[back].streak == 1
 
@@ -131,7 +133,7 @@ def test_stop_rule_counts_only_turns_after_the_prior_ones() -> None:
     stop.add(more[1])
     reason, detail = stop.reached() or ("", "")
     assert reason == "attractor:goodbye_loop"
-    assert detail.startswith("2 model turns in goodbye_loop; last 8 model turns")
+    assert detail.startswith("2 model turns in goodbye_loop; last 6 model turns")
 
 
 # ------------------------------------------------------------------- engine
@@ -145,7 +147,7 @@ async def test_engine_ends_after_k_turns_in_the_same_attractor(tmp_path: Path) -
     engine, log, _ = await run_session(tmp_path, farewell_config(turns=20, attractor_stop=3))
     assert log.end is not None and log.end.reason == "attractor:goodbye_loop"
     assert log.end.detail.startswith("3 model turns in goodbye_loop; ")
-    # the state is called at the 6th model turn; 3 turns in it end the session
+    # the state is called at the 4th model turn; 3 turns in it end the session
     assert len(log.turns) == MIN_MODEL_TURNS + 2
     assert log.config.attractor_stop == 3
     assert classify(log.turns).label == "goodbye_loop"
