@@ -191,11 +191,11 @@ class StartScreen(Screen[None]):
             yield Input(cfg.seed, id="seed", select_on_focus=False)
             with Horizontal(classes="start-row"):
                 with Vertical(classes="start-cell"):
-                    yield Label(Content("Turns per side (empty = until stopped)"),
-                                classes="field-label")
+                    yield Label(Content("Turns per side"), classes="field-label")
                     yield Input(
                         "" if cfg.turns is None else str(cfg.turns), id="turns",
-                        type="integer", placeholder="unlimited", select_on_focus=False,
+                        type="integer", placeholder="unlimited (empty: until stopped)",
+                        select_on_focus=False,
                     )
                 with Vertical(classes="start-cell"):
                     yield Label(Content("Theme"), classes="field-label")
