@@ -9,8 +9,11 @@ from __future__ import annotations
 import html
 import math
 import statistics
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from attractor_tui.experiments.report.build import Report
 
 
 def number(value: float) -> str:
@@ -241,3 +244,25 @@ def svg_stacked(rows: list[tuple[str, list[tuple[str, int]]]], colours: dict[str
                    f'<text x="{lx + 17}" y="{ly + 11}">{esc(label)}</text>')
     out.append("</svg>")
     return "".join(out)
+
+
+def scope_notes(report: Report, flag: Callable[[str], str] = str) -> list[str]:
+    """What the counts cover: interjected conversations, exclusions, failed files.
+
+    One text for the HTML and the Markdown page; `flag` formats a flag's name
+    (Markdown sets it in backticks).
+    """
+    notes: list[str] = []
+    if report.labels == "judge":
+        notes.append("End states, onsets and topics are the LLM judge's cached verdicts "
+                     f"({flag('--labels judge')}), not the rules'.")
+    if report.excluded:
+        notes.append(f"{report.excluded} conversation(s) with operator turns left out "
+                     "(--exclude-interjected).")
+    elif report.interjected:
+        notes.append(f"{report.interjected} conversation(s) have operator turns "
+                     f"(marked{OPERATOR_MARK}); "
+                     f"{flag('--exclude-interjected')} leaves them out.")
+    if report.failed:
+        notes.append(f"{len(report.failed)} file(s) could not be read (see Problems).")
+    return notes

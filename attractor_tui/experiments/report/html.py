@@ -15,6 +15,7 @@ from attractor_tui.experiments.report.charts import (
     ci_text,
     esc,
     number,
+    scope_notes,
     svg_bars,
     svg_histogram,
     svg_lines,
@@ -146,24 +147,6 @@ def render_html(report: Report) -> str:
                                                        for p in report.problems) + "</ul>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
-
-
-def scope_notes(report: Report) -> list[str]:
-    """What the counts cover: interjected conversations, exclusions, failed files."""
-    notes: list[str] = []
-    if report.labels == "judge":
-        notes.append("End states, onsets and topics are the LLM judge's cached verdicts "
-                     "(--labels judge), not the rules'.")
-    if report.excluded:
-        notes.append(f"{report.excluded} conversation(s) with operator turns left out "
-                     "(--exclude-interjected).")
-    elif report.interjected:
-        notes.append(f"{report.interjected} conversation(s) have operator turns "
-                     f"(marked{OPERATOR_MARK}); "
-                     "--exclude-interjected leaves them out.")
-    if report.failed:
-        notes.append(f"{len(report.failed)} file(s) could not be read (see Problems).")
-    return notes
 
 
 def distribution_table(rows: list[dict[str, Any]], what: str) -> str:

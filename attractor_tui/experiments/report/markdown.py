@@ -11,6 +11,7 @@ from attractor_tui.experiments.report.charts import (
     bin_label,
     ci_text,
     number,
+    scope_notes,
     sparkline,
     text_bar,
     turn_text,
@@ -107,20 +108,7 @@ def render_markdown(report: Report) -> str:
 
 
 def _scope(report: Report) -> list[str]:
-    """What the counts cover: interjected conversations, exclusions, failed files."""
-    notes: list[str] = []
-    if report.labels == "judge":
-        notes.append("End states, onsets and topics are the LLM judge's cached verdicts "
-                     "(`--labels judge`), not the rules'.")
-    if report.excluded:
-        notes.append(f"{report.excluded} conversation(s) with operator turns left out "
-                     "(--exclude-interjected).")
-    elif report.interjected:
-        notes.append(f"{report.interjected} conversation(s) have operator turns "
-                     f"(marked{OPERATOR_MARK}); "
-                     "`--exclude-interjected` leaves them out.")
-    if report.failed:
-        notes.append(f"{len(report.failed)} file(s) could not be read (see Problems).")
+    notes = scope_notes(report, flag=lambda name: f"`{name}`")
     return [" ".join(notes), ""] if notes else []
 
 
