@@ -35,6 +35,11 @@ from tests.support.ui import (
 )
 from tests.support.waiting import settle, wait_until
 
+# Seconds a slow side holds after its first chunk: the test's keys must reach the app
+# while that side is still writing, even on a loaded CI machine (CI once lost that race
+# with 0.6 s of streaming).
+STALL = 2.0
+
 
 async def burst(pilot: Pilot[Any], *keys: str) -> None:
     """Send `keys` the way a fast typist's terminal does: all queued before any is handled
@@ -62,7 +67,7 @@ async def test_quick_ctrl_j_keeps_the_typed_order(tmp_path: Path) -> None:
 
 async def test_operator_text_keeps_single_line_breaks(tmp_path: Path) -> None:
     slow_a = scripted(["A writes for a little while, so B's slot is still free. " * 4],
-                      delay=0.03)
+                      delay=0.03, stall=STALL)
     app = make_app(tmp_path, config(a=slow_a, turns=1))
     async with app.run_test(size=(140, 40)) as pilot:
         await wait_generating(pilot, "A")
@@ -101,7 +106,8 @@ async def test_interjecting_after_an_error_goes_on(tmp_path: Path) -> None:
 
 async def test_choosing_after_the_side_finished_keeps_the_text(tmp_path: Path) -> None:
     """The dialog stays open while A finishes and the session ends: the text is not lost."""
-    slow_a = scripted(["A writes for a little while before it is done. " * 3], delay=0.02)
+    slow_a = scripted(["A writes for a little while before it is done. " * 3], delay=0.02,
+                      stall=STALL)
     app = make_app(tmp_path, config(a=slow_a, turns=1))
     async with app.run_test(size=(140, 40)) as pilot:
         await wait_generating(pilot, "A")
@@ -119,9 +125,9 @@ async def test_choosing_after_the_side_finished_keeps_the_text(tmp_path: Path) -
 
 async def test_interrupt_chosen_after_the_side_finished_queues_instead(tmp_path: Path) -> None:
     slow_a = scripted(["A writes for a little while before it is done. " * 3, "Again."],
-                      delay=0.02)
+                      delay=0.02, stall=STALL)
     slow_b = scripted(["B takes its time as well, word after word after word. " * 4],
-                      delay=0.02)
+                      delay=0.02, stall=STALL)
     app = make_app(tmp_path, config(a=slow_a, b=slow_b, turns=2))
     async with app.run_test(size=(140, 40)) as pilot:
         await wait_generating(pilot, "A")
@@ -216,7 +222,7 @@ async def test_the_status_shows_the_limit_before_the_engine_starts(tmp_path: Pat
 
 async def test_status_cards_and_meter_count_turns_alike(tmp_path: Path) -> None:
     app = make_app(tmp_path, config(a=scripted(["Hello from A, streaming for a while. " * 6],
-                                               delay=0.02), turns=1))
+                                               delay=0.02, stall=STALL), turns=1))
     async with app.run_test(size=(140, 40), notifications=True) as pilot:
         await wait_generating(pilot, "A")
         assert "round 1 · turn 1/2" in status_line(app)
@@ -256,7 +262,7 @@ def footer_keys(app: Any) -> dict[str, bool]:
 
 async def test_the_footer_names_every_key_while_running(tmp_path: Path) -> None:
     app = make_app(tmp_path, config(a=scripted(["A streams for a while here. " * 8],
-                                               delay=0.02), turns=1))
+                                               delay=0.02, stall=STALL), turns=1))
     async with app.run_test(size=(160, 48)) as pilot:
         await wait_generating(pilot, "A")
         keys = footer_keys(app)
@@ -355,7 +361,7 @@ async def test_new_text_below_is_marked_and_end_jumps_to_it(tmp_path: Path) -> N
 
 
 async def test_at_60x24_the_panes_get_the_room(tmp_path: Path) -> None:
-    slow_a = scripted(["A writes slowly, word by word. " * 30], delay=0.05)
+    slow_a = scripted(["A writes slowly, word by word. " * 30], delay=0.05, stall=STALL)
     app = make_app(tmp_path, config(a=slow_a, turns=1))
     async with app.run_test(size=(60, 24)) as pilot:
         screen = session(app)
