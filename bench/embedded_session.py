@@ -107,7 +107,8 @@ async def run(rounds: int, max_tokens: int, folder: Path) -> None:
             rows.append(row)
             print(f"round {row.round:>2} {row.side}: {row.seconds:5.2f} s  reply {row.reply:>3}  "
                   f"prompt {row.prompt:>4} = evaluated {row.evaluated:>4} + cached "
-                  f"{row.cached:>4}", flush=True)
+                  f"{row.cached:>4}  llama {stats.get('completion_tokens_per_second') or 0:5.1f} "
+                  f"tok/s", flush=True)
 
     await asyncio.to_thread(embedded.load)
     started = time.perf_counter()

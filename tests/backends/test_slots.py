@@ -120,3 +120,33 @@ async def test_a_stopped_turn_stops_at_once_and_sends_nothing_more(tmp_path: Pat
     assert not embedded.is_busy()
     assert latency < 1.0  # ~20-100 ms measured; generous for a loaded box (issue asks 0.2 s)
 
+
+
+@pytest.mark.slow
+async def test_after_a_context_trim_the_kept_turns_are_not_read_again() -> None:
+    """A trim drops turns after the system prompt: llama.cpp shifts the kept ones into
+    place (`n_cache_reuse`) instead of evaluating them again."""
+    _model_or_skip()
+    key = "trim-test:A"
+
+    def prompt(first: int, last: int) -> list[dict[str, str]]:
+        turns = [{"role": "user" if n % 2 == 0 else "assistant",
+                  "content": f"Turn {n}: the keeper counted {n * 7} steps up the tower "
+                             f"and wrote the number {n * 13} into the log book."}
+                 for n in range(first, last)]
+        return [{"role": "system", "content": "You tell a story."}, *turns,
+                {"role": "user", "content": "Go on."}]
+
+    async def call(messages: list[dict[str, str]]) -> CallStats:
+        request = embedded.build_request(messages, {"max_tokens": 2, "temperature": 0})
+        async for _ in embedded.astream(request, key):
+            pass
+        return _calls(key)[-1]
+
+    whole = await call(prompt(0, 16))
+    trimmed = await call(prompt(6, 16))
+    kept = trimmed.cached + trimmed.evaluated
+    assert whole.evaluated > 400  # the first call read everything
+    assert kept < whole.evaluated  # the trim did drop turns
+    assert trimmed.evaluated < kept // 4, trimmed  # the kept turns came from the cache
+    assert trimmed.cached > kept // 2, trimmed
