@@ -234,6 +234,9 @@ def _start_server() -> tuple[Any, float, str]:
     # llama.cpp's default (auto) turns flash attention on for the CPU, where its
     # kernel is the slow path for this model: measured on 2 cores, decoding with
     # 2,400 tokens cached ran at 20-26 tok/s with it and 49-54 tok/s without.
+    # The price: a token read alone can round differently from the same token
+    # read in a batch, so one greedy call may differ cold and cached; a rerun of
+    # a whole session with the same seed still repeats it (tested).
     params.flash_attn_type = FLASH_ATTN_DISABLED
     # After a context trim the kept turns are still in the slot, only at other
     # positions: llama.cpp shifts runs of at least this many matching tokens

@@ -150,3 +150,20 @@ async def test_after_a_context_trim_the_kept_turns_are_not_read_again() -> None:
     assert kept < whole.evaluated  # the trim did drop turns
     assert trimmed.evaluated < kept // 4, trimmed  # the kept turns came from the cache
     assert trimmed.cached > kept // 2, trimmed
+
+
+@pytest.mark.slow
+async def test_the_same_seed_gives_the_same_conversation_cold_or_cached(tmp_path: Path) -> None:
+    """The second run finds the first one's prefixes in llama.cpp's caches; a study that
+    reruns a seed must still get the same conversation."""
+    _model_or_skip()
+    side = SideConfig(model=MODEL, max_tokens=40, params={"seed": 7})
+    config = SessionConfig(a=side, b=side.model_copy(), turns=3,
+                           seed="Tell me about lighthouses.")
+    texts = []
+    for n in range(2):
+        session = open_session(config, tmp_path / f"{n}.jsonl", stop_rules=stop_rules)
+        await session.run()
+        texts.append([t.text for t in load_session(session.path).turns])
+    assert len(texts[0]) == 6 and all(texts[0])
+    assert texts[1] == texts[0]
