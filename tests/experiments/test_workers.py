@@ -50,6 +50,22 @@ def finished_runs(out: Path) -> list[Path]:
     return done
 
 
+def start_driver(out: Path) -> subprocess.Popen[str]:
+    """`drive(out)` in a child process leading its own process group, as a shell runs it."""
+    code = f"from tests.experiments.test_workers import drive; drive({str(out)!r})"
+    return subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_finished(proc: subprocess.Popen[str], out: Path, runs: int) -> None:
+    """Until `runs` runs are finished in `out`; fails if the child died or 90 s passed."""
+    deadline = time.monotonic() + 90
+    while len(finished_runs(out)) < runs:
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "no run finished in 90 s"
+        time.sleep(0.05)
+
+
 def group_gone(pgid: int, within: float) -> bool:
     """True once no process of group `pgid` is left (multiprocessing's helpers exit last)."""
     deadline = time.monotonic() + within
@@ -73,15 +89,9 @@ def test_split_and_default_workers() -> None:
 
 def test_ctrl_c_stops_every_worker_and_a_rerun_finishes_the_rest(tmp_path: Path) -> None:
     out = tmp_path / "batch"
-    code = f"from tests.experiments.test_workers import drive; drive({str(out)!r})"
-    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, start_new_session=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = start_driver(out)
     try:
-        deadline = time.monotonic() + 90
-        while len(finished_runs(out)) < 2:
-            assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline, "no run finished in 90 s"
-            time.sleep(0.05)
+        wait_finished(proc, out, 2)
         os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole group
         _, err = proc.communicate(timeout=60)
     finally:
@@ -123,15 +133,9 @@ def test_workers_write_one_manifest_and_report_each_turn(tmp_path: Path) -> None
 
 def test_a_worker_killed_midway_fails_only_its_runs_and_a_rerun_finishes(tmp_path: Path) -> None:
     out = tmp_path / "batch"
-    code = f"from tests.experiments.test_workers import drive; drive({str(out)!r})"
-    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, start_new_session=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = start_driver(out)
     try:
-        deadline = time.monotonic() + 90
-        while len(finished_runs(out)) < 1:
-            assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline, "no run finished in 90 s"
-            time.sleep(0.05)
+        wait_finished(proc, out, 1)
         children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
         assert len(children) == 2, children
         os.kill(int(children[0]), signal.SIGKILL)  # kill -9 one worker, mid-run
