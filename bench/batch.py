@@ -112,10 +112,19 @@ class _DirectStream:
 
 
 class _DirectLitellm:
-    async def acompletion(self, *, messages: list[dict[str, Any]], **kwargs: Any) -> Any:
+    async def acompletion(self, *, messages: list[dict[str, Any]], stream: bool = True,
+                          **kwargs: Any) -> Any:
         script = kwargs["script"]
         chars = sum(len(str(m.get("content") or "")) for m in messages)
-        return _DirectStream(script[0], float(kwargs.get("delay", 0)), chars)
+        delay = float(kwargs.get("delay", 0))
+        if stream:
+            return _DirectStream(script[0], delay, chars)
+        # A whole answer after the time its two chunks would take, as batch asks for.
+        await asyncio.sleep(2 * delay)
+        usage = SimpleNamespace(prompt_tokens=chars // 4, completion_tokens=len(script[0]) // 4)
+        message = SimpleNamespace(content=script[0], tool_calls=None)
+        return SimpleNamespace(choices=[SimpleNamespace(message=message, finish_reason="stop")],
+                               usage=usage)
 
 
 def use_provider() -> None:
