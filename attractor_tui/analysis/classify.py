@@ -73,12 +73,19 @@ FINAL_MIN = 6
 THRESHOLD: dict[str, float] = {label: 0.5 for label in PRIORITY}
 """Share of the final window's turns a label's signal must cover to fit."""
 
+WEAK_SHARE = 1 / 3
+"""When no label reaches its threshold in the final window, the strongest one still
+names the end state if its signal covers this share (a *weak* fit, said so in the
+evidence): every hand-labelled conversation settled into some state, and ``other``
+is kept for a window where no signal holds even a third of the turns."""
+
 RUN_GAP = 3
 """Model turns without the signal that break the closing run in two."""
 
 __all__ = [
     "LABELS", "PRIORITY", "WINDOW", "Classification", "Label", "Phase", "WindowLabel",
-    "analyze_log", "classify", "end_state_note", "final_size", "label_window", "turn_signals",
+    "analyze_log", "classify", "end_state_note", "final_size", "label_final", "label_window",
+    "turn_signals",
 ]
 
 
@@ -106,6 +113,20 @@ def _strongest(shares: dict[str, float]) -> Label:
     return max(PRIORITY, key=lambda lab: (shares[lab], -PRIORITY.index(lab)))
 
 
+def label_final(sigs: Sequence[dict[Label, str]]) -> tuple[Label, float, dict[str, float], bool]:
+    """The end state of a final window: `label_window`, else its weak fit (see
+    `WEAK_SHARE`); the flag says the label is weak. A verbatim loop is never
+    weak: without its run of repeats it is not one."""
+    label, score, shares = label_window(sigs)
+    if label != "other":
+        return label, score, shares, False
+    best = max((lab for lab in PRIORITY if lab != "verbatim_loop"),
+               key=lambda lab: (shares[lab], -PRIORITY.index(lab)))
+    if shares[best] >= WEAK_SHARE:
+        return best, shares[best], shares, True
+    return label, score, shares, False
+
+
 @dataclass(frozen=True)
 class Classification:
     label: Label
@@ -124,6 +145,8 @@ class Classification:
     topic_shares: dict[str, float] = field(default_factory=dict)
     signals: dict[str, list[int]] = field(default_factory=dict)
     """Per label, the turns (0-based) of the final window that carry its signal."""
+    weak: bool = False
+    """The label is a weak fit (`label_final`)."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -154,7 +177,7 @@ def classify(turns: Sequence[Turn], metrics: Sequence[TurnMetrics] | None = None
             topic_shares=tally.shares(),
         )
     final = positions[-final_size(n):]
-    label, _, shares = label_window([sigs[i] for i in final])
+    label, _, shares, weak = label_final([sigs[i] for i in final])
     size = min(WINDOW, n)
     windows: list[WindowResult] = [
         label_window([sigs[positions[k + j]] for j in range(size)]) for k in range(n - size + 1)
@@ -176,13 +199,13 @@ def classify(turns: Sequence[Turn], metrics: Sequence[TurnMetrics] | None = None
     phases = close_phases(phases_of([w[0] for w in windows], positions), label,
                           final[0] if onset is None else onset, positions[-1])
     signals = {lab: [i for i in final if lab in sigs[i]] for lab in PRIORITY}
-    evidence = _evidence(turns, metrics, sigs, final, label, shares, onset, phases)
+    evidence = _evidence(turns, metrics, sigs, final, label, shares, onset, phases, weak)
     return Classification(
         label=label, onset_index=onset, substantive_turns=n_substantive, evidence=evidence,
         window_labels=window_labels, phases=phases,
         scores={k: round(v, 3) for k, v in shares.items() if v > 0}, model_turns=n,
         topic=tally.topic, topic_shares=tally.shares(),
-        signals={k: v for k, v in signals.items() if v},
+        signals={k: v for k, v in signals.items() if v}, weak=weak,
     )
 
 
@@ -204,7 +227,8 @@ def _span(final: Sequence[int]) -> str:
 
 def _evidence(turns: Sequence[Turn], metrics: Sequence[TurnMetrics],
               sigs: list[dict[Label, str]], final: Sequence[int], label: Label,
-              shares: dict[str, float], onset: int | None, phases: list[Phase]) -> list[str]:
+              shares: dict[str, float], onset: int | None, phases: list[Phase],
+              weak: bool) -> list[str]:
     size = len(final)
     lines: list[str] = []
     if label == "other":
@@ -218,7 +242,8 @@ def _evidence(turns: Sequence[Turn], metrics: Sequence[TurnMetrics],
         hits = [i for i in final if label in sigs[i]]
         examples = "; ".join(f"turn {i + 1} {turns[i].side}: {sigs[i][label]}"
                              for i in hits[-3:])
-        lines.append(f"{_span(final)}: {label} signal in {len(hits)}/{size} ({examples})")
+        fit = " (weak: no signal covers half the window; this one covers the most)" if weak else ""
+        lines.append(f"{_span(final)}: {label} signal in {len(hits)}/{size}{fit} ({examples})")
         if label == "emoji_spiral":
             lines.append(f"emoji per turn over the final window: "
                          f"{[metrics[i].emoji_count for i in final]}")
@@ -261,6 +286,7 @@ def analyze_log(log: SessionLog, conversation: int = 0) -> dict[str, Any]:
         "conversation": conversation,
         "source": log.start.source,
         "end_state": result.label,
+        "end_state_weak": result.weak,
         "onset_index": result.onset_index,
         "topic": result.topic,
         "topic_shares": result.topic_shares,

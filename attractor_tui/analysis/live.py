@@ -29,7 +29,7 @@ from attractor_tui.analysis.classify import (
     WINDOW,
     Label,
     final_size,
-    label_window,  # the one window rule, shared so live and offline labels agree
+    label_final,  # the one end-state rule, shared so live and offline labels agree
     substantive,
     turn_signals,
 )
@@ -79,6 +79,8 @@ class LiveUpdate:
     """None for a skipped (interrupted) turn."""
     topic: str = "other"
     """The dominant topic so far (`topics.TOPICS`)."""
+    weak: bool = False
+    """`label` is a weak fit (`classify.label_final`): shown, but no news and no streak."""
 
     @property
     def attractor(self) -> bool:
@@ -110,6 +112,8 @@ class LiveAttractor:
         self.label: Label = "too_short"
         self.streak = 0
         self.score = 0.0
+        self.weak = False
+        """The label is a weak fit (`classify.label_final`)."""
         self.evidence: tuple[str, ...] = (self._too_short(),)
         self._held: dict[str, int] = {}
         """Model turn count when each label last held."""
@@ -144,13 +148,16 @@ class LiveAttractor:
         if substantive(metrics, signals):
             self.topics.add(turn.text)
         self._record_series(turn.side, metrics)
-        self.label, self.score, self.evidence = self._judge()
+        was_strong = not self.weak
+        self.label, self.score, self.evidence, self.weak = self._judge()
+        # a weak fit is shown, but is no news and counts towards no stop rule
+        strong = is_attractor(self.label) and not self.weak
         last_held = self._held.get(self.label)
-        entered = (self.label != previous and is_attractor(self.label)
+        entered = (strong and (self.label != previous or not was_strong)
                    and (last_held is None or self.model_turns - last_held > WINDOW))
-        self._held[self.label] = self.model_turns
-        if is_attractor(self.label):
-            self.streak = self.streak + 1 if self.label == previous else 1
+        if strong:
+            self._held[self.label] = self.model_turns
+            self.streak = self.streak + 1 if self.label == previous and was_strong else 1
         else:
             self.streak = 0
         return self._update(turn, previous, entered=entered, metrics=metrics)
@@ -168,23 +175,23 @@ class LiveAttractor:
         return (f"only {self.model_turns} model turn(s); need {MIN_MODEL_TURNS} "
                 "to call a state")
 
-    def _judge(self) -> tuple[Label, float, tuple[str, ...]]:
+    def _judge(self) -> tuple[Label, float, tuple[str, ...], bool]:
         if self.model_turns < MIN_MODEL_TURNS:
-            return "too_short", 0.0, (self._too_short(),)
+            return "too_short", 0.0, (self._too_short(),), False
         window = self._seen[-final_size(self.model_turns):]
         size = len(window)
-        label, score, shares = label_window([w.signals for w in window])
+        label, score, shares, weak = label_final([w.signals for w in window])
         span = f"last {size} model turns ({window[0].index + 1}-{window[-1].index + 1})"
         if label == "other":
             best = max(PRIORITY, key=lambda lab: (shares[lab], -PRIORITY.index(lab)))
             strongest = (f"strongest: {best} {round(shares[best] * size)}/{size}"
                          if shares[best] else "none seen")
-            return label, score, (f"{span}: no signal fits ({strongest})",)
+            return label, score, (f"{span}: no signal fits ({strongest})",), False
         hits = [w for w in window if label in w.signals]
-        lines = [f"{span}: {label} signal in {len(hits)}/{size}"]
+        lines = [f"{span}: {label} signal in {len(hits)}/{size}" + (" (weak)" if weak else "")]
         lines += [f"turn {w.index + 1} {w.side}: {w.signals[label]}"
                   for w in reversed(hits[-EXAMPLES:])]
-        return label, score, tuple(lines)
+        return label, score, tuple(lines), weak
 
     def _update(self, turn: Turn, previous: Label, *, entered: bool,
                 metrics: TurnMetrics | None) -> LiveUpdate:
@@ -192,7 +199,7 @@ class LiveAttractor:
             turn_index=turn.index, side=turn.side, label=self.label, previous=previous,
             score=round(self.score, 3), evidence=self.evidence, entered=entered,
             streak=self.streak, model_turns=self.model_turns, metrics=metrics,
-            topic=self.topics.topic,
+            topic=self.topics.topic, weak=self.weak,
         )
 
 

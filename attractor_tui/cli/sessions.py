@@ -249,7 +249,8 @@ def analyze_command(args: argparse.Namespace) -> int:
         # people read 1-based turns; the JSON keeps the 0-based onset_index
         onset = "–" if r["onset_index"] is None else str(r["onset_index"] + 1)
         cells: list[Text | str] = [
-            Text(safe_line(name)), Text(safe_line(str(r["end_state"]))),
+            Text(safe_line(name)),
+            Text(safe_line(str(r["end_state"]) + ("?" if r.get("end_state_weak") else ""))),
             Text(safe_line(str(r.get("topic", "other")))), onset,
             str(r["turns"]), str(r["emoji_total"]), str(r.get("interjections", 0)),
             str(r.get("tool_calls", 0)),
@@ -259,6 +260,8 @@ def analyze_command(args: argparse.Namespace) -> int:
 
             cells.append(Text(safe_line(judge_cell(r))))
         table.add_row(*cells)
+    if any(r.get("end_state_weak") for r in results):
+        table.caption = "? weak fit: the strongest signal, in a third to half of the final window"
     console = Console()
     console.print(table)
     for r, name in zip(results, names, strict=True):

@@ -6,6 +6,7 @@ real `classify`, `analyze_log`, the live meter and the engine's stop rule.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,8 @@ from attractor_tui.core.config import SessionConfig
 from attractor_tui.core.events import SessionEnd, SessionStart
 from attractor_tui.sessions.store import SessionLog
 from tests.analysis.test_analysis import OPENING, T0, conv
-from tests.support.builders import run_session, scripted
+from tests.support.builders import CHAT, run_session, scripted, turns_of
+from tests.support.formats import cli
 
 EMBEDDED_LOOP = "Hello here. How can I help you today?"
 """What the default embedded model says, twenty times, within three turns (issue 12)."""
@@ -162,6 +164,38 @@ def test_priority_first_in_the_list_wins() -> None:
     assert result.label == "goodbye_loop", result.evidence
     assert result.scores["identity_standoff"] >= 0.5
     assert any("also present" in e and "identity_standoff" in e for e in result.evidence)
+
+
+def test_a_signal_short_of_half_the_final_window_is_a_weak_fit() -> None:
+    chat = CHAT * 3  # 12 model turns, final window 6, no signal of its own
+    assert classify(turns_of(chat)).label == "other"
+    two = chat[:7] + [FAREWELLS[0]] + chat[8:10] + [FAREWELLS[1]] + chat[11:]
+    result = classify(turns_of(two))
+    assert (result.label, result.signals["goodbye_loop"]) == ("goodbye_loop", [7, 10])
+    assert "goodbye_loop signal in 2/6 (weak:" in result.evidence[0]
+    assert result.onset_index == 7 and result.weak
+    one = chat[:10] + [FAREWELLS[1]] + chat[11:]
+    assert classify(turns_of(one)).label == "other"
+    # a repeat without its run of four is never a weak verbatim loop
+    repeats = chat[:8] + [chat[8], chat[8], chat[9], chat[9]]
+    assert classify(turns_of(repeats)).label != "verbatim_loop"
+    live = LiveAttractor()
+    updates = [live.add(t) for t in turns_of(two)]
+    assert (updates[-1].label, updates[-1].weak, updates[-1].streak) == ("goodbye_loop", True, 0)
+    assert not any(u.entered for u in updates)
+
+
+async def test_analyze_marks_a_weak_fit(tmp_path: Path) -> None:
+    chat = CHAT * 3
+    two = chat[:7] + [FAREWELLS[0]] + chat[8:10] + [FAREWELLS[1]] + chat[11:]
+    config = SessionConfig(a=scripted(two[0::2]), b=scripted(two[1::2]), turns=6)
+    _, log, _ = await run_session(tmp_path, config)
+    assert [t.text for t in log.turns] == two
+    code, out, _ = cli(["analyze", str(log.path), "--json"])
+    record = json.loads(out)[0]
+    assert code == 0 and (record["end_state"], record["end_state_weak"]) == ("goodbye_loop", True)
+    code, table, _ = cli(["analyze", str(log.path)])
+    assert code == 0 and "goodbye_loop?" in table and "? weak fit" in table
 
 
 def test_final_window_is_the_last_third() -> None:
