@@ -19,7 +19,12 @@ The conversation is fixed (a story both sides continue, sampling seed 7), so
 runs compare; `--slots 1` gives the server one slot as before issue 18 (then
 only llama.cpp's RAM prompt cache keeps a side's prefix between its turns).
 
+The line before the last gives llama.cpp's own seconds (its prefill plus decode
+timings, summed) and `llama_only_tok_s`: the reply rate with no app around it,
+the ceiling for `reply_tok_s` at that thread count.
+
 Usage: python bench/embedded_session.py [--rounds N] [--max-tokens N] [--slots N]
+       [--threads N]
 """
 
 from __future__ import annotations
@@ -51,6 +56,8 @@ class Row:
     prompt: int
     evaluated: int
     cached: int
+    llama: float
+    """llama.cpp's own seconds for the call: its prefill plus its decode."""
 
 
 def window(rows: list[Row], first: int, last: int) -> list[Row]:
@@ -97,12 +104,16 @@ async def run(rounds: int, max_tokens: int, folder: Path) -> None:
             seconds = time.perf_counter() - began[event.index]
             stats = embedded.stats()
             usage = event.usage
+            evaluated = int(stats.get("prompt_tokens") or 0)
+            generated = int(stats.get("completion_tokens") or 0)
+            llama = (evaluated / float(stats.get("prompt_tokens_per_second") or 1e9)
+                     + generated / float(stats.get("completion_tokens_per_second") or 1e9))
             row = Row(
                 round=event.round + 1, side=event.side, seconds=seconds,
                 reply=usage.completion_tokens if usage else 0,
                 prompt=usage.prompt_tokens if usage else 0,
-                evaluated=int(stats.get("prompt_tokens") or 0),
-                cached=int(stats.get("cached_prompt_tokens") or 0),
+                evaluated=evaluated, cached=int(stats.get("cached_prompt_tokens") or 0),
+                llama=llama,
             )
             rows.append(row)
             print(f"round {row.round:>2} {row.side}: {row.seconds:5.2f} s  reply {row.reply:>3}  "
@@ -126,6 +137,11 @@ async def run(rounds: int, max_tokens: int, folder: Path) -> None:
     print(f"end={end.reason} turns={len(rows)} context_events={trims} seconds={total:.0f} "
           f"cpu_s={time.process_time():.0f} load={load} rounds_late={late_from}-{late_to}")
     print(f"new_tokens_per_turn={sum(new) / max(1, len(new)):.0f}")
+    llama_s = sum(r.llama for r in rows)
+    # llama.cpp's own time is the ceiling: what the session would make with no app at all
+    print(f"threads={embedded.N_THREADS} llama_s={llama_s:.0f} "
+          f"llama_only_tok_s={sum(r.reply for r in rows) / max(llama_s, 1e-9):.1f} "
+          f"outside_llama_s_per_turn={(total - llama_s) / max(1, len(rows)):.2f}")
     print(f"late_over_early={ratio:.2f} reply_tok_s={reply_rate:.1f} "
           f"prefill_tokens_per_turn={prefill:.0f}")
 
@@ -136,7 +152,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--max-tokens", type=int, default=128)
     parser.add_argument("--slots", type=int, default=embedded.N_SLOTS)
+    parser.add_argument("--threads", type=int, default=embedded.N_THREADS,
+                        help="llama.cpp threads for decode and prefill (default: as the app)")
     args = parser.parse_args()
+    embedded.N_THREADS = args.threads
     # Before the model loads: the server's slot count is fixed at start.
     embedded.N_SLOTS = args.slots
     embedded._RUNTIME.slots = embedded._Slots(args.slots)
