@@ -43,6 +43,8 @@ ANSWER_TOKENS = 200
 """Output tokens assumed per verdict for the estimate (four keys and a sentence or two)."""
 TIMEOUT = 120.0
 """Seconds one judge call may take."""
+CONCURRENCY = 4
+"""Judge calls in flight at once after the first (`analyze --judge-concurrency`)."""
 RETRIES = 1
 """Retries of a failed call by the provider's client (litellm's own `num_retries` needs
 tenacity); a failure after them stops the run, and the verdicts so far stay cached, so
@@ -63,6 +65,7 @@ class JudgeConfig:
     api_base: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
     """More litellm keyword arguments (tests: `script`, `mock_response`)."""
+    concurrency: int = CONCURRENCY
 
     @property
     def key(self) -> str:
@@ -206,18 +209,23 @@ class JudgeRun:
 Item = tuple[Path, int, "SessionLog", dict[str, Any]]
 """A file, the conversation's 0-based position in it, the conversation, its analyze record."""
 
+Job = tuple[Item, str]
+"""A conversation to ask about, and its file's content hash (the cache key)."""
+Outcome = dict[str, Any] | JudgeError
 
-def judge_records(items: Sequence[Item], config: JudgeConfig,
-                  say: Callable[[str], None]) -> JudgeRun:
+
+def judge_records(items: Sequence[Item], config: JudgeConfig, say: Callable[[str], None],
+                  progress: Callable[[int, int], None] | None = None) -> JudgeRun:
     """Add `judge: {...}` to each record: cached, else asked (after printing the estimate).
 
     A conversation without a valid verdict gets `judge: {"model", "error"}`
     and keeps the rules' label; a provider failure stops the calls (the rest
     are marked not judged; cached verdicts stay, so a re-run resumes).
+    `progress(done, to_ask)` follows the calls.
     """
     run = JudgeRun()
     digests: dict[Path, str | None] = {}
-    todo: list[tuple[Item, str]] = []
+    todo: list[Job] = []
     for item in items:
         path, number, _, record = item
         if path not in digests:
@@ -240,39 +248,92 @@ def judge_records(items: Sequence[Item], config: JudgeConfig,
     if todo:
         say(estimate([item[2].turns for item, _ in todo], config.model)
             .line(config.model, run.cached))
+        if progress is not None:
+            progress(0, len(todo))
     elif run.cached:
         say(f"judge {config.model}: all {run.cached} conversation(s) cached, no calls")
     cache_problem = False
-    for (path, number, log, record), digest in todo:
-        if run.stopped is not None:
+    asked = 0
+
+    def finish(job: Job, outcome: Outcome) -> None:
+        nonlocal cache_problem, asked
+        asked += 1
+        (path, number, _, record), digest = job
+        if isinstance(outcome, JudgeError):
+            if isinstance(outcome, ProviderError) and run.stopped is None:
+                run.stopped = str(outcome)
+            record["judge"] = {"model": config.key, "error": str(outcome)}
+            run.failed += 1
+        else:
+            run.judged += 1
+            run.tokens += outcome["tokens"]
+            try:
+                outcome = judge_cache.store(path, number, digest, config.key, outcome)
+            except OSError as exc:
+                if not cache_problem:
+                    say(f"warning: judge results not cached in {path.parent}: "
+                        f"{exc.strerror or exc}")
+                    cache_problem = True
+            record["judge"] = _entry(outcome, record, config.key, cached=False)
+        if progress is not None:
+            progress(asked, len(todo))
+
+    _ask_all(todo, config, finish, lambda: run.stopped is not None)
+    for (*_, record), _ in todo:
+        if "judge" not in record:
             record["judge"] = {"model": config.key, "error": "not judged (stopped early)"}
             run.failed += 1
-            continue
-        try:
-            verdict = judge_turns(log.turns, config)
-        except ProviderError as exc:
-            run.stopped = str(exc)
-            record["judge"] = {"model": config.key, "error": str(exc)}
-            run.failed += 1
-            continue
-        except JudgeError as exc:
-            record["judge"] = {"model": config.key, "error": str(exc)}
-            run.failed += 1
-            continue
-        run.judged += 1
-        run.tokens += verdict["tokens"]
-        try:
-            verdict = judge_cache.store(path, number, digest, config.key, verdict)
-        except OSError as exc:
-            if not cache_problem:
-                say(f"warning: judge results not cached in {path.parent}: "
-                    f"{exc.strerror or exc}")
-                cache_problem = True
-        record["judge"] = _entry(verdict, record, config.key, cached=False)
     pairs = [(r["end_state"], r["judge"]["end_state"]) for *_, r in items
              if "end_state" in r.get("judge", {})]
     run.agreement = pair_agreement([a for a, _ in pairs], [b for _, b in pairs])
     return run
+
+
+def _ask(job: Job, config: JudgeConfig) -> Outcome:
+    try:
+        return judge_turns(job[0][2].turns, config)
+    except JudgeError as exc:
+        return exc
+
+
+def _ask_all(jobs: Sequence[Job], config: JudgeConfig, finish: Callable[[Job, Outcome], None],
+             stopped: Callable[[], bool]) -> None:
+    """Ask the judge about every job, `finish`ing each in this thread as it comes back.
+
+    The first call goes alone, so a wrong key or model costs one call; then
+    `config.concurrency` at a time, each in a daemon thread (Ctrl-C does not
+    wait for calls in flight). Once `stopped()`, nothing new is sent; what is
+    in flight still finishes and is kept.
+    """
+    import queue
+    import threading
+    from collections import deque
+
+    if not jobs:
+        return
+    finish(jobs[0], _ask(jobs[0], config))
+    pending = deque(jobs[1:])
+    results: queue.Queue[tuple[Job, Outcome | BaseException]] = queue.Queue()
+
+    def work(job: Job) -> None:
+        try:
+            results.put((job, _ask(job, config)))
+        except BaseException as exc:  # re-raised in the caller's thread, not lost
+            results.put((job, exc))
+
+    in_flight = 0
+    while True:
+        while pending and not stopped() and in_flight < max(1, config.concurrency):
+            threading.Thread(target=work, args=(pending.popleft(),), name="judge",
+                             daemon=True).start()
+            in_flight += 1
+        if not in_flight:
+            return
+        job, outcome = results.get()
+        in_flight -= 1
+        if isinstance(outcome, BaseException) and not isinstance(outcome, JudgeError):
+            raise outcome
+        finish(job, outcome)
 
 
 def _entry(verdict: dict[str, Any], record: dict[str, Any], key: str, *,
@@ -292,7 +353,8 @@ def _entry(verdict: dict[str, Any], record: dict[str, Any], key: str, *,
 
 
 def run_judge(model: str, api_base: str | None, items: Sequence[Item],
-              say: Callable[[str], None]) -> JudgeRun:
+              say: Callable[[str], None], *, concurrency: int = CONCURRENCY,
+              progress: Callable[[int, int], None] | None = None) -> JudgeRun:
     """`analyze --judge MODEL`: check the model name, then `judge_records`.
 
     A model litellm cannot route is a `ValueError` with one line saying what to type.
@@ -302,7 +364,8 @@ def run_judge(model: str, api_base: str | None, items: Sequence[Item],
     problem = model_problem(model, api_base)
     if problem:
         raise ValueError(problem)
-    run = judge_records(items, JudgeConfig(model, api_base or None), say)
+    run = judge_records(items, JudgeConfig(model, api_base or None, concurrency=concurrency),
+                        say, progress)
     if run.stopped:
         say(f"warning: {run.stopped}; stopped asking (cached verdicts are kept: run again "
             "to go on)")

@@ -8,7 +8,9 @@ stays literal.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -86,10 +88,41 @@ def add_analyze(sub: Subparsers) -> None:
                               "the agreement with the rules after)")
     analyze.add_argument("--judge-api-base", metavar="URL",
                          help="API base of the judge model's server (a local or proxy one)")
+    analyze.add_argument("--judge-concurrency", type=int, default=4, metavar="N",
+                         help="judge calls at once after the first (default 4; 1 for a "
+                              "rate-limited key); a bar shows them on a terminal")
     analyze.set_defaults(handler=analyze_command)
 
 
 # ------------------------------------------------------------------ handlers
+
+
+@contextlib.contextmanager
+def _judge_bar() -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar of judge calls on stderr when it is a terminal, else nothing.
+
+    It starts with the first report (after the cost estimate is printed) and
+    is gone when the calls are done.
+    """
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(TextColumn("[bold]judge[/]"), BarColumn(), MofNCompleteColumn(),
+                   TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+
+    def progress(done: int, total: int) -> None:
+        if not bar.tasks:  # the clock starts with the calls, not with litellm's import
+            bar.start()
+            bar.add_task("judge", total=total)
+        bar.update(bar.task_ids[0], completed=done, total=total)
+
+    try:
+        yield progress
+    finally:
+        bar.stop()
 
 
 def replay_command(args: argparse.Namespace) -> int:
@@ -214,11 +247,15 @@ def analyze_command(args: argparse.Namespace) -> int:
     if args.judge and results:
         from attractor_tui.analysis.judge import run_judge
 
+        if args.judge_concurrency < 1:
+            raise UserError("--judge-concurrency must be at least 1")
         items = [(p, n, log, r) for (p, n, log), r in zip(loaded, results, strict=True)]
-        try:
-            judged = run_judge(args.judge, args.judge_api_base, items, warn)
-        except ValueError as exc:
-            raise UserError(str(exc)) from exc
+        with _judge_bar() as progress:
+            try:
+                judged = run_judge(args.judge, args.judge_api_base, items, warn,
+                                   concurrency=args.judge_concurrency, progress=progress)
+            except ValueError as exc:
+                raise UserError(str(exc)) from exc
         status = max(status, judged.status)
     if args.json:
         from attractor_tui.sessions.export import json_text

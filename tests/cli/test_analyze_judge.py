@@ -81,6 +81,25 @@ def test_json_records_keep_the_rules_label_and_carry_the_judge(
     assert "rules vs judge: 0/3 agree (0.0%)" in err
 
 
+def test_calls_go_several_at_once_after_the_first(tmp_path: Path, stub: JudgeStub) -> None:
+    runs = tmp_path / "many"
+    runs.mkdir()
+    cross_model_file(runs / "c.json", [conversation(f"hi {k}", *LOOP) for k in range(7)],
+                     model="m")
+    stub.delay = 1.0  # long enough that the three overlap on a loaded machine
+    code, out, err = judge(stub, str(runs), "--json", "--judge-concurrency", "3")
+    assert code == 0, err
+    assert len(stub.requests) == 7 and stub.most_in_flight == 3
+    records = json.loads(out)
+    assert all(r["judge"]["end_state"] == "verbatim_loop" for r in records)
+    # each verdict is stored under its own conversation: a rerun asks nothing
+    assert {r["conversation"] for r in records} == set(range(7))
+    code, _, err = judge(stub, str(runs), "--json")
+    assert code == 0 and len(stub.requests) == 7, err
+    code, _, err = judge(stub, str(runs), "--judge-concurrency", "0")
+    assert code == 2 and "--judge-concurrency must be at least 1" in err
+
+
 def test_an_answer_invalid_twice_is_one_line_and_the_exit_code_says_so(
         tmp_path: Path, stub: JudgeStub) -> None:
     runs = tmp_path / "one"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -31,6 +32,10 @@ class JudgeStub(ThreadingHTTPServer):
         self.replies: list[str] = []
         self.default = VALID
         self.requests: list[dict[str, Any]] = []
+        self.delay = 0.0
+        """Seconds each answer takes, so calls overlap when sent at once."""
+        self.in_flight = 0
+        self.most_in_flight = 0
         self._lock = threading.Lock()
 
     @property
@@ -40,7 +45,13 @@ class JudgeStub(ThreadingHTTPServer):
     def next_reply(self, body: dict[str, Any]) -> str:
         with self._lock:
             self.requests.append(body)
-            return self.replies.pop(0) if self.replies else self.default
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+            reply = self.replies.pop(0) if self.replies else self.default
+        time.sleep(self.delay)
+        with self._lock:
+            self.in_flight -= 1
+        return reply
 
 
 class _Handler(BaseHTTPRequestHandler):
