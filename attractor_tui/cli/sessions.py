@@ -12,12 +12,14 @@ import contextlib
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from attractor_tui.cli.common import UserError, say, warn, writing
 from attractor_tui.core.text import safe_line, safe_text
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from attractor_tui.cli.common import Subparsers
     from attractor_tui.sessions.log import SessionLog
 
@@ -95,6 +97,48 @@ def add_analyze(sub: Subparsers) -> None:
 
 
 # ------------------------------------------------------------------ handlers
+
+
+def _analysis_table(results: list[dict[str, Any]], names: list[str], judged: bool) -> Table:
+    """One row per conversation. Labels and topics are never cut, the file name folds,
+    and the operator and tools columns only appear when some row has one, so the
+    table reads at 80 columns."""
+    from rich.table import Table
+    from rich.text import Text
+
+    def label(r: dict[str, Any]) -> str:
+        return safe_line(str(r["end_state"]) + ("?" if r.get("end_state_weak") else ""))
+
+    def topic(r: dict[str, Any]) -> str:
+        return safe_line(str(r.get("topic", "other")))
+
+    counts = [("turns", "turns"), ("emoji", "emoji_total"), ("operator", "interjections"),
+              ("tools", "tool_calls")]
+    counts = [(head, key) for head, key in counts
+              if head in ("turns", "emoji") or any(r.get(key) for r in results)]
+    table = Table(title="attractor analysis")
+    table.add_column("file", overflow="fold", min_width=10, ratio=1)
+    table.add_column("end state", no_wrap=True, style="bold",
+                     min_width=max(len("end state"), *map(len, map(label, results))))
+    table.add_column("topic", no_wrap=True,
+                     min_width=max(len("topic"), *map(len, map(topic, results))))
+    for head in ("onset", *(head for head, _ in counts)):
+        table.add_column(head, justify="right", no_wrap=True)
+    if judged:
+        table.add_column("judge", overflow="fold")
+    for r, name in zip(results, names, strict=True):
+        # people read 1-based turns; the JSON keeps the 0-based onset_index
+        onset = "–" if r["onset_index"] is None else str(r["onset_index"] + 1)
+        cells: list[Text | str] = [Text(safe_line(name)), Text(label(r)), Text(topic(r)), onset,
+                                   *(str(r.get(key, 0)) for _, key in counts)]
+        if judged:
+            from attractor_tui.analysis.judge import judge_cell
+
+            cells.append(Text(safe_line(judge_cell(r))))
+        table.add_row(*cells)
+    if any(r.get("end_state_weak") for r in results):
+        table.caption = "? weak fit: the strongest signal, in a third to half of the final window"
+    return table
 
 
 @contextlib.contextmanager
@@ -267,38 +311,13 @@ def analyze_command(args: argparse.Namespace) -> int:
     from collections import Counter
 
     from rich.console import Console
-    from rich.table import Table
     from rich.text import Text
 
-    table = Table(title="attractor analysis")
-    table.add_column("file", overflow="fold", min_width=10)
-    table.add_column("end state", no_wrap=True, style="bold")
-    table.add_column("topic", no_wrap=True)
-    for column in ("onset turn", "turns", "emoji", "operator", "tools"):
-        table.add_column(column, justify="right", no_wrap=True)
-    if judged is not None:
-        table.add_column("judge", overflow="fold")
     # the file, and which of its conversations (1-based) when it holds several
     per_file = Counter(r["file"] for r in results)
     names = [f"{Path(r['file']).name} #{r['conversation'] + 1}" if per_file[r["file"]] > 1
              else Path(r["file"]).name for r in results]
-    for r, name in zip(results, names, strict=True):
-        # people read 1-based turns; the JSON keeps the 0-based onset_index
-        onset = "–" if r["onset_index"] is None else str(r["onset_index"] + 1)
-        cells: list[Text | str] = [
-            Text(safe_line(name)),
-            Text(safe_line(str(r["end_state"]) + ("?" if r.get("end_state_weak") else ""))),
-            Text(safe_line(str(r.get("topic", "other")))), onset,
-            str(r["turns"]), str(r["emoji_total"]), str(r.get("interjections", 0)),
-            str(r.get("tool_calls", 0)),
-        ]
-        if judged is not None:
-            from attractor_tui.analysis.judge import judge_cell
-
-            cells.append(Text(safe_line(judge_cell(r))))
-        table.add_row(*cells)
-    if any(r.get("end_state_weak") for r in results):
-        table.caption = "? weak fit: the strongest signal, in a third to half of the final window"
+    table = _analysis_table(results, names, judged is not None)
     console = Console()
     console.print(table)
     for r, name in zip(results, names, strict=True):

@@ -185,7 +185,8 @@ def test_a_signal_short_of_half_the_final_window_is_a_weak_fit() -> None:
     assert not any(u.entered for u in updates)
 
 
-async def test_analyze_marks_a_weak_fit(tmp_path: Path) -> None:
+async def test_analyze_marks_a_weak_fit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
     chat = CHAT * 3
     two = chat[:7] + [FAREWELLS[0]] + chat[8:10] + [FAREWELLS[1]] + chat[11:]
     config = SessionConfig(a=scripted(two[0::2]), b=scripted(two[1::2]), turns=6)
@@ -196,6 +197,9 @@ async def test_analyze_marks_a_weak_fit(tmp_path: Path) -> None:
     assert code == 0 and (record["end_state"], record["end_state_weak"]) == ("goodbye_loop", True)
     code, table, _ = cli(["analyze", str(log.path)])
     assert code == 0 and "goodbye_loop?" in table and "? weak fit" in table
+    # at 80 columns the label is whole, and columns that are all zero are left out
+    header = next(line for line in table.splitlines() if "end state" in line)
+    assert "onset" in header and "operator" not in header and "tools" not in header
 
 
 def test_final_window_is_the_last_third() -> None:
