@@ -85,7 +85,7 @@ RUN_GAP = 3
 __all__ = [
     "LABELS", "PRIORITY", "WINDOW", "Classification", "Label", "Phase", "WindowLabel",
     "analyze_log", "classify", "end_state_note", "final_size", "label_final", "label_window",
-    "turn_signals",
+    "strongest", "turn_signals",
 ]
 
 
@@ -105,12 +105,13 @@ def label_window(sigs: Sequence[dict[Label, str]]) -> tuple[Label, float, dict[s
                 ["verbatim_loop" in s for s in sigs]):
             continue
         return label, shares[label], shares
-    best = _strongest(shares)
+    best = strongest(shares)
     return "other", shares[best], shares
 
 
-def _strongest(shares: dict[str, float]) -> Label:
-    return max(PRIORITY, key=lambda lab: (shares[lab], -PRIORITY.index(lab)))
+def strongest(shares: dict[str, float], among: Sequence[Label] = PRIORITY) -> Label:
+    """The label with the largest share; on a tie, the first in priority order."""
+    return max(among, key=lambda lab: (shares[lab], -PRIORITY.index(lab)))
 
 
 def label_final(sigs: Sequence[dict[Label, str]]) -> tuple[Label, float, dict[str, float], bool]:
@@ -120,8 +121,7 @@ def label_final(sigs: Sequence[dict[Label, str]]) -> tuple[Label, float, dict[st
     label, score, shares = label_window(sigs)
     if label != "other":
         return label, score, shares, False
-    best = max((lab for lab in PRIORITY if lab != "verbatim_loop"),
-               key=lambda lab: (shares[lab], -PRIORITY.index(lab)))
+    best = strongest(shares, [lab for lab in PRIORITY if lab != "verbatim_loop"])
     if shares[best] >= WEAK_SHARE:
         return best, shares[best], shares, True
     return label, score, shares, False
@@ -232,12 +232,12 @@ def _evidence(turns: Sequence[Turn], metrics: Sequence[TurnMetrics],
     size = len(final)
     lines: list[str] = []
     if label == "other":
-        best = _strongest(shares)
-        strongest = (
+        best = strongest(shares)
+        top = (
             f"strongest: {best} in {round(shares[best] * size)}/{size}" if shares[best]
             else "none seen at all"
         )
-        lines.append(f"{_span(final)}: no attractor signal fits ({strongest})")
+        lines.append(f"{_span(final)}: no attractor signal fits ({top})")
     else:
         hits = [i for i in final if label in sigs[i]]
         examples = "; ".join(f"turn {i + 1} {turns[i].side}: {sigs[i][label]}"

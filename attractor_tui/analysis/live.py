@@ -25,11 +25,11 @@ from dataclasses import dataclass
 
 from attractor_tui.analysis.classify import (
     MIN_MODEL_TURNS,
-    PRIORITY,
     WINDOW,
     Label,
     final_size,
     label_final,  # the one end-state rule, shared so live and offline labels agree
+    strongest,
     substantive,
     turn_signals,
 )
@@ -183,10 +183,10 @@ class LiveAttractor:
         label, score, shares, weak = label_final([w.signals for w in window])
         span = f"last {size} model turns ({window[0].index + 1}-{window[-1].index + 1})"
         if label == "other":
-            best = max(PRIORITY, key=lambda lab: (shares[lab], -PRIORITY.index(lab)))
-            strongest = (f"strongest: {best} {round(shares[best] * size)}/{size}"
+            best = strongest(shares)
+            top = (f"strongest: {best} {round(shares[best] * size)}/{size}"
                          if shares[best] else "none seen")
-            return label, score, (f"{span}: no signal fits ({strongest})",), False
+            return label, score, (f"{span}: no signal fits ({top})",), False
         hits = [w for w in window if label in w.signals]
         lines = [f"{span}: {label} signal in {len(hits)}/{size}" + (" (weak)" if weak else "")]
         lines += [f"turn {w.index + 1} {w.side}: {w.signals[label]}"
