@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     sessions.add_export(sub)
     sessions.add_import(sub)
     sessions.add_analyze(sub)
-    serve.add_serve(sub)
+    serve.add_serve(sub, build_parser)
     return parser
 
 
