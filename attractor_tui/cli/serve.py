@@ -76,8 +76,9 @@ def add_serve(sub: Subparsers, app_parser: AppParser) -> None:
 
 
 def app_command(app_args: list[str]) -> str:
-    """The shell command each browser tab runs: this Python, this package."""
-    return shlex.join([sys.executable, "-m", "attractor_tui", *app_args])
+    """The shell command each browser tab runs: this Python, this package; `exec`, so
+    the process serve starts (and may have to end) is the app itself, not a shell."""
+    return "exec " + shlex.join([sys.executable, "-m", "attractor_tui", *app_args])
 
 
 def check_app_args(app_args: list[str], app_parser: AppParser) -> None:

@@ -11,6 +11,7 @@ has its app quit; the session file stays, so `resume` continues it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import socket
@@ -27,6 +28,9 @@ from textual_serve.server import Server, to_int
 from attractor_tui.cli.serve_guard import Access, guard, refusal
 from attractor_tui.core.text import safe_text
 
+QUIT_GRACE = 10.0
+"""Seconds an app has to quit when its tab is gone (or serve stops) before it is terminated;
+one still starting reads the quit message only once it has started."""
 HOST_HEADER = re.compile(r"[A-Za-z0-9.\-]+(:\d+)?|\[[0-9A-Fa-f:.]+\](:\d+)?")
 
 
@@ -98,6 +102,7 @@ class GuardedServer(Server):
         self.limits = limits
         self.sock = sock
         self.slots = SessionSlots(limits.max_sessions, limits.start_interval)
+        self.tabs: set[web.WebSocketResponse] = set()
 
     def serve(self, debug: bool = False) -> None:
         """`Server.serve`, but on the socket bound before (port 0 works)."""
@@ -113,12 +118,18 @@ class GuardedServer(Server):
             except NotImplementedError:  # pragma: no cover - Windows
                 pass
         web.run_app(self._make_app(), sock=self.sock, handle_signals=False, loop=loop,
-                    print=lambda *_: None, access_log_class=QuietAccessLog)
+                    print=lambda *_: None, access_log_class=QuietAccessLog,
+                    shutdown_timeout=QUIT_GRACE + 5)
 
     async def _make_app(self) -> web.Application:
         app = await super()._make_app()
         app.middlewares.append(guard(self.access))
         return app
+
+    async def on_shutdown(self, app: web.Application) -> None:
+        """Close every tab's WebSocket, so each app is asked to quit (and ended if it does not)."""
+        for websocket in list(self.tabs):
+            await websocket.close(code=WSCloseCode.GOING_AWAY, message=b"server stopped")
 
     async def handle_index(self, request: web.Request) -> web.StreamResponse:
         if self.slots.full():
@@ -149,15 +160,17 @@ class GuardedServer(Server):
             return websocket
         heard = [asyncio.get_running_loop().time()]
         idle = asyncio.create_task(self._close_when_idle(websocket, heard))
+        self.tabs.add(websocket)
         try:
             await self._relay(websocket, service, heard)
         except (ValueError, LookupError, TypeError) as exc:
             print(f"attractor-tui: a tab sent what the app does not understand "
                   f"({safe_text(type(exc).__name__)}): its app was ended", file=sys.stderr)
         finally:
+            self.tabs.discard(websocket)
             idle.cancel()
             try:
-                await service.stop()
+                await end_app(service)
             finally:
                 self.slots.end()
             await websocket.close()
@@ -199,3 +212,20 @@ class GuardedServer(Server):
               "(its session file stays; `attractor-tui resume` continues it)",
               file=sys.stderr, flush=True)
         await websocket.close(code=WSCloseCode.GOING_AWAY, message=b"idle")
+
+
+async def end_app(service: AppService) -> None:
+    """Ask the app to quit; after QUIT_GRACE seconds, terminate it (then kill it)."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(service.stop(), QUIT_GRACE)
+    process = service._process  # textual-serve keeps the process to itself
+    if process is None:
+        return
+    for signal_it in (process.terminate, process.kill):
+        try:
+            await asyncio.wait_for(process.wait(), 2)
+            return
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                signal_it()
+    await process.wait()

@@ -115,6 +115,11 @@ async def test_a_foreign_origin_is_refused_even_with_the_token(tmp_path: Path) -
             async with http.get(served.url, headers={"Host": f"evil.example:{served.port}"}
                                 ) as response:
                 assert response.status == 403
+            # through `ssh -L 9000:127.0.0.1:PORT` the page's WebSocket goes to port 9000
+            async with http.get(served.url, headers={"Host": "localhost:9000"}) as response:
+                assert response.status == 200
+                assert 'data-session-websocket-url="ws://localhost:9000/ws"' in (
+                    await response.text())
             await asyncio.sleep(1)
             assert app_children(served.proc.pid) == []
             # the same request from the page's origin, or from no browser at all, is let in
@@ -339,7 +344,7 @@ def test_no_token_only_on_loopback_and_with_a_warning(
 
 
 def test_cli_parser_and_serve_import_each_other_one_way_only() -> None:
-    graph = grimp.build_graph("attractor_tui")
+    graph = grimp.build_graph("attractor_tui", cache_dir=None)
     assert graph.find_shortest_chain(importer="attractor_tui.cli.serve",
                                      imported="attractor_tui.cli.parser") is None
     assert graph.find_shortest_chain(importer="attractor_tui.cli.parser",

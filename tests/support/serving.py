@@ -90,7 +90,7 @@ async def serving(cwd: Path, *serve_args: str, app: tuple[str, ...] = APP,
     finally:
         with contextlib.suppress(ProcessLookupError):
             proc.send_signal(signal.SIGTERM)
-        await asyncio.wait_for(proc.wait(), 30)
+        await asyncio.wait_for(proc.wait(), 60)  # apps still starting get 10 s to quit
         await asyncio.wait_for(asyncio.gather(*readers), 10)
 
 
