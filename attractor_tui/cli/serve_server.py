@@ -110,6 +110,10 @@ class GuardedServer(Server):
 
         self.debug = debug
         self.initialize_logging()
+        # `main` lets SIGPIPE end `export | head`; here a tab that leaves mid-download
+        # would end the server with it
+        if hasattr(signal, "SIGPIPE"):
+            signal.signal(signal.SIGPIPE, signal.SIG_IGN)
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
         for signum in (signal.SIGINT, signal.SIGTERM):

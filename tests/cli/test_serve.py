@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -100,6 +101,24 @@ async def test_no_token_or_a_wrong_one_is_refused_and_starts_no_app(tmp_path: Pa
             assert refused.value.status == 403
             await asyncio.sleep(1)
             assert app_children(served.proc.pid) == []
+
+
+async def test_a_tab_that_leaves_mid_download_does_not_stop_serve(tmp_path: Path) -> None:
+    """`main` lets SIGPIPE kill the process (for `export | head`); serve must not die of it."""
+    async with serving(tmp_path) as served:
+        request = (f"GET /static/js/textual.js?token={served.token} HTTP/1.1\r\n"
+                   f"Host: 127.0.0.1:{served.port}\r\n\r\n").encode()
+        for _ in range(5):
+            reader, writer = await asyncio.open_connection("127.0.0.1", served.port)
+            writer.write(request)
+            assert (await reader.read(100)).startswith(b"HTTP/1.1 200")
+            sock = writer.get_extra_info("socket")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            writer.close()  # a reset, with most of the 500 kB still to send
+            await asyncio.sleep(0.2)
+        async with client() as http, http.get(served.url) as response:
+            assert response.status == 200
+        assert served.proc.returncode is None, served.logged()
 
 
 async def test_a_foreign_origin_is_refused_even_with_the_token(tmp_path: Path) -> None:
