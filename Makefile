@@ -19,8 +19,10 @@ $(STAMP): pyproject.toml Makefile
 run: install
 	$(BIN)/attractor-tui
 
+# Two workers: the slow tests (the embedded model) stay together on one of them
+# (`--dist loadgroup`, see tests/conftest.py) while the other runs the rest.
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 # ruff, the type checker, and the layer contract (imports point inward).
 lint: install

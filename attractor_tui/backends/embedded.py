@@ -64,7 +64,7 @@ from litellm.exceptions import BadRequestError, ContextWindowExceededError  # no
 from litellm.llms.custom_llm import CustomLLM  # noqa: E402
 from litellm.types.utils import GenericStreamingChunk, ModelResponse, Usage  # noqa: E402
 
-from attractor_tui.backends.litellm_setup import setup_custom_providers  # noqa: E402
+from attractor_tui.backends.custom_providers import setup_custom_providers  # noqa: E402
 
 if TYPE_CHECKING:
     from litellm.types.llms.openai import OpenAIChatCompletionFinishReason

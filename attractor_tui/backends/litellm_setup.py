@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
 from types import ModuleType
 from typing import Any, Protocol, cast
+
+from attractor_tui.backends.custom_providers import setup_custom_providers
 
 _litellm: ModuleType | None = None
 IN_PROCESS = ("embedded/", "scripted/")
@@ -115,14 +116,6 @@ def price_in_process(model: str) -> None:
 def unpriced(model: str) -> bool:
     """True for a model whose cost is unknown (in-process, or not in litellm's price table)."""
     return model.startswith(IN_PROCESS) or model in _unpriced
-
-
-def setup_custom_providers() -> None:
-    """Let litellm route to the handlers in `custom_provider_map` (see `embedded.register`)."""
-    from litellm.utils import custom_llm_setup
-
-    # litellm leaves it unannotated; it takes nothing and returns nothing.
-    cast(Callable[[], None], custom_llm_setup)()
 
 
 # ------------------------------------------------------------------- router

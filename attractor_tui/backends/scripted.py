@@ -21,7 +21,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any
 
-from attractor_tui.backends.litellm_setup import setup_custom_providers
+from attractor_tui.backends.custom_providers import setup_custom_providers
 
 # Types only: litellm is imported at run time through litellm_setup, after its offline switches.
 if TYPE_CHECKING:

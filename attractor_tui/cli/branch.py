@@ -49,7 +49,7 @@ def branch_command(args: argparse.Namespace) -> int:
 
     from attractor_tui.cli.common import load_log
     from attractor_tui.core.text import safe_text
-    from attractor_tui.experiments.batch import BatchError, run_with_bar
+    from attractor_tui.experiments.batch import BatchError
     from attractor_tui.experiments.branch import (
         BranchPlan,
         prepare,
@@ -57,6 +57,7 @@ def branch_command(args: argparse.Namespace) -> int:
         report_lines,
         save_report,
     )
+    from attractor_tui.experiments.launch import run_with_bar
 
     load_log(args.file)  # a missing or broken file is one clear line
     plan = BranchPlan(file=args.file, at=args.at, samples=args.samples, turns=args.turns,

@@ -131,7 +131,7 @@ def scenarios_command(args: argparse.Namespace) -> int:
 
 
 def batch_command(args: argparse.Namespace) -> int:
-    from attractor_tui.experiments import batch
+    from attractor_tui.experiments import launch
 
     out = args.out or Path("sessions") / f"batch-{args.scenario}"
     if getattr(args, "vary", None):
@@ -147,7 +147,7 @@ def batch_command(args: argparse.Namespace) -> int:
                                 model_a=args.model_a or args.model,
                                 model_b=args.model_b or args.model)
     with writing(out):  # batch.json and the run files: one line if the folder is unwritable
-        code = batch.batch_command(
+        code = launch.batch_command(
             scenario=args.scenario, runs=args.runs, turns=args.turns,
             model_a=args.model_a or args.model, model_b=args.model_b or args.model,
             concurrency=args.concurrency, out=out, api_base=args.api_base,

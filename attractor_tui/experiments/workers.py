@@ -30,6 +30,7 @@ from attractor_tui.experiments.batch import (
     BatchResult,
     BatchSpec,
     RunResult,
+    Terminated,
     _config_source,
     _inspect,
     _Manifest,
@@ -46,10 +47,6 @@ START_METHOD = "fork" if "fork" in multiprocessing.get_all_start_methods() else 
 again; the parent forks before it runs any event loop, so no loop or task is inherited."""
 SHUTDOWN_GRACE = 60.0
 """Seconds the parent waits for interrupted workers to write their end lines."""
-
-
-class Terminated(Exception):
-    """The parent got SIGTERM (it was passed on to the workers)."""
 
 
 def default_workers(pending: int, concurrency: int, models: set[str]) -> int:

@@ -34,15 +34,9 @@ COUNTING = [{"role": "user", "content": "Count from 1 to 1000, separated by comm
 
 
 @pytest.fixture(scope="module")
-def embedded() -> ModuleType:
-    from attractor_tui.backends import embedded as module
-
-    try:
-        module.find_model_path()
-        import xllamacpp  # noqa: F401
-    except (ImportError, module.EmbeddedBackendError) as exc:  # pragma: no cover
-        pytest.fail(f"embedded model not installed: {exc}")
-    return module
+def embedded(embedded_model: ModuleType) -> ModuleType:
+    """The backend, its model loaded once for the whole test process (`tests/conftest.py`)."""
+    return embedded_model
 
 
 @pytest.fixture(scope="module")

@@ -24,14 +24,6 @@ from attractor_tui.sessions.store import load_session
 MODEL = "embedded/smollm2-135m"
 
 
-def _model_or_skip() -> None:
-    try:
-        embedded.find_model_path()
-        import xllamacpp  # noqa: F401
-    except (ImportError, embedded.EmbeddedBackendError) as exc:  # pragma: no cover
-        pytest.skip(f"embedded model not installed: {exc}")
-
-
 def test_each_key_keeps_its_slot_and_the_least_recent_one_is_reassigned() -> None:
     slots = _Slots(3)
     a, b, c = slots.slot_for("s1:A"), slots.slot_for("s1:B"), slots.slot_for("")
@@ -58,8 +50,8 @@ def _calls(key: str) -> list[CallStats]:
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("embedded_model")
 async def test_a_side_reuses_its_cached_prefix_and_the_sides_stay_apart(tmp_path: Path) -> None:
-    _model_or_skip()
     side = SideConfig(model=MODEL, max_tokens=24, temperature=0)
     config = SessionConfig(a=side, b=side.model_copy(), turns=4)
     session = open_session(config, tmp_path / "s.jsonl", stop_rules=stop_rules)
@@ -92,8 +84,8 @@ async def test_a_side_reuses_its_cached_prefix_and_the_sides_stay_apart(tmp_path
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("embedded_model")
 async def test_a_stopped_turn_stops_at_once_and_sends_nothing_more(tmp_path: Path) -> None:
-    _model_or_skip()
     side = SideConfig(model=MODEL, max_tokens=2000, temperature=0)
     config = SessionConfig(a=side, b=side.model_copy(), turns=2,
                            seed="Write a 3000-word essay on the history of Rome.")
@@ -123,11 +115,11 @@ async def test_a_stopped_turn_stops_at_once_and_sends_nothing_more(tmp_path: Pat
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("embedded_model")
 async def test_after_a_context_trim_the_kept_turns_are_read_again() -> None:
     """A trim drops turns after the system prompt. The kept turns' cached keys and
     values were computed with the dropped turns in view, so they are not reused
     (llama.cpp could shift them into place): only the exact common prefix is."""
-    _model_or_skip()
     key = "trim-test:A"
 
     def prompt(first: int, last: int) -> list[dict[str, str]]:
@@ -157,10 +149,10 @@ async def test_after_a_context_trim_the_kept_turns_are_read_again() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("embedded_model")
 async def test_the_same_seed_gives_the_same_conversation_cold_or_cached(tmp_path: Path) -> None:
     """The second run finds the first one's prefixes in llama.cpp's caches; a study that
     reruns a seed must still get the same conversation."""
-    _model_or_skip()
     side = SideConfig(model=MODEL, max_tokens=40, params={"seed": 7})
     config = SessionConfig(a=side, b=side.model_copy(), turns=3,
                            seed="Tell me about lighthouses.")

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from attractor_tui.cli.parser import main
-from attractor_tui.experiments.batch import batch_command
+from attractor_tui.experiments.launch import batch_command
 from attractor_tui.sessions.store import load_session
 
 SECRETS = {

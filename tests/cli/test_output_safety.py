@@ -36,7 +36,7 @@ from attractor_tui.cli.headless import resume_headless, run_headless
 from attractor_tui.cli.parser import main
 from attractor_tui.core.config import SessionConfig, SideConfig
 from attractor_tui.core.text import safe_line, safe_text
-from attractor_tui.experiments.batch import batch_command
+from attractor_tui.experiments.launch import batch_command
 from attractor_tui.sessions.store import load_session
 from tests.support.builders import scripted
 from tests.support.hostile_server import HostileServer

@@ -327,6 +327,7 @@ def test_history_cache_equals_full_rebuild() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("embedded_model")
 async def test_engine_with_the_real_embedded_model(tmp_path: Path) -> None:
     """Two rounds with the local SmolLM2 through litellm's custom provider path."""
     side = SideConfig(model="embedded/smollm2-135m", max_tokens=24, temperature=0)

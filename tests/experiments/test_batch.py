@@ -22,10 +22,10 @@ from attractor_tui.experiments.batch import (
     BatchError,
     BatchProgress,
     BatchSpec,
-    batch_command,
     run_batch,
     run_file,
 )
+from attractor_tui.experiments.launch import batch_command
 from attractor_tui.sessions.store import load_session
 from tests.support.builders import scripted
 from tests.support.hostile_server import HostileServer
@@ -362,15 +362,21 @@ def test_batch_flags_reach_the_runs(tmp_path: Path) -> None:
         assert (config.timeout, config.num_retries) == (7.5, 5)
 
 
-def test_sigterm_leaves_no_run_marked_running(tmp_path: Path, hostile: HostileServer) -> None:
-    """`kill` (SIGTERM) ends a batch like Ctrl-C: runs interrupted, files resumable."""
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_sigterm_leaves_no_run_marked_running(tmp_path: Path, hostile: HostileServer,
+                                              workers: str) -> None:
+    """`kill` (SIGTERM) ends a batch like Ctrl-C: runs interrupted, files resumable.
+
+    With worker processes too: `workers` raised its own `Terminated`, which the
+    command did not know, so SIGTERM ended in a traceback and exit code 1.
+    """
     hostile.hang_seconds = 60  # the server stops these by itself when the test ends
     out = tmp_path / "b"
     env = {**os.environ, "OPENAI_API_KEY": "sk-dummy", "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "attractor_tui", "batch", "--model", "openai/hang",
          "--api-base", hostile.api_base, "--runs", "3", "--concurrency", "2", "--turns", "1",
-         "--retries", "0", "--out", str(out)],
+         "--retries", "0", "--workers", workers, "--out", str(out)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         deadline = time.monotonic() + 60

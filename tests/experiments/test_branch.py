@@ -91,6 +91,7 @@ def test_branch_command_runs_reports_and_resumes(tmp_path: Path,
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("embedded_model")
 def test_branches_on_the_embedded_model(tmp_path: Path) -> None:
     """Branches of a real embedded-model session finish and report.
 

@@ -13,12 +13,12 @@ from attractor_tui.core.config import SessionConfig, SideConfig
 from attractor_tui.experiments.batch import (
     BatchSpec,
     _print_summary,
-    batch_command,
     estimate_batch,
     run_batch,
     run_file,
 )
 from attractor_tui.experiments.costing import BATCH_BUDGET
+from attractor_tui.experiments.launch import batch_command
 from attractor_tui.sessions.store import load_session
 from tests.support.builders import scripted
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from attractor_tui.experiments.batch import batch_command, run_file
+from attractor_tui.experiments.batch import run_file
+from attractor_tui.experiments.launch import batch_command
 from attractor_tui.experiments.routing import RouterConfigError, load_router_config
 from attractor_tui.sessions.store import load_session
 from tests.support.hostile_server import REPLY, HostileServer, serve

@@ -92,6 +92,7 @@ def test_vary_refuses_what_cannot_run(tmp_path: Path, capsys: pytest.CaptureFixt
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("embedded_model")
 def test_vary_on_the_embedded_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Issue 19's check: 4 runs x 3 turns with and without exit tools, rerun, compare."""
     out = tmp_path / "tools-vs-none"
