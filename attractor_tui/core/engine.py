@@ -73,6 +73,28 @@ class StopRule(Protocol):
     def reached(self) -> tuple[str, str] | None: ...
 
 
+class StateMeter(Protocol):
+    """The live attractor state, fed every turn (`analysis.live.LiveAttractor`).
+
+    Scripted operator turns with `when = "attractor"` wait for it; like the stop
+    rules it comes in as a parameter, because core may not import analysis.
+    """
+
+    def add(self, turn: Turn) -> object: ...
+
+    @property
+    def label(self) -> str: ...
+
+
+NOT_YET_ATTRACTOR = frozenset({"too_short", "creative_escape"})
+"""Meter states in which a `when = "attractor"` scripted turn keeps waiting."""
+
+
+def needs_meter(config: SessionConfig) -> bool:
+    """True when a scripted operator turn of `config` waits for the meter's state."""
+    return any(rule.when == "attractor" for rule in config.operator)
+
+
 StopRuleFactory = Callable[[SessionConfig, Sequence[Turn]], list[StopRule]]
 """Builds the stop rules a config asks for, given the turns already there."""
 ErrorPolicy = Literal["stop", "pause"]
@@ -105,8 +127,13 @@ class Engine:
         stop_rules: Iterable[StopRule] = (),
         queued: Iterable[OperatorAction] = (),
         pacers: dict[Side, Pacer] | None = None,
+        meter: StateMeter | None = None,
     ) -> None:
-        """`queued`: `queue` events of an earlier run that never filled a slot (resume)."""
+        """`queued`: `queue` events of an earlier run that never filled a slot (resume).
+
+        `meter`: the live state for `when = "attractor"` scripted turns (fed the
+        prior turns here, then every turn).
+        """
         self.config = config
         self.writer = writer
         self.listeners: list[Listener] = list(listeners)
@@ -124,6 +151,14 @@ class Engine:
         ):
             raise ValueError("attractor_stop is set but no rule implements it: build the engine "
                              "through sessions.runner with analysis.live.stop_rules")
+        if needs_meter(config) and meter is None:
+            raise ValueError("a scripted operator turn waits for the attractor state but no "
+                             "meter was given: pass analysis.live.LiveAttractor as `meter`")
+        self.meter = meter
+        self._fired: dict[int, list[int]] = {}
+        """Per scripted rule (position in `config.operator`), the 0-based rounds it fired."""
+        for turn in self.turns:
+            self._note_turn(turn)
         self.interactive = interactive
         """True when an operator can answer `ask` tool calls (the app)."""
         self.stream = True
@@ -280,6 +315,11 @@ class Engine:
             if limit is not None:
                 return limit
             side = self.next_side
+            script = self._scripted_due(side)
+            if script is not None:
+                rule = self.config.operator[script]
+                await self._record_operator_turn(side, rule.text, script=script)
+                continue
             if self._pending[side]:
                 ref, text = self._pending[side].popleft()
                 await self._record_operator_turn(side, text, ref)
@@ -368,16 +408,46 @@ class Engine:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), seconds)
 
-    async def _record_operator_turn(self, side: Side, text: str, ref: str | None = None) -> Turn:
+    def _scripted_due(self, side: Side) -> int | None:
+        """The first scripted rule that fills `side`'s slot now, if any (`ScriptedTurn`)."""
+        current = self.round
+        for n, rule in enumerate(self.config.operator):
+            if rule.side != side:
+                continue
+            fired = self._fired.get(n)
+            if fired:
+                if rule.every is not None and current >= fired[-1] + rule.every:
+                    return n
+                continue
+            if current < rule.round - 1:
+                continue
+            if rule.when == "attractor" and (self.meter is None
+                                             or self.meter.label in NOT_YET_ATTRACTOR):
+                continue
+            return n
+        return None
+
+    def _note_turn(self, turn: Turn) -> None:
+        """Feed the meter and remember scripted firings (prior turns and new ones)."""
+        if self.meter is not None:
+            self.meter.add(turn)
+        if turn.script is not None and not turn.interrupted:
+            self._fired.setdefault(turn.script, []).append(turn.round)
+
+    async def _record_operator_turn(self, side: Side, text: str, ref: str | None = None,
+                                    script: int | None = None) -> Turn:
+        """An operator turn: typed (`ref` of its queued text) or scripted (`script`)."""
         index = len(self.turns)
+        rule = None if script is None else self.config.operator[script].describe()
         await self._emit(
             TurnBegin(index=index, round=self.round, side=side, model="operator",
-                      author="operator")
+                      author="operator", rule=rule)
         )
         turn = Turn(
             index=index, round=self.round, side=side, author="operator", text=text,
             sent_text=EMPTY_PLACEHOLDER if is_blank(text) else None, started=now(),
-            from_queue=ref,
+            from_queue=ref, scripted=True if script is not None else None, script=script,
+            rule=rule,
         )
         self._add_turn(turn)
         await self._emit(turn)
@@ -402,6 +472,7 @@ class Engine:
 
     def _add_turn(self, turn: Turn) -> None:
         self.turns.append(turn)
+        self._note_turn(turn)
         for rule in self.stop_rules:
             rule.add(turn)
         if not turn.interrupted:

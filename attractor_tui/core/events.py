@@ -97,6 +97,13 @@ class Turn(_Event):
     finish_reason: str | None = None
     from_queue: str | None = None
     """For an operator turn: the `ref` of the queued interjection it used (marks it used)."""
+    scripted: bool | None = None
+    """True for an operator turn the config's `operator` list played (`ScriptedTurn`)."""
+    rule: str | None = None
+    """A scripted turn: the rule that fired, in words (`ScriptedTurn.describe`)."""
+    script: int | None = None
+    """A scripted turn: 0-based position of its rule in `config.operator` (never repeated
+    on resume: the rule's firings are read back from these)."""
 
     @property
     def visible_text(self) -> str:
@@ -182,6 +189,8 @@ class TurnBegin(_Event):
     side: Side
     model: str
     author: Literal["model", "operator"] = "model"
+    rule: str | None = None
+    """A scripted operator turn: the rule that fired (shown as it lands)."""
 
 
 class TextDelta(_Event):

@@ -37,7 +37,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from attractor_tui.analysis.live import stop_rules
+from attractor_tui.analysis.live import LiveAttractor, stop_rules
 from attractor_tui.core.config import SessionConfig
 from attractor_tui.core.engine import StopRule
 from attractor_tui.core.events import ErrorEvent, Event, SessionEnd, Turn
@@ -545,7 +545,7 @@ class _Runner:
                 source = _resumable(source, spec)
             session = open_session(source, result.path, listeners=[self.listener(result)],
                                    stop_rules=self.stop_rules, on_error="stop",
-                                   backoff=spec.engine_backoff)
+                                   backoff=spec.engine_backoff, meter=LiveAttractor)
             session.engine.stream = spec.stream
             end: SessionEnd = await session.run()
             result.end_reason = end.reason

@@ -9,13 +9,20 @@ may not import `analysis`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
 from attractor_tui.core.config import SessionConfig
-from attractor_tui.core.engine import Engine, ErrorPolicy, Listener, StopRuleFactory
+from attractor_tui.core.engine import (
+    Engine,
+    ErrorPolicy,
+    Listener,
+    StateMeter,
+    StopRuleFactory,
+    needs_meter,
+)
 from attractor_tui.core.events import OperatorAction, SessionEnd, Turn
 from attractor_tui.core.pacing import Clock, pacers_for
 from attractor_tui.core.window import check_prompts_fit
@@ -112,6 +119,7 @@ def open_session(
     interactive: bool = False,
     backoff: float = 1.0,
     clock: Clock | None = None,
+    meter: Callable[[], StateMeter] | None = None,
 ) -> OpenSession:
     """Start a session from a config (into `path`) or continue a stored one (in its file).
 
@@ -122,10 +130,14 @@ def open_session(
     A side whose system prompt (and seed) cannot fit its model's window is
     refused here, before anything is written (`core.window.PromptTooLong`), so
     headless runs, batch and the app all say so the same way. `clock` paces the
-    per-minute limits (`core.pacing`; tests pass a fake one).
+    per-minute limits (`core.pacing`; tests pass a fake one). `meter` builds the
+    live state that `when = "attractor"` scripted operator turns wait for
+    (`analysis.live.LiveAttractor`); it is built only when the config has one.
     """
     check_prompts_fit(source.config if isinstance(source, SessionLog) else source)
     pacers = pacers_for(source.config if isinstance(source, SessionLog) else source, clock)
+    config_of = source.config if isinstance(source, SessionLog) else source
+    state = meter() if meter is not None and needs_meter(config_of) else None
     if isinstance(source, SessionLog):
         check_resumable(source)
         log = source
@@ -140,6 +152,7 @@ def open_session(
             resume=True, max_turns=resume_limit(log, turns), session_id=log.start.session_id,
             on_error=on_error, interactive=interactive, backoff=backoff,
             stop_rules=stop_rules(config, prior) if stop_rules else (), pacers=pacers,
+            meter=state,
         )
         return OpenSession(engine, writer, target, restored)
     if path is None:
@@ -151,5 +164,6 @@ def open_session(
         max_turns=2 * turns if turns is not None else None,
         on_error=on_error, interactive=interactive, backoff=backoff,
         stop_rules=stop_rules(source, []) if stop_rules else (), pacers=pacers,
+        meter=state,
     )
     return OpenSession(engine, writer, target)
