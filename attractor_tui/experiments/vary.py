@@ -10,7 +10,8 @@ folders, so `report PARENT --compare` knows the conditions and their order.
 Models and the scenario are batch settings already; the others (tool pack,
 a side's system prompt, temperature, the seed phrase, the scripted operator
 turn: `operator=10:B:@direct.txt,none`, an `@PATH` read from the current
-folder or else beside the scenario file) are scenario fields,
+folder, else beside the scenario file or in the folder named after it) are
+scenario fields,
 so each such condition runs a copy of the scenario with that one field
 changed, written as `scenario.toml` into its folder: what ran stays beside
 the runs.
@@ -159,8 +160,11 @@ def _operator_turns(value: str, scenario: Path) -> list[dict[str, Any]]:
 
     def read(name: str) -> str:
         path = Path(name).expanduser()
-        if not path.exists() and not path.is_absolute() and (scenario.parent / path).exists():
-            path = scenario.parent / path
+        if not path.exists() and not path.is_absolute():  # beside the scenario, or in its folder
+            for beside in (scenario.parent / path, scenario.parent / scenario.stem / path):
+                if beside.exists():
+                    path = beside
+                    break
         try:
             return read_prompt(path)
         except SessionFileError as exc:
@@ -203,6 +207,8 @@ def _write_scenario(path: Path, data: dict[str, Any]) -> None:
     def clean(value: Any) -> Any:  # TOML has no null: leave unset fields out
         if isinstance(value, dict):
             return {k: clean(v) for k, v in value.items() if v is not None}
+        if isinstance(value, list):  # e.g. [[operator]] tables
+            return [clean(v) for v in value]
         return value
 
     path.parent.mkdir(parents=True, exist_ok=True)
