@@ -69,7 +69,7 @@ def _pushover(messages: list[dict[str, Any]], params: dict[str, Any]) -> dict[st
     else says something short; for tests of pressure by the operator (issue 27)."""
     if messages and messages[-1].get("role") == "tool":
         return {"text": " Done."}
-    last = next((m for m in reversed(messages) if m.get("role") == "user"), {})
+    last: dict[str, Any] = next((m for m in reversed(messages) if m.get("role") == "user"), {})
     said = str(last.get("content") or "")
     offered = [t.get("function", {}).get("name", "") for t in params.get("tools") or ()]
     named = next((n for n in offered if n and n in said), None)

@@ -78,6 +78,12 @@ def add_session_flags(parser: argparse.ArgumentParser) -> None:
                           "B) says TEXT (or @FILE), stored as an operator turn; repeatable, "
                           "replaces the scenario's (which may also wait for an attractor "
                           "or repeat: see README)")
+    exp.add_argument("--memory", metavar="PATH",
+                     help="notes both sides carry across sessions in one file (each side's "
+                          "in its own section): read at the start, rewritten by each side's "
+                          "model at the end")
+    exp.add_argument("--memory-a", metavar="PATH", help="side A's own memory file")
+    exp.add_argument("--memory-b", metavar="PATH", help="side B's own memory file")
     exp.add_argument("--context", choices=["truncate", "summarize", "none"],
                      help="when history outgrows a model's window: drop oldest turns "
                           "(default), summarise them, or do nothing")
@@ -238,6 +244,9 @@ def config_from_args(args: argparse.Namespace) -> SessionConfig:
             fields["stop_phrases"] = args.stop_phrase
         if args.context:
             fields["context"] = args.context
+        memory = getattr(args, f"memory_{which.lower()}", None) or getattr(args, "memory", None)
+        if memory:
+            fields["memory"] = memory
         for unit in ("tpm", "rpm"):
             value = getattr(args, f"{unit}_{which.lower()}", None)
             value = value if value is not None else getattr(args, unit, None)

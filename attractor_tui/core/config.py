@@ -115,6 +115,15 @@ class SideConfig(BaseModel):
     rpm: int | None = Field(
         default=None, ge=1, description="Calls a minute this side's model may get (None = any).",
     )
+    memory: str | None = Field(
+        default=None,
+        description="A notes file carried across sessions (issue 27): read at the start, "
+                    "updated by this side's model at the end; both sides naming one file "
+                    "share it, each in its own section.",
+    )
+    notes: str | None = None
+    """The notes this side started with (from `memory`), at the top of its context; filled
+    in when the session opens, so the file records them."""
 
     def window(self) -> int | None:
         if self.context_tokens is not None:
@@ -149,7 +158,7 @@ class SideConfig(BaseModel):
         """No `tpm`/`rpm` keys unless set: files and exports of unpaced sessions stay as
         they were (and readable by versions before pacing)."""
         out: dict[str, Any] = handler(self)
-        for key in ("tpm", "rpm"):
+        for key in ("tpm", "rpm", "memory", "notes"):
             if out.get(key, 0) is None:
                 del out[key]
         return out

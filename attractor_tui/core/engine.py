@@ -22,13 +22,14 @@ from datetime import datetime
 from typing import Any, Literal, Protocol
 
 from attractor_tui.core.config import SessionConfig, Side, SideConfig
-from attractor_tui.core.context import plan_keep_from, summarize
+from attractor_tui.core.context import plan_keep_from, summarize, update_notes
 from attractor_tui.core.errors import Problem, describe
 from attractor_tui.core.events import (
     EMPTY_PLACEHOLDER,
     ContextTrim,
     ErrorEvent,
     Event,
+    MemoryUpdate,
     OperatorAction,
     SessionEnd,
     SessionResume,
@@ -86,6 +87,22 @@ class StateMeter(Protocol):
     def label(self) -> str: ...
 
 
+class MemoryKeeper(Protocol):
+    """The sides' memory files across sessions (`sessions.memory`); core knows only this."""
+
+    def sides(self) -> Sequence[Side]: ...
+
+    def path(self, side: Side) -> str: ...
+
+    def current(self, side: Side) -> str:
+        """The notes the file holds for `side` now."""
+        ...
+
+    def save(self, side: Side, notes: str) -> None:
+        """Replace `side`'s notes in its file (atomically); `OSError` if it cannot."""
+        ...
+
+
 NOT_YET_ATTRACTOR = frozenset({"too_short", "creative_escape"})
 """Meter states in which a `when = "attractor"` scripted turn keeps waiting."""
 
@@ -128,11 +145,13 @@ class Engine:
         queued: Iterable[OperatorAction] = (),
         pacers: dict[Side, Pacer] | None = None,
         meter: StateMeter | None = None,
+        memory: MemoryKeeper | None = None,
     ) -> None:
         """`queued`: `queue` events of an earlier run that never filled a slot (resume).
 
         `meter`: the live state for `when = "attractor"` scripted turns (fed the
-        prior turns here, then every turn).
+        prior turns here, then every turn). `memory`: the sides' notes files; each side's
+        model updates its notes at the end and when `summarize` trims (issue 27).
         """
         self.config = config
         self.writer = writer
@@ -155,6 +174,9 @@ class Engine:
             raise ValueError("a scripted operator turn waits for the attractor state but no "
                              "meter was given: pass analysis.live.LiveAttractor as `meter`")
         self.meter = meter
+        self.memory = memory
+        self._notes_from: dict[Side, int] = {"A": len(self.turns), "B": len(self.turns)}
+        """Per side, the first turn its notes do not cover yet."""
         self._fired: dict[int, list[int]] = {}
         """Per scripted rule (position in `config.operator`), the 0-based rounds it fired."""
         for turn in self.turns:
@@ -301,10 +323,49 @@ class Engine:
         await self._set_state("running")
         try:
             reason = await self._loop()
+            if self.memory is not None:
+                for side in self.memory.sides():
+                    await self._remember(side, "end", len(self.turns))
         except asyncio.CancelledError:
             await self._finish("operator", "cancelled")
             raise
         return await self._finish(*reason)
+
+    async def _remember(self, side: Side, trigger: Literal["end", "summarize"],
+                        stop: int) -> None:
+        """Ask `side`'s model to update its notes with the turns up to `stop`, and save them.
+
+        The `memory` event (with the previous notes) is written before the file is
+        replaced; a failed call or write is an error event and leaves the file as it was.
+        """
+        keeper = self.memory
+        start = self._notes_from[side]
+        if keeper is None or not any(start <= t.index < stop and not t.interrupted
+                                     for t in self.turns):
+            return
+        path = keeper.path(side)
+        previous = keeper.current(side)
+        try:
+            notes = await update_notes(self.config, side, self.turns, previous, start, stop)
+        except Exception as exc:
+            problem = describe(exc, self.config.side(side).model)
+            await self._emit(ErrorEvent(side=side, kind="memory", message=(
+                f"notes not updated ({problem.message}); {path} is unchanged")))
+            return
+        if not notes.strip():
+            await self._emit(ErrorEvent(side=side, kind="memory", message=(
+                f"the model wrote no notes; {path} is unchanged")))
+            return
+        await self._emit(MemoryUpdate(side=side, path=path, previous=previous, notes=notes,
+                                      trigger=trigger))
+        try:
+            keeper.save(side, notes)
+        except OSError as exc:
+            await self._emit(ErrorEvent(side=side, kind="memory", message=(
+                f"cannot write {path} ({exc.strerror or exc}); the new notes are in the "
+                "session file")))
+            return
+        self._notes_from[side] = stop
 
     async def _loop(self) -> tuple[str, str]:
         failures = 0
@@ -690,6 +751,8 @@ class Engine:
                            dropped=dropped)
         self.trims.append(trim)
         await self._emit(trim)
+        if action == "summarize" and self.memory is not None and side in self.memory.sides():
+            await self._remember(side, "summarize", keep_from)
 
     def _make_turn(self, state: _TurnState, finish: str | None, *,
                    interrupted: bool = False) -> Turn:

@@ -159,6 +159,21 @@ class ContextTrim(_Event):
     dropped: int = 0
 
 
+class MemoryUpdate(_Event):
+    """A side's notes were rewritten in its memory file (issue 27).
+
+    Written before the file is replaced, so the version it had (`previous`) is
+    never lost; `trigger` is `end` (the session ended) or `summarize` (a trim).
+    """
+
+    type: Literal["memory"] = "memory"
+    side: Side
+    path: str
+    previous: str
+    notes: str
+    trigger: Literal["end", "summarize"] = "end"
+
+
 class SessionResume(_Event):
     """Marks where a resumed session continues in the same file."""
 
@@ -174,7 +189,8 @@ class SessionEnd(_Event):
 
 
 PersistedEvent = Annotated[
-    SessionStart | Turn | OperatorAction | ErrorEvent | ContextTrim | SessionResume | SessionEnd,
+    SessionStart | Turn | OperatorAction | ErrorEvent | ContextTrim | SessionResume | SessionEnd
+    | MemoryUpdate,
     Field(discriminator="type"),
 ]
 PERSISTED_ADAPTER: TypeAdapter[Any] = TypeAdapter(PersistedEvent)
@@ -237,6 +253,7 @@ Event = (
     | ContextTrim
     | SessionResume
     | SessionEnd
+    | MemoryUpdate
     | TurnBegin
     | TextDelta
     | ToolCallDelta
@@ -245,6 +262,7 @@ Event = (
 )
 PERSISTED_TYPES = (
     SessionStart, Turn, OperatorAction, ErrorEvent, ContextTrim, SessionResume, SessionEnd,
+    MemoryUpdate,
 )
 
 

@@ -81,6 +81,8 @@ class Scenario(BaseModel):
     """End after this many model turns in the same attractor state."""
     temperature: float | None = Field(default=None, ge=0, le=2)
     """Sampling temperature of both sides (None: the side's default)."""
+    max_tokens: int | None = Field(default=None, ge=1)
+    """Longest reply per turn, both sides (None: the side's default)."""
     tpm: int | None = Field(default=None, ge=1)
     """Tokens a minute per side's model (`core.pacing`); a side's own `tpm` wins."""
     rpm: int | None = Field(default=None, ge=1)
@@ -93,14 +95,19 @@ class Scenario(BaseModel):
     """A text file holding the one seed (instead of `seeds`)."""
     operator: list[ScenarioOperator] = Field(default_factory=list)
     """Scripted operator turns (`[[operator]]`), in the order they are checked."""
+    memory: str | None = None
+    """One memory file both sides share (`sessions.memory`), relative to the current folder."""
+    memory_a: str | None = None
+    """Side A's own memory file (wins over `memory` for A)."""
+    memory_b: str | None = None
 
     def session_config(
         self, run_index: int = 0, overrides: dict[str, Any] | None = None
     ) -> SessionConfig:
         """The config for run `run_index`; `overrides` sets SessionConfig/SideConfig fields.
 
-        Override keys: `model` (both sides), `model_a`, `model_b`, `turns`, `seed`, and any
-        other SessionConfig field.
+        Override keys: `model` (both sides), `model_a`, `model_b`, `memory` (both sides),
+        `memory_a`, `memory_b`, `turns`, `seed`, and any other SessionConfig field.
         """
         overrides = dict(overrides or {})
         tools = load_tool_pack(self.tool_pack).tools
@@ -108,6 +115,9 @@ class Scenario(BaseModel):
         model = overrides.pop("model", None)
         models = {"A": overrides.pop("model_a", None) or model,
                   "B": overrides.pop("model_b", None) or model}
+        memory = overrides.pop("memory", None) or self.memory
+        memories = {"A": overrides.pop("memory_a", None) or self.memory_a or memory,
+                    "B": overrides.pop("memory_b", None) or self.memory_b or memory}
 
         def side(which: Literal["A", "B"], part: ScenarioSide) -> SideConfig:
             fields: dict[str, Any] = {
@@ -119,6 +129,8 @@ class Scenario(BaseModel):
             }
             if self.temperature is not None:
                 fields["temperature"] = self.temperature
+            if self.max_tokens is not None:
+                fields["max_tokens"] = self.max_tokens
             for unit in ("tpm", "rpm"):
                 value = getattr(part, unit)
                 value = value if value is not None else getattr(self, unit)
@@ -126,6 +138,8 @@ class Scenario(BaseModel):
                     fields[unit] = value
             if models[which]:
                 fields["model"] = models[which]
+            if memories[which]:
+                fields["memory"] = memories[which]
             return SideConfig(**fields)
 
         fields: dict[str, Any] = {

@@ -116,6 +116,8 @@ class SessionSummary:
     call_after_operator: int | None = None
     """Turns from the first operator turn to the first tool call after it (1: the very next
     turn); None when no tool was called after it."""
+    memory: bool = False
+    """A side carried notes from a memory file (`--memory`, issue 27)."""
 
     @property
     def called_any_tool(self) -> bool:
@@ -159,6 +161,9 @@ class Report:
     """Conversations left out by `exclude_interjected`."""
     labels: str = "rules"
     """Where end states come from: the rules, or cached LLM-judge verdicts ("judge")."""
+    chain: list[dict[str, Any]] = field(default_factory=list)
+    """Sessions with a memory file, by session number (file order, from 1): end state and
+    topic, for studies of drift over sessions (`batch --memory-chain`)."""
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -251,6 +256,10 @@ def build_report(directory: Path | str, *, exclude_interjected: bool = False,
         interjected=sum(1 for s in sessions if s.interjected),
         excluded=excluded,
         labels=labels,
+        chain=[{"session": n, "file": s.file, "end_state": s.end_state, "topic": s.topic,
+                "end_reason": s.end_reason}
+               for n, s in enumerate(sorted((s for s in sessions if s.memory),
+                                            key=lambda s: (s.file, s.conversation)), 1)],
     )
 
 
@@ -334,6 +343,7 @@ def _summary(log: SessionLog, result: dict[str, Any], metrics: Sequence[TurnMetr
         topic=result.get("topic"),
         phases=[p for p in result.get("phases", []) if isinstance(p, dict)],
         operator_at=operator_at, call_after_operator=after,
+        memory=bool(config.a.memory or config.b.memory),
     )
 
 

@@ -39,6 +39,12 @@ def render_markdown(report: Report) -> str:
         lines += ["Batch: " + ", ".join(f"{_md(k)} `{_md(v)}`" for k, v in spec.items()
                                          if v not in (None, {}, "")), ""]
     lines += ["## End states", ""] + distribution_table(report.end_states, "end state")
+    if report.chain:
+        lines += ["", "## By session number (memory carried across sessions)", "",
+                  "| session | file | end state | topic | ended by |", "|---:|---|---|---|---|"]
+        lines += [f"| {c['session']} | {_md(c['file'])} | {_md(c['end_state'])} | "
+                  f"{_md(c['topic'] or '')} | {_md(c['end_reason'] or '')} |"
+                  for c in report.chain]
     lines += ["", "## Topics", ""]
     if report.topic_labels:
         lines += distribution_table(report.topic_labels, "topic")

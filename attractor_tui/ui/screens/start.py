@@ -95,7 +95,7 @@ def start_problem(config: SessionConfig, probe: Path) -> tuple[str | None, str] 
 
     try:
         open_session(config, probe, stop_rules=stop_rules, on_error="pause", interactive=True,
-                     meter=LiveAttractor)
+                     meter=LiveAttractor).release()  # a probe: its memory files stay free
     except (ValueError, SessionFileError, OSError) as exc:
         return None, f"Cannot start: {exc}"
     return None
