@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from attractor_tui.cli import main
-from attractor_tui.core.config import SessionConfig, SideConfig
+from attractor_tui.core.config import SessionConfig
 from attractor_tui.core.events import MemoryUpdate
 from attractor_tui.core.history import NOTES_HEADER
 from attractor_tui.core.sent import next_call
@@ -147,3 +147,27 @@ def test_memory_keys_in_a_scenario(tmp_path: Path) -> None:
     assert (config.a.memory, config.b.memory) == ("shared.md", "b.md")
     assert scenario.session_config(0, {"memory_a": "x.md"}).a.memory == "x.md"
     assert os.path.basename(str(config.a.memory)) == "shared.md"
+
+
+@pytest.mark.slow
+def test_memory_chain_of_three_on_the_embedded_model(tmp_path: Path) -> None:
+    scenario = tmp_path / "short.toml"
+    scenario.write_text('description = "short"\nseeds = ["Tell me one thing about tea."]\n'
+                        "turns = 1\nmax_tokens = 24\n", encoding="utf-8")
+    out = tmp_path / "chain"
+    assert main(["batch", "--scenario", str(scenario), "--memory-chain", "3",
+                 "--out", str(out)]) == 0
+    logs = [load_session(p) for p in sorted(out.glob("run-*.jsonl"))]
+    assert [log.end.reason if log.end else None for log in logs] == ["turns"] * 3
+    assert logs[0].config.a.notes == "" and logs[0].config.b.notes == ""
+    for before, after in zip(logs, logs[1:], strict=False):
+        for side in ("A", "B"):
+            wrote = [e for e in before.events if isinstance(e, MemoryUpdate) and e.side == side]
+            assert wrote, f"{before.path}: {side} wrote no notes"
+            notes = wrote[-1].notes.strip()
+            assert notes and after.config.side(side).notes == notes
+            system = next_call(after.config, side, [], []).messages[0]["content"]  # `x`
+            assert f"{NOTES_HEADER}\n{notes}" in system
+    final = [e for e in logs[-1].events if isinstance(e, MemoryUpdate)]
+    sections = split_sections((out / "memory.md").read_text(encoding="utf-8"))
+    assert {e.side: e.notes.strip() for e in final} == {"A": sections["A"], "B": sections["B"]}
