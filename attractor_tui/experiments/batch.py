@@ -413,6 +413,13 @@ def _plain_config_source(spec: BatchSpec) -> ConfigFactory:
     def from_scenario(index: int) -> SessionConfig:
         return _apply(scenario.session_config(index, overrides), spec)
 
+    try:  # a setting no run can use (a scripted turn past --turns) is one line, now
+        from_scenario(0)
+    except ValueError as exc:
+        errors = getattr(exc, "errors", None)
+        message = str(errors()[0]["msg"]) if callable(errors) else str(exc)
+        raise BatchError(f"scenario {spec.scenario!r}: "
+                         f"{message.removeprefix('Value error, ')}") from exc
     return from_scenario
 
 

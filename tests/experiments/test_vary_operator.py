@@ -69,6 +69,12 @@ def test_bad_operator_values_are_one_line_and_run_nothing(
         err = capsys.readouterr().err.strip()
         assert needle in err and len(err.splitlines()) == 1, err
     assert not list(out.rglob("run-*.jsonl"))
+    # a round the scenario allows but --turns does not: refused before any run of it
+    assert main([*base[:-1], "--turns", "3", "--vary", "operator=none,10:B:hi"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "operator turn at round 10 is beyond the turn limit (3 rounds)" in err
+    assert "Traceback" not in err
+    assert not list((out / "10-B-hi-fff36d").glob("run-*.jsonl"))
 
 
 def test_run_operator_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
