@@ -171,3 +171,22 @@ def test_memory_chain_of_three_on_the_embedded_model(tmp_path: Path) -> None:
     final = [e for e in logs[-1].events if isinstance(e, MemoryUpdate)]
     sections = split_sections((out / "memory.md").read_text(encoding="utf-8"))
     assert {e.side: e.notes.strip() for e in final} == {"A": sections["A"], "B": sections["B"]}
+
+
+async def test_a_summarize_trim_updates_the_notes_too(tmp_path: Path) -> None:
+    memory = tmp_path / "a.md"
+    long = "We talk about rivers and the sea at great length. " * 6
+    side = scripted([long]).model_copy(update={
+        "memory": str(memory), "context": "summarize", "context_tokens": 256, "max_tokens": 16})
+    config = SessionConfig(a=side, b=scripted([long]).model_copy(
+        update={"context": "summarize", "context_tokens": 256, "max_tokens": 16}), turns=5)
+    await run(config, tmp_path / "s.jsonl")
+    log = load_session(tmp_path / "s.jsonl")
+    trims = [t for t in log.trims if t.side == "A" and t.action == "summarize"]
+    assert trims, "the scenario should make A's history outgrow its window"
+    updates = [e for e in log.events if isinstance(e, MemoryUpdate)]
+    assert [u.trigger for u in updates][:1] == ["summarize"] and updates[-1].trigger == "end"
+    assert all(u.side == "A" for u in updates)
+    # each update starts from the notes the one before wrote
+    assert [u.previous.strip() for u in updates[1:]] == [u.notes.strip() for u in updates[:-1]]
+    assert memory.read_text(encoding="utf-8").strip() == updates[-1].notes.strip()
