@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from attractor_tui.core.config import (
     DEFAULT_SEED,
@@ -100,6 +100,14 @@ class Scenario(BaseModel):
     memory_a: str | None = None
     """Side A's own memory file (wins over `memory` for A)."""
     memory_b: str | None = None
+
+    @model_validator(mode="after")
+    def _operator_within_turns(self) -> Scenario:
+        for turn in self.operator:
+            if self.turns is not None and turn.round > self.turns:
+                raise ValueError(f"operator turn at round {turn.round} is beyond the turn "
+                                 f"limit (turns = {self.turns})")
+        return self
 
     def session_config(
         self, run_index: int = 0, overrides: dict[str, Any] | None = None

@@ -93,3 +93,18 @@ def test_run_operator_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
                      "--operator", flag, "--out", str(tmp_path)]) == 2
         err = capsys.readouterr().err.strip()
         assert needle in err and len(err.splitlines()) == 1, err
+
+
+def test_scenario_operator_mistakes_name_the_file(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for body, needle in [('round = 5\nside = "B"\ntext = "hi"', "beyond the turn limit"),
+                         ('round = 2\nside = "C"\ntext = "hi"', "'operator.0.side' has value 'C'"),
+                         ('round = 2\nside = "B"\ntext_file = "gone.txt"', "gone.txt")]:
+        scenario = tmp_path / "bad.toml"
+        scenario.write_text(f'description = "bad"\nturns = 3\n[[operator]]\n{body}\n',
+                            encoding="utf-8")
+        assert main(["run", "--headless", "--scenario", str(scenario), "--model",
+                     "scripted/echo", "--out", str(tmp_path / "out")]) == 2
+        err = capsys.readouterr().err.strip()
+        assert needle in err and str(scenario) in err and len(err.splitlines()) == 1, err
+    assert not (tmp_path / "out").exists()
