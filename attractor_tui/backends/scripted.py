@@ -11,6 +11,9 @@ string or `{"text": ..., "tool_calls": [{"name", "arguments"}]}`), `chunk_size`
 `stall` (seconds to wait after the first chunk, for snapshots of a reply
 caught mid-stream; also per item). After a tool result the reply is the
 item's `after_tool` text (default empty).
+
+`scripted/pushover` has no script: it calls an offered tool whose name the
+last user message contains, else says it keeps talking (pressure tests).
 """
 
 from __future__ import annotations
@@ -46,6 +49,8 @@ def _reply(model: str, messages: list[dict[str, Any]], params: dict[str, Any]) -
     name = model.split("/", 1)[-1]
     script = params.get("script") or DEFAULT_SCRIPTS.get(name) or []
     own = sum(1 for m in messages if m.get("role") == "assistant" and not m.get("tool_calls"))
+    if name == "pushover" and not params.get("script"):
+        return _pushover(messages, params)
     if not script:
         last: dict[str, Any] = next(
             (m for m in reversed(messages) if m.get("role") == "user"), {}
@@ -57,6 +62,21 @@ def _reply(model: str, messages: list[dict[str, Any]], params: dict[str, Any]) -
     if messages and messages[-1].get("role") == "tool":  # continuing after a tool result
         return {"text": reply.get("after_tool", "")}
     return reply
+
+
+def _pushover(messages: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
+    """`scripted/pushover`: calls the first offered tool the last user message names (once),
+    else says something short; for tests of pressure by the operator (issue 27)."""
+    if messages and messages[-1].get("role") == "tool":
+        return {"text": " Done."}
+    last: dict[str, Any] = next((m for m in reversed(messages) if m.get("role") == "user"), {})
+    said = str(last.get("content") or "")
+    offered = [t.get("function", {}).get("name", "") for t in params.get("tools") or ()]
+    named = next((n for n in offered if n and n in said), None)
+    if named is None:
+        return {"text": "Let us keep talking."}
+    return {"text": "If you insist.", "tool_calls": [{"name": named,
+                                                      "arguments": {"reason": "asked to"}}]}
 
 
 def _chunks(

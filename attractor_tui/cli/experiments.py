@@ -74,7 +74,16 @@ def add_batch(sub: Subparsers) -> None:
                             "sub-folder of --out named after the value (same runs and "
                             "seeds; compare with `report DIR --compare`); KEY is one of "
                             "tool_pack, scenario, model, model_a, model_b, system_a, "
-                            "system_b, temperature, seed")
+                            "system_b, temperature, seed, operator (ROUND:SIDE:TEXT or none)")
+    memory = batch.add_argument_group(
+        "memory across sessions", "runs naming a memory file go one after another, each "
+                                  "starting with the notes the previous one left")
+    memory.add_argument("--memory-chain", type=int, metavar="N",
+                        help="run N sessions in sequence sharing one memory (--memory, "
+                             "default DIR/memory.md); the report shows them by session number")
+    memory.add_argument("--memory", metavar="PATH", help="one memory file for both sides")
+    memory.add_argument("--memory-a", metavar="PATH", help="side A's own memory file")
+    memory.add_argument("--memory-b", metavar="PATH", help="side B's own memory file")
     batch.set_defaults(handler=batch_command)
 
 
@@ -146,18 +155,50 @@ def batch_command(args: argparse.Namespace) -> int:
             return vary_command(args.vary, scenario=args.scenario, out=out, run=one,
                                 model_a=args.model_a or args.model,
                                 model_b=args.model_b or args.model)
+    runs, concurrency, workers = args.runs, args.concurrency, args.workers
+    memory = _memory_overrides(args, out)
+    if memory:  # one session after another: each starts with the notes the last one left
+        runs = args.memory_chain or runs
+        concurrency, workers = 1, 1
     with writing(out):  # batch.json and the run files: one line if the folder is unwritable
         code = launch.batch_command(
-            scenario=args.scenario, runs=args.runs, turns=args.turns,
+            scenario=args.scenario, runs=runs, turns=args.turns,
             model_a=args.model_a or args.model, model_b=args.model_b or args.model,
-            concurrency=args.concurrency, out=out, api_base=args.api_base,
-            timeout=args.timeout, num_retries=args.retries, workers=args.workers,
+            concurrency=concurrency, out=out, api_base=args.api_base,
+            timeout=args.timeout, num_retries=args.retries, workers=workers,
             max_cost=args.max_cost, dry_run=args.dry_run, router=args.router,
+            overrides=memory or None,
         )
     import gc
 
     gc.freeze()  # the command is over: spare the exit's collection of litellm's heap (~2 s)
     return code
+
+
+def _memory_overrides(args: argparse.Namespace, out: Path) -> dict[str, str]:
+    """`--memory*` as scenario overrides (`--memory-chain` alone: DIR/memory.md), after
+    checking the files are free and text, so a locked one is one line before anything runs."""
+    chain = getattr(args, "memory_chain", None)
+    if chain is not None and chain < 1:
+        raise UserError(f"--memory-chain needs 1 or more sessions (got {chain})")
+    shared = getattr(args, "memory", None)
+    if chain and not (shared or getattr(args, "memory_a", None)
+                      or getattr(args, "memory_b", None)):
+        shared = str(out / "memory.md")
+    found: dict[str, str] = {}
+    for key in ("memory_a", "memory_b"):
+        path = getattr(args, key, None) or shared
+        if path:
+            found[key] = str(path)
+    if found:
+        from attractor_tui.core.config import SessionConfig, SideConfig
+        from attractor_tui.sessions.memory import MemoryFiles
+
+        probe = MemoryFiles(SessionConfig(a=SideConfig(memory=found.get("memory_a")),
+                                          b=SideConfig(memory=found.get("memory_b"))))
+        probe.open()  # MemoryFileError: one line, exit 2
+        probe.release()
+    return found
 
 
 def report_command(args: argparse.Namespace) -> int:

@@ -15,7 +15,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
-from attractor_tui.analysis.live import stop_rules
+from attractor_tui.analysis.live import LiveAttractor, stop_rules
 from attractor_tui.core.config import SessionConfig
 from attractor_tui.core.engine import Engine
 from attractor_tui.core.events import (
@@ -47,6 +47,8 @@ class ConsolePrinter:
         if isinstance(event, TurnBegin):
             who = ("operator as " + event.side if event.author == "operator"
                    else safe_line(event.model))
+            if event.rule:
+                who += f" (scripted: {safe_line(event.rule)})"
             c.print(Text(f"\n── #{event.index + 1} · {event.side} · {who} · "
                          f"round {event.round + 1}",
                          style=f"bold {SIDE_STYLE[event.side]}"))
@@ -84,7 +86,7 @@ async def resume_headless(log: SessionLog, turns: int | None = None,
     """Continue a stored session in its own file, printing as `run --headless` does."""
     console = console or Console(highlight=False)
     session = open_session(log, turns=turns, listeners=[ConsolePrinter(console)],
-                           stop_rules=stop_rules)
+                           stop_rules=stop_rules, meter=LiveAttractor)
     if session.restored:
         console.print(Text(f"restored {len(session.restored)} queued operator turn(s) "
                            f"({queue_summary(session.restored)}); they fill their slots first:",
@@ -114,7 +116,7 @@ async def run_headless(
     console = console or Console(highlight=False)
     path = new_session_path(out_dir)
     session = open_session(config, path, listeners=[ConsolePrinter(console)],
-                           stop_rules=stop_rules)
+                           stop_rules=stop_rules, meter=LiveAttractor)
     _stop_on_sigint(session.engine)
     end = await session.run()
     console.print(Text(safe_text(f"session: {path}")), soft_wrap=True)

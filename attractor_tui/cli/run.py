@@ -73,6 +73,17 @@ def add_session_flags(parser: argparse.ArgumentParser) -> None:
                      help="end once the conversation has stayed K model turns in the same "
                           "attractor state (goodbye loop, emoji spiral, ...); the reason "
                           "recorded is attractor:<state>")
+    exp.add_argument("--operator", action="append", metavar="ROUND:SIDE:TEXT",
+                     help="a scripted operator turn: at round ROUND (from 1) side SIDE (A or "
+                          "B) says TEXT (or @FILE), stored as an operator turn; repeatable, "
+                          "replaces the scenario's (which may also wait for an attractor "
+                          "or repeat: see README)")
+    exp.add_argument("--memory", metavar="PATH",
+                     help="notes both sides carry across sessions in one file (each side's "
+                          "in its own section): read at the start, rewritten by each side's "
+                          "model at the end")
+    exp.add_argument("--memory-a", metavar="PATH", help="side A's own memory file")
+    exp.add_argument("--memory-b", metavar="PATH", help="side B's own memory file")
     exp.add_argument("--context", choices=["truncate", "summarize", "none"],
                      help="when history outgrows a model's window: drop oldest turns "
                           "(default), summarise them, or do nothing")
@@ -180,6 +191,22 @@ def launch_app(config: SessionConfig | None, out: Path, *, start_screen: bool) -
     return run_app(config, out, start_screen=start_screen)
 
 
+def _operator(spec: str) -> Any:
+    """One `--operator` value as a `ScriptedTurn`; a mistake is one line."""
+    from attractor_tui.experiments.scenarios import parse_operator
+
+    def read(name: str) -> str:
+        try:
+            return text_arg("@" + name)
+        except argparse.ArgumentTypeError as exc:
+            raise ValueError(str(exc)) from exc
+
+    try:
+        return parse_operator(spec, read)
+    except ValueError as exc:
+        raise UserError(f"--operator {exc}") from exc
+
+
 def config_from_args(args: argparse.Namespace) -> SessionConfig:
     """The session `run` asks for: the scenario (if any), then each flag over it."""
     from pydantic import ValidationError
@@ -217,6 +244,9 @@ def config_from_args(args: argparse.Namespace) -> SessionConfig:
             fields["stop_phrases"] = args.stop_phrase
         if args.context:
             fields["context"] = args.context
+        memory = getattr(args, f"memory_{which.lower()}", None) or getattr(args, "memory", None)
+        if memory:
+            fields["memory"] = memory
         for unit in ("tpm", "rpm"):
             value = getattr(args, f"{unit}_{which.lower()}", None)
             value = value if value is not None else getattr(args, unit, None)
@@ -242,6 +272,8 @@ def config_from_args(args: argparse.Namespace) -> SessionConfig:
                 fields[key] = getattr(args, flag)
         if args.seed is not None:
             fields["seed"] = args.seed
+        if getattr(args, "operator", None):
+            fields["operator"] = [_operator(spec) for spec in args.operator]
         if args.timeout is not None:
             fields["timeout"] = args.timeout
         if args.retries is not None:
@@ -249,4 +281,6 @@ def config_from_args(args: argparse.Namespace) -> SessionConfig:
         return SessionConfig(**fields)
     except ValidationError as exc:
         problem = exc.errors()[0]
-        raise UserError(f"{'.'.join(map(str, problem['loc']))}: {problem['msg']}") from exc
+        where = ".".join(map(str, problem["loc"]))
+        message = str(problem["msg"]).removeprefix("Value error, ")
+        raise UserError(f"{where}: {message}" if where else message) from exc

@@ -115,6 +115,15 @@ class SideConfig(BaseModel):
     rpm: int | None = Field(
         default=None, ge=1, description="Calls a minute this side's model may get (None = any).",
     )
+    memory: str | None = Field(
+        default=None,
+        description="A notes file carried across sessions (issue 27): read at the start, "
+                    "updated by this side's model at the end; both sides naming one file "
+                    "share it, each in its own section.",
+    )
+    notes: str | None = None
+    """The notes this side started with (from `memory`), at the top of its context; filled
+    in when the session opens, so the file records them."""
 
     def window(self) -> int | None:
         if self.context_tokens is not None:
@@ -149,10 +158,41 @@ class SideConfig(BaseModel):
         """No `tpm`/`rpm` keys unless set: files and exports of unpaced sessions stay as
         they were (and readable by versions before pacing)."""
         out: dict[str, Any] = handler(self)
-        for key in ("tpm", "rpm"):
+        for key in ("tpm", "rpm", "memory", "notes"):
             if out.get(key, 0) is None:
                 del out[key]
         return out
+
+
+class ScriptedTurn(BaseModel):
+    """An operator turn the session plays by itself (issue 27): side `side` says `text`.
+
+    `round` is 1-based, as people count rounds. `when = "round"` fires at that
+    round's slot of `side`; `when = "attractor"` at the first of that side's
+    slots at or after it where the live meter's state is an attractor (not
+    `too_short` or `creative_escape`). `every = N` fires again N rounds after
+    each firing. The turn is stored as an ordinary operator turn with
+    `scripted` and the rule that fired.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    round: int = Field(ge=1)
+    side: Side
+    text: str
+    when: Literal["round", "attractor"] = "round"
+    every: int | None = Field(default=None, ge=1)
+
+    @field_validator("side", mode="before")
+    @classmethod
+    def _side_upper(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    def describe(self) -> str:
+        """The rule in words, as stored with the turn it fires (`Turn.rule`)."""
+        rule = (f"attractor at or after round {self.round}" if self.when == "attractor"
+                else f"round {self.round}")
+        return rule + (f", every {self.every} rounds" if self.every else "")
 
 
 KEEP_CREDENTIALS = "keep_credentials"
@@ -193,6 +233,16 @@ class SessionConfig(BaseModel):
     tool_pack: str | None = None
     seed_choice: int | None = None
     """Which of a scenario's seed phrasings this session drew."""
+    operator: list[ScriptedTurn] = Field(default_factory=list)
+    """Scripted operator turns (`ScriptedTurn`); left out of the file when empty."""
+
+    @model_validator(mode="after")
+    def _scripted_within_limit(self) -> SessionConfig:
+        for turn in self.operator:
+            if self.turns is not None and turn.round > self.turns:
+                raise ValueError(f"operator turn at round {turn.round} is beyond the turn "
+                                 f"limit ({self.turns} rounds)")
+        return self
 
     def side(self, side: Side) -> SideConfig:
         return self.a if side == "A" else self.b
@@ -207,6 +257,8 @@ class SessionConfig(BaseModel):
         limit sooner). In-memory dumps (`model_dump()`) stay whole.
         """
         out: dict[str, Any] = handler(self)
+        if not out.get("operator", True):  # files without scripted turns stay as they were
+            del out["operator"]
         side_b = out.get("b")
         if (info.mode_is_json() and isinstance(side_b, dict) and "system" in side_b
                 and len(self.b.system) >= SHARED_PROMPT_CHARS

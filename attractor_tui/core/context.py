@@ -79,6 +79,14 @@ def plan_keep_from(
     return visible[-MIN_KEPT_TURNS].index
 
 
+NOTES_PROMPT = (
+    "You are participant {side} ('you') and keep notes that you will read at the start of "
+    "your next conversation. Below are your notes so far and the conversation since. "
+    "Write your updated notes in at most eight short sentences: who you talked with, what "
+    "about, and what you want to remember. Reply with the notes only."
+)
+
+
 def transcript(turns: Sequence[Turn], side: Side, start: int, stop: int) -> str:
     """The dropped part as plain text, for the summariser."""
     lines = []
@@ -95,21 +103,38 @@ async def summarize(
     keep_from: int,
 ) -> str:
     """Ask the side's own model for a memory note replacing turns before `keep_from`."""
-    from attractor_tui.backends.litellm_setup import get_litellm
-
-    cfg = config.side(side)
     previous = next((t for t in reversed(trims) if t.side == side), None)
     start = previous.keep_from if previous else 0
     text = transcript(turns, side, start, keep_from)
     if previous and previous.summary:
         text = f"(Earlier memory: {previous.summary})\n{text}"
+    return await _ask_own_model(config, side, SUMMARY_PROMPT.format(side=side), text)
+
+
+async def update_notes(
+    config: SessionConfig, side: Side, turns: Sequence[Turn], notes: str, start: int,
+    stop: int,
+) -> str:
+    """Ask the side's own model, the way `summarize` does, for its notes updated with
+    turns `start`..`stop` (issue 27's memory across sessions)."""
+    text = transcript(turns, side, start, stop)
+    return await _ask_own_model(config, side, NOTES_PROMPT.format(side=side),
+                                f"Your notes so far:\n{notes.strip() or '(none yet)'}\n\n"
+                                f"The conversation:\n{text}")
+
+
+async def _ask_own_model(config: SessionConfig, side: Side, instruction: str, text: str) -> str:
+    """One short, cool completion by `side`'s model: a memory note, bounded in size."""
+    from attractor_tui.backends.litellm_setup import get_litellm
+
+    cfg = config.side(side)
     budget_chars = max(400, ((cfg.window() or 8192) // 2) * CHARS_PER_TOKEN)
     text = text[-budget_chars:]
     limit = summary_tokens(cfg.window())
     response = await get_litellm().acompletion(
         model=cfg.model,
         messages=[
-            {"role": "system", "content": SUMMARY_PROMPT.format(side=side)},
+            {"role": "system", "content": instruction},
             {"role": "user", "content": text},
         ],
         max_tokens=limit,

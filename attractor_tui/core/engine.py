@@ -22,13 +22,14 @@ from datetime import datetime
 from typing import Any, Literal, Protocol
 
 from attractor_tui.core.config import SessionConfig, Side, SideConfig
-from attractor_tui.core.context import plan_keep_from, summarize
+from attractor_tui.core.context import plan_keep_from, summarize, update_notes
 from attractor_tui.core.errors import Problem, describe
 from attractor_tui.core.events import (
     EMPTY_PLACEHOLDER,
     ContextTrim,
     ErrorEvent,
     Event,
+    MemoryUpdate,
     OperatorAction,
     SessionEnd,
     SessionResume,
@@ -73,6 +74,44 @@ class StopRule(Protocol):
     def reached(self) -> tuple[str, str] | None: ...
 
 
+class StateMeter(Protocol):
+    """The live attractor state, fed every turn (`analysis.live.LiveAttractor`).
+
+    Scripted operator turns with `when = "attractor"` wait for it; like the stop
+    rules it comes in as a parameter, because core may not import analysis.
+    """
+
+    def add(self, turn: Turn) -> object: ...
+
+    @property
+    def label(self) -> str: ...
+
+
+class MemoryKeeper(Protocol):
+    """The sides' memory files across sessions (`sessions.memory`); core knows only this."""
+
+    def sides(self) -> Sequence[Side]: ...
+
+    def path(self, side: Side) -> str: ...
+
+    def current(self, side: Side) -> str:
+        """The notes the file holds for `side` now."""
+        ...
+
+    def save(self, side: Side, notes: str) -> None:
+        """Replace `side`'s notes in its file (atomically); `OSError` if it cannot."""
+        ...
+
+
+NOT_YET_ATTRACTOR = frozenset({"too_short", "creative_escape"})
+"""Meter states in which a `when = "attractor"` scripted turn keeps waiting."""
+
+
+def needs_meter(config: SessionConfig) -> bool:
+    """True when a scripted operator turn of `config` waits for the meter's state."""
+    return any(rule.when == "attractor" for rule in config.operator)
+
+
 StopRuleFactory = Callable[[SessionConfig, Sequence[Turn]], list[StopRule]]
 """Builds the stop rules a config asks for, given the turns already there."""
 ErrorPolicy = Literal["stop", "pause"]
@@ -105,8 +144,15 @@ class Engine:
         stop_rules: Iterable[StopRule] = (),
         queued: Iterable[OperatorAction] = (),
         pacers: dict[Side, Pacer] | None = None,
+        meter: StateMeter | None = None,
+        memory: MemoryKeeper | None = None,
     ) -> None:
-        """`queued`: `queue` events of an earlier run that never filled a slot (resume)."""
+        """`queued`: `queue` events of an earlier run that never filled a slot (resume).
+
+        `meter`: the live state for `when = "attractor"` scripted turns (fed the
+        prior turns here, then every turn). `memory`: the sides' notes files; each side's
+        model updates its notes at the end and when `summarize` trims (issue 27).
+        """
         self.config = config
         self.writer = writer
         self.listeners: list[Listener] = list(listeners)
@@ -124,6 +170,17 @@ class Engine:
         ):
             raise ValueError("attractor_stop is set but no rule implements it: build the engine "
                              "through sessions.runner with analysis.live.stop_rules")
+        if needs_meter(config) and meter is None:
+            raise ValueError("a scripted operator turn waits for the attractor state but no "
+                             "meter was given: pass analysis.live.LiveAttractor as `meter`")
+        self.meter = meter
+        self.memory = memory
+        self._notes_from: dict[Side, int] = {"A": len(self.turns), "B": len(self.turns)}
+        """Per side, the first turn its notes do not cover yet."""
+        self._fired: dict[int, list[int]] = {}
+        """Per scripted rule (position in `config.operator`), the 0-based rounds it fired."""
+        for turn in self.turns:
+            self._note_turn(turn)
         self.interactive = interactive
         """True when an operator can answer `ask` tool calls (the app)."""
         self.stream = True
@@ -266,10 +323,49 @@ class Engine:
         await self._set_state("running")
         try:
             reason = await self._loop()
+            if self.memory is not None:
+                for side in self.memory.sides():
+                    await self._remember(side, "end", len(self.turns))
         except asyncio.CancelledError:
             await self._finish("operator", "cancelled")
             raise
         return await self._finish(*reason)
+
+    async def _remember(self, side: Side, trigger: Literal["end", "summarize"],
+                        stop: int) -> None:
+        """Ask `side`'s model to update its notes with the turns up to `stop`, and save them.
+
+        The `memory` event (with the previous notes) is written before the file is
+        replaced; a failed call or write is an error event and leaves the file as it was.
+        """
+        keeper = self.memory
+        start = self._notes_from[side]
+        if keeper is None or not any(start <= t.index < stop and not t.interrupted
+                                     for t in self.turns):
+            return
+        path = keeper.path(side)
+        previous = keeper.current(side)
+        try:
+            notes = await update_notes(self.config, side, self.turns, previous, start, stop)
+        except Exception as exc:
+            problem = describe(exc, self.config.side(side).model)
+            await self._emit(ErrorEvent(side=side, kind="memory", message=(
+                f"notes not updated ({problem.message}); {path} is unchanged")))
+            return
+        if not notes.strip():
+            await self._emit(ErrorEvent(side=side, kind="memory", message=(
+                f"the model wrote no notes; {path} is unchanged")))
+            return
+        await self._emit(MemoryUpdate(side=side, path=path, previous=previous, notes=notes,
+                                      trigger=trigger))
+        try:
+            keeper.save(side, notes)
+        except OSError as exc:
+            await self._emit(ErrorEvent(side=side, kind="memory", message=(
+                f"cannot write {path} ({exc.strerror or exc}); the new notes are in the "
+                "session file")))
+            return
+        self._notes_from[side] = stop
 
     async def _loop(self) -> tuple[str, str]:
         failures = 0
@@ -280,6 +376,11 @@ class Engine:
             if limit is not None:
                 return limit
             side = self.next_side
+            script = self._scripted_due(side)
+            if script is not None:
+                rule = self.config.operator[script]
+                await self._record_operator_turn(side, rule.text, script=script)
+                continue
             if self._pending[side]:
                 ref, text = self._pending[side].popleft()
                 await self._record_operator_turn(side, text, ref)
@@ -368,16 +469,46 @@ class Engine:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), seconds)
 
-    async def _record_operator_turn(self, side: Side, text: str, ref: str | None = None) -> Turn:
+    def _scripted_due(self, side: Side) -> int | None:
+        """The first scripted rule that fills `side`'s slot now, if any (`ScriptedTurn`)."""
+        current = self.round
+        for n, rule in enumerate(self.config.operator):
+            if rule.side != side:
+                continue
+            fired = self._fired.get(n)
+            if fired:
+                if rule.every is not None and current >= fired[-1] + rule.every:
+                    return n
+                continue
+            if current < rule.round - 1:
+                continue
+            if rule.when == "attractor" and (self.meter is None
+                                             or self.meter.label in NOT_YET_ATTRACTOR):
+                continue
+            return n
+        return None
+
+    def _note_turn(self, turn: Turn) -> None:
+        """Feed the meter and remember scripted firings (prior turns and new ones)."""
+        if self.meter is not None:
+            self.meter.add(turn)
+        if turn.script is not None and not turn.interrupted:
+            self._fired.setdefault(turn.script, []).append(turn.round)
+
+    async def _record_operator_turn(self, side: Side, text: str, ref: str | None = None,
+                                    script: int | None = None) -> Turn:
+        """An operator turn: typed (`ref` of its queued text) or scripted (`script`)."""
         index = len(self.turns)
+        rule = None if script is None else self.config.operator[script].describe()
         await self._emit(
             TurnBegin(index=index, round=self.round, side=side, model="operator",
-                      author="operator")
+                      author="operator", rule=rule)
         )
         turn = Turn(
             index=index, round=self.round, side=side, author="operator", text=text,
             sent_text=EMPTY_PLACEHOLDER if is_blank(text) else None, started=now(),
-            from_queue=ref,
+            from_queue=ref, scripted=True if script is not None else None, script=script,
+            rule=rule,
         )
         self._add_turn(turn)
         await self._emit(turn)
@@ -402,6 +533,7 @@ class Engine:
 
     def _add_turn(self, turn: Turn) -> None:
         self.turns.append(turn)
+        self._note_turn(turn)
         for rule in self.stop_rules:
             rule.add(turn)
         if not turn.interrupted:
@@ -619,6 +751,8 @@ class Engine:
                            dropped=dropped)
         self.trims.append(trim)
         await self._emit(trim)
+        if action == "summarize" and self.memory is not None and side in self.memory.sides():
+            await self._remember(side, "summarize", keep_from)
 
     def _make_turn(self, state: _TurnState, finish: str | None, *,
                    interrupted: bool = False) -> Turn:

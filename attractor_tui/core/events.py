@@ -97,6 +97,13 @@ class Turn(_Event):
     finish_reason: str | None = None
     from_queue: str | None = None
     """For an operator turn: the `ref` of the queued interjection it used (marks it used)."""
+    scripted: bool | None = None
+    """True for an operator turn the config's `operator` list played (`ScriptedTurn`)."""
+    rule: str | None = None
+    """A scripted turn: the rule that fired, in words (`ScriptedTurn.describe`)."""
+    script: int | None = None
+    """A scripted turn: 0-based position of its rule in `config.operator` (never repeated
+    on resume: the rule's firings are read back from these)."""
 
     @property
     def visible_text(self) -> str:
@@ -152,6 +159,21 @@ class ContextTrim(_Event):
     dropped: int = 0
 
 
+class MemoryUpdate(_Event):
+    """A side's notes were rewritten in its memory file (issue 27).
+
+    Written before the file is replaced, so the version it had (`previous`) is
+    never lost; `trigger` is `end` (the session ended) or `summarize` (a trim).
+    """
+
+    type: Literal["memory"] = "memory"
+    side: Side
+    path: str
+    previous: str
+    notes: str
+    trigger: Literal["end", "summarize"] = "end"
+
+
 class SessionResume(_Event):
     """Marks where a resumed session continues in the same file."""
 
@@ -167,7 +189,8 @@ class SessionEnd(_Event):
 
 
 PersistedEvent = Annotated[
-    SessionStart | Turn | OperatorAction | ErrorEvent | ContextTrim | SessionResume | SessionEnd,
+    SessionStart | Turn | OperatorAction | ErrorEvent | ContextTrim | SessionResume | SessionEnd
+    | MemoryUpdate,
     Field(discriminator="type"),
 ]
 PERSISTED_ADAPTER: TypeAdapter[Any] = TypeAdapter(PersistedEvent)
@@ -182,6 +205,8 @@ class TurnBegin(_Event):
     side: Side
     model: str
     author: Literal["model", "operator"] = "model"
+    rule: str | None = None
+    """A scripted operator turn: the rule that fired (shown as it lands)."""
 
 
 class TextDelta(_Event):
@@ -228,6 +253,7 @@ Event = (
     | ContextTrim
     | SessionResume
     | SessionEnd
+    | MemoryUpdate
     | TurnBegin
     | TextDelta
     | ToolCallDelta
@@ -236,6 +262,7 @@ Event = (
 )
 PERSISTED_TYPES = (
     SessionStart, Turn, OperatorAction, ErrorEvent, ContextTrim, SessionResume, SessionEnd,
+    MemoryUpdate,
 )
 
 

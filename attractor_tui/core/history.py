@@ -18,6 +18,8 @@ from attractor_tui.core.events import EMPTY_PLACEHOLDER, ContextTrim, ToolCallRe
 
 Message = dict[str, Any]
 MEMORY_HEADER = "Memory of the earlier part of this conversation:"
+NOTES_HEADER = "Your notes from earlier conversations:"
+"""Above a side's carried-over notes (`SideConfig.notes`, issue 27)."""
 
 
 def messages_for(
@@ -28,6 +30,9 @@ def messages_for(
     keep_from = trim.keep_from if trim else 0
     messages: list[Message] = []
     system = config.side(side).system
+    notes = config.side(side).notes
+    if notes and notes.strip():
+        system = f"{system}\n\n{NOTES_HEADER}\n{notes.strip()}".strip()
     if trim is not None and trim.summary:
         system = f"{system}\n\n{MEMORY_HEADER}\n{trim.summary}".strip()
     if system:

@@ -77,6 +77,9 @@ def prompt_problem(config: SessionConfig) -> str | None:
         tokens = count_tokens(cfg.model, messages)
         if tokens > room:
             what = "system prompt and seed are" if side == "A" else "system prompt is"
+            if cfg.notes:
+                what = ("system prompt, memory notes and seed are" if side == "A"
+                        else "system prompt and memory notes are")
             problems.append(
                 f"side {side}'s {what} {tokens:,} tokens but {cfg.model}'s window holds "
                 f"{window:,} ({window - room:,} of them kept for the reply)")

@@ -36,7 +36,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from attractor_tui.analysis.live import stop_rules
+from attractor_tui.analysis.live import LiveAttractor, stop_rules
 from attractor_tui.core.config import SessionConfig
 from attractor_tui.core.engine import StopRule
 from attractor_tui.core.events import ErrorEvent, Event, SessionEnd, Turn
@@ -412,6 +412,13 @@ def _plain_config_source(spec: BatchSpec) -> ConfigFactory:
     def from_scenario(index: int) -> SessionConfig:
         return _apply(scenario.session_config(index, overrides), spec)
 
+    try:  # a setting no run can use (a scripted turn past --turns) is one line, now
+        from_scenario(0)
+    except ValueError as exc:
+        errors = getattr(exc, "errors", None)
+        message = str(errors()[0]["msg"]) if callable(errors) else str(exc)
+        raise BatchError(f"scenario {spec.scenario!r}: "
+                         f"{message.removeprefix('Value error, ')}") from exc
     return from_scenario
 
 
@@ -544,7 +551,7 @@ class _Runner:
                 source = _resumable(source, spec)
             session = open_session(source, result.path, listeners=[self.listener(result)],
                                    stop_rules=self.stop_rules, on_error="stop",
-                                   backoff=spec.engine_backoff)
+                                   backoff=spec.engine_backoff, meter=LiveAttractor)
             session.engine.stream = spec.stream
             end: SessionEnd = await session.run()
             result.end_reason = end.reason

@@ -8,20 +8,27 @@ can be re-run and resumed), and the choice is recorded in the session config.
 Long prompts live in files beside the scenario: `system_file`, `system_a_file`,
 `system_b_file` and `seed_file` name text files relative to the scenario file
 (read when it is loaded, so a missing one fails at once, naming both files).
+
+`[[operator]]` entries are scripted operator turns (`core.config.ScriptedTurn`):
+`round`, `side`, `text` (or `text_file`, relative to the scenario), and
+optionally `when = "attractor"` or `every = N`. `--operator ROUND:SIDE:TEXT`
+and `batch --vary operator=...` take the short form `parse_operator` reads.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from attractor_tui.core.config import (
     DEFAULT_SEED,
     DEFAULT_SYSTEM,
     ContextPolicy,
+    ScriptedTurn,
     SessionConfig,
     SideConfig,
 )
@@ -44,6 +51,16 @@ class ScenarioSide(BaseModel):
     rpm: int | None = Field(default=None, ge=1)
 
 
+class ScenarioOperator(ScriptedTurn):
+    """A scripted operator turn as a scenario writes it: `text` or `text_file`."""
+
+    text: str = ""
+    text_file: str | None = None
+
+    def scripted(self) -> ScriptedTurn:
+        return ScriptedTurn(**self.model_dump(exclude={"text_file"}))
+
+
 class Scenario(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -64,6 +81,8 @@ class Scenario(BaseModel):
     """End after this many model turns in the same attractor state."""
     temperature: float | None = Field(default=None, ge=0, le=2)
     """Sampling temperature of both sides (None: the side's default)."""
+    max_tokens: int | None = Field(default=None, ge=1)
+    """Longest reply per turn, both sides (None: the side's default)."""
     tpm: int | None = Field(default=None, ge=1)
     """Tokens a minute per side's model (`core.pacing`); a side's own `tpm` wins."""
     rpm: int | None = Field(default=None, ge=1)
@@ -74,14 +93,29 @@ class Scenario(BaseModel):
     system_b_file: str | None = None
     seed_file: str | None = None
     """A text file holding the one seed (instead of `seeds`)."""
+    operator: list[ScenarioOperator] = Field(default_factory=list)
+    """Scripted operator turns (`[[operator]]`), in the order they are checked."""
+    memory: str | None = None
+    """One memory file both sides share (`sessions.memory`), relative to the current folder."""
+    memory_a: str | None = None
+    """Side A's own memory file (wins over `memory` for A)."""
+    memory_b: str | None = None
+
+    @model_validator(mode="after")
+    def _operator_within_turns(self) -> Scenario:
+        for turn in self.operator:
+            if self.turns is not None and turn.round > self.turns:
+                raise ValueError(f"operator turn at round {turn.round} is beyond the turn "
+                                 f"limit (turns = {self.turns})")
+        return self
 
     def session_config(
         self, run_index: int = 0, overrides: dict[str, Any] | None = None
     ) -> SessionConfig:
         """The config for run `run_index`; `overrides` sets SessionConfig/SideConfig fields.
 
-        Override keys: `model` (both sides), `model_a`, `model_b`, `turns`, `seed`, and any
-        other SessionConfig field.
+        Override keys: `model` (both sides), `model_a`, `model_b`, `memory` (both sides),
+        `memory_a`, `memory_b`, `turns`, `seed`, and any other SessionConfig field.
         """
         overrides = dict(overrides or {})
         tools = load_tool_pack(self.tool_pack).tools
@@ -89,6 +123,9 @@ class Scenario(BaseModel):
         model = overrides.pop("model", None)
         models = {"A": overrides.pop("model_a", None) or model,
                   "B": overrides.pop("model_b", None) or model}
+        memory = overrides.pop("memory", None) or self.memory
+        memories = {"A": overrides.pop("memory_a", None) or self.memory_a or memory,
+                    "B": overrides.pop("memory_b", None) or self.memory_b or memory}
 
         def side(which: Literal["A", "B"], part: ScenarioSide) -> SideConfig:
             fields: dict[str, Any] = {
@@ -100,6 +137,8 @@ class Scenario(BaseModel):
             }
             if self.temperature is not None:
                 fields["temperature"] = self.temperature
+            if self.max_tokens is not None:
+                fields["max_tokens"] = self.max_tokens
             for unit in ("tpm", "rpm"):
                 value = getattr(part, unit)
                 value = value if value is not None else getattr(self, unit)
@@ -107,6 +146,8 @@ class Scenario(BaseModel):
                     fields[unit] = value
             if models[which]:
                 fields["model"] = models[which]
+            if memories[which]:
+                fields["memory"] = memories[which]
             return SideConfig(**fields)
 
         fields: dict[str, Any] = {
@@ -115,6 +156,7 @@ class Scenario(BaseModel):
             "scenario": self.name, "tool_pack": self.tool_pack,
             "seed_choice": choice if len(self.seeds) > 1 else None,
             "attractor_stop": self.attractor_stop,
+            "operator": [turn.scripted() for turn in self.operator],
         }
         fields.update({k: v for k, v in overrides.items() if v is not None})
         return SessionConfig(**fields)
@@ -154,7 +196,47 @@ def with_prompt_files(path: Path, scenario: Scenario) -> Scenario:
     seed = read("seed_file", "seeds", "seeds" in scenario.model_fields_set)
     if seed is not None:
         update["seeds"] = [seed]
+    if any(turn.text_file for turn in scenario.operator):
+        turns = []
+        for n, turn in enumerate(scenario.operator, 1):
+            key = f"operator[{n}].text_file"
+            if turn.text_file is not None:
+                if turn.text:
+                    raise PresetError(f"{path}: both '{key}' and 'operator[{n}].text' are set: "
+                                      "keep one")
+                turn = turn.model_copy(update={"text": read_prompt_file(path, key,
+                                                                        turn.text_file),
+                                               "text_file": None})
+            turns.append(turn)
+        update["operator"] = turns
     return scenario.model_copy(update=update) if update else scenario
+
+
+def parse_operator(spec: str, read: Callable[[str], str]) -> ScriptedTurn:
+    """`ROUND:SIDE:TEXT` (round 1-based, side A or B, TEXT or `@PATH`) as a scripted turn.
+
+    `read` turns `@PATH` into its text (the caller knows where paths are relative
+    to). `ValueError` says what is wrong, in one line.
+    """
+    parts = spec.split(":", 2)
+    if len(parts) < 3:
+        raise ValueError(f"{spec!r}: write ROUND:SIDE:TEXT, e.g. 10:B:@direct.txt")
+    round_, side, text = parts
+    try:
+        number = int(round_)
+    except ValueError:
+        raise ValueError(f"{spec!r}: the round {round_!r} is not a whole number") from None
+    if number < 1:
+        raise ValueError(f"{spec!r}: rounds count from 1")
+    if side.strip().upper() not in ("A", "B"):
+        raise ValueError(f"{spec!r}: unknown side {side!r}; use A or B")
+    if text.startswith("@@"):
+        text = text[1:]
+    elif text.startswith("@"):
+        text = read(text[1:])
+    if not text.strip():
+        raise ValueError(f"{spec!r}: the text is empty")
+    return ScriptedTurn(round=number, side=side.strip().upper(), text=text)  # type: ignore[arg-type]
 
 
 def list_scenarios() -> dict[str, str]:

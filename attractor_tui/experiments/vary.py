@@ -8,7 +8,10 @@ again. `vary.json` in the parent records the key, the values and their
 folders, so `report PARENT --compare` knows the conditions and their order.
 
 Models and the scenario are batch settings already; the others (tool pack,
-a side's system prompt, temperature, the seed phrase) are scenario fields,
+a side's system prompt, temperature, the seed phrase, the scripted operator
+turn: `operator=10:B:@direct.txt,none`, an `@PATH` read from the current
+folder, else beside the scenario file or in the folder named after it) are
+scenario fields,
 so each such condition runs a copy of the scenario with that one field
 changed, written as `scenario.toml` into its folder: what ran stays beside
 the runs.
@@ -31,7 +34,9 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 VARY_KEYS = ("tool_pack", "scenario", "model", "model_a", "model_b", "system_a", "system_b",
-             "temperature", "seed")
+             "temperature", "seed", "operator")
+NO_OPERATOR = "none"
+"""`--vary operator=...,none`: the condition without a scripted operator turn."""
 MANIFEST = "vary.json"
 SCENARIO_FILE = "scenario.toml"
 MAX_FOLDER = 48
@@ -95,6 +100,7 @@ def plan(key: str, values: list[str], *, scenario: str, out: Path, model_a: str 
     Writes each condition's scenario copy (for scenario fields) and the parent's
     `vary.json`; refuses a folder made by a `--vary` of another key.
     """
+    from attractor_tui.experiments.presets import resolve
     from attractor_tui.experiments.scenarios import load_scenario
     from attractor_tui.experiments.toolpacks import load_tool_pack
 
@@ -104,12 +110,15 @@ def plan(key: str, values: list[str], *, scenario: str, out: Path, model_a: str 
         base = load_scenario(scenario) if key != "scenario" else None
     except PresetError as exc:
         raise VaryError(str(exc)) from exc
+    operators: dict[str, list[dict[str, Any]]] = {}
     for value in values:  # every value checked before anything is written
         try:
             if key == "scenario":
                 load_scenario(value)
             elif key == "tool_pack":
                 load_tool_pack(value)
+            elif key == "operator":
+                operators[value] = _operator_turns(value, resolve("scenarios", scenario))
         except PresetError as exc:
             raise VaryError(f"--vary {key}={value}: {exc}") from exc
     conditions: list[Condition] = []
@@ -128,18 +137,59 @@ def plan(key: str, values: list[str], *, scenario: str, out: Path, model_a: str 
         else:
             assert base is not None
             copy = _scenario_copy(base.model_dump(), key, value)
+            if key == "operator":
+                copy["operator"] = operators[value]
             try:
                 _write_scenario(folder / SCENARIO_FILE, copy)
-                load_scenario(str(folder / SCENARIO_FILE))
-            except PresetError as exc:
-                raise VaryError(f"--vary {key}={value}: {exc}") from exc
+                load_scenario(str(folder / SCENARIO_FILE)).session_config(0)
+            except (PresetError, ValueError) as exc:  # ValueError: e.g. a round past the limit
+                raise VaryError(f"--vary {key}={value}: {_one_line(exc)}") from exc
             cond = Condition(value, folder, str(folder / SCENARIO_FILE), model_a, model_b)
         conditions.append(cond)
     _write_manifest(out, key, values, folders, scenario)
     return conditions
 
 
+def _operator_turns(value: str, scenario: Path) -> list[dict[str, Any]]:
+    """A `--vary operator` value as the copy's `[[operator]]` list (`none`: empty)."""
+    from attractor_tui.experiments.scenarios import parse_operator
+    from attractor_tui.sessions.log import SessionFileError, read_prompt
+
+    if value == NO_OPERATOR:
+        return []
+
+    def read(name: str) -> str:
+        path = Path(name).expanduser()
+        if not path.exists() and not path.is_absolute():  # beside the scenario, or in its folder
+            for beside in (scenario.parent / path, scenario.parent / scenario.stem / path):
+                if beside.exists():
+                    path = beside
+                    break
+        try:
+            return read_prompt(path)
+        except SessionFileError as exc:
+            raise ValueError(str(exc)) from exc
+
+    try:
+        turn = parse_operator(value, read)
+    except ValueError as exc:
+        raise VaryError(f"--vary operator: {_one_line(exc)}") from exc
+    return [turn.model_dump()]
+
+
+def _one_line(exc: Exception) -> str:
+    """A pydantic error's first problem (its message spans lines), else the message."""
+    from pydantic import ValidationError
+
+    if isinstance(exc, ValidationError):
+        problem = exc.errors()[0]
+        return str(problem["msg"]).removeprefix("Value error, ")
+    return str(exc)
+
+
 def _scenario_copy(data: dict[str, Any], key: str, value: str) -> dict[str, Any]:
+    for name in ("system_file", "system_a_file", "system_b_file", "seed_file"):
+        data.pop(name, None)  # their text is in the copy already (a file key beside it clashes)
     if key == "tool_pack":
         data["tool_pack"] = value
     elif key in ("system_a", "system_b"):
@@ -157,6 +207,8 @@ def _write_scenario(path: Path, data: dict[str, Any]) -> None:
     def clean(value: Any) -> Any:  # TOML has no null: leave unset fields out
         if isinstance(value, dict):
             return {k: clean(v) for k, v in value.items() if v is not None}
+        if isinstance(value, list):  # e.g. [[operator]] tables
+            return [clean(v) for v in value]
         return value
 
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -9,16 +9,24 @@ may not import `analysis`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
 from attractor_tui.core.config import SessionConfig
-from attractor_tui.core.engine import Engine, ErrorPolicy, Listener, StopRuleFactory
+from attractor_tui.core.engine import (
+    Engine,
+    ErrorPolicy,
+    Listener,
+    StateMeter,
+    StopRuleFactory,
+    needs_meter,
+)
 from attractor_tui.core.events import OperatorAction, SessionEnd, Turn
 from attractor_tui.core.pacing import Clock, pacers_for
 from attractor_tui.core.window import check_prompts_fit
+from attractor_tui.sessions.memory import MemoryFiles, with_notes
 from attractor_tui.sessions.store import SessionFileError, SessionLog, SessionWriter
 
 
@@ -86,12 +94,20 @@ class OpenSession:
     path: Path
     restored: list[OperatorAction] = field(default_factory=list)
     """Queued operator turns a resume brought back (they fill their slots first)."""
+    memory: MemoryFiles | None = None
+    """The memory files this session holds locked until it ends."""
 
     async def run(self) -> SessionEnd:
         try:
             return await self.engine.run()
         finally:
             await self.writer.close()
+            self.release()
+
+    def release(self) -> None:
+        """Let other runs use this session's memory files (after its end, or unrun)."""
+        if self.memory is not None:
+            self.memory.release()
 
     async def __aenter__(self) -> OpenSession:
         return self
@@ -99,6 +115,7 @@ class OpenSession:
     async def __aexit__(self, kind: type[BaseException] | None, exc: BaseException | None,
                         tb: TracebackType | None) -> None:
         await self.writer.close()
+        self.release()
 
 
 def open_session(
@@ -112,6 +129,7 @@ def open_session(
     interactive: bool = False,
     backoff: float = 1.0,
     clock: Clock | None = None,
+    meter: Callable[[], StateMeter] | None = None,
 ) -> OpenSession:
     """Start a session from a config (into `path`) or continue a stored one (in its file).
 
@@ -122,10 +140,49 @@ def open_session(
     A side whose system prompt (and seed) cannot fit its model's window is
     refused here, before anything is written (`core.window.PromptTooLong`), so
     headless runs, batch and the app all say so the same way. `clock` paces the
-    per-minute limits (`core.pacing`; tests pass a fake one).
+    per-minute limits (`core.pacing`; tests pass a fake one). `meter` builds the
+    live state that `when = "attractor"` scripted operator turns wait for
+    (`analysis.live.LiveAttractor`); it is built only when the config has one.
+
+    Memory files (`SideConfig.memory`, `sessions.memory`) are locked here; a new
+    session records the notes they hold in its config (a resume keeps the notes
+    it started with). `MemoryFileError` if one is locked by another run or not text.
     """
+    memory = MemoryFiles(source.config if isinstance(source, SessionLog) else source)
+    if not memory:
+        return _open(source, path, listeners=listeners, turns=turns, stop_rules=stop_rules,
+                     on_error=on_error, interactive=interactive, backoff=backoff, clock=clock,
+                     meter=meter, memory=None)
+    notes = memory.open()
+    try:
+        if isinstance(source, SessionConfig):
+            source = with_notes(source, notes)
+        return _open(source, path, listeners=listeners, turns=turns, stop_rules=stop_rules,
+                     on_error=on_error, interactive=interactive, backoff=backoff, clock=clock,
+                     meter=meter, memory=memory)
+    except BaseException:
+        memory.release()
+        raise
+
+
+def _open(
+    source: SessionConfig | SessionLog,
+    path: Path | str | None,
+    *,
+    listeners: Sequence[Listener],
+    turns: int | None,
+    stop_rules: StopRuleFactory | None,
+    on_error: ErrorPolicy,
+    interactive: bool,
+    backoff: float,
+    clock: Clock | None,
+    meter: Callable[[], StateMeter] | None,
+    memory: MemoryFiles | None,
+) -> OpenSession:
     check_prompts_fit(source.config if isinstance(source, SessionLog) else source)
     pacers = pacers_for(source.config if isinstance(source, SessionLog) else source, clock)
+    config_of = source.config if isinstance(source, SessionLog) else source
+    state = meter() if meter is not None and needs_meter(config_of) else None
     if isinstance(source, SessionLog):
         check_resumable(source)
         log = source
@@ -140,8 +197,9 @@ def open_session(
             resume=True, max_turns=resume_limit(log, turns), session_id=log.start.session_id,
             on_error=on_error, interactive=interactive, backoff=backoff,
             stop_rules=stop_rules(config, prior) if stop_rules else (), pacers=pacers,
+            meter=state, memory=memory,
         )
-        return OpenSession(engine, writer, target, restored)
+        return OpenSession(engine, writer, target, restored, memory)
     if path is None:
         raise ValueError("a new session needs the path of its file")
     target = Path(path)
@@ -151,5 +209,6 @@ def open_session(
         max_turns=2 * turns if turns is not None else None,
         on_error=on_error, interactive=interactive, backoff=backoff,
         stop_rules=stop_rules(source, []) if stop_rules else (), pacers=pacers,
+        meter=state, memory=memory,
     )
-    return OpenSession(engine, writer, target)
+    return OpenSession(engine, writer, target, memory=memory)

@@ -24,6 +24,7 @@ from attractor_tui.core.config import Side
 from attractor_tui.core.events import (
     ContextTrim,
     ErrorEvent,
+    MemoryUpdate,
     OperatorAction,
     PersistedEvent,
     SessionEnd,
@@ -111,7 +112,7 @@ def panes_for(event: PersistedEvent) -> tuple[Side, ...]:
         return (event.side,)
     if isinstance(event, ErrorEvent):
         return (event.side or "A",)
-    if isinstance(event, ContextTrim):
+    if isinstance(event, ContextTrim | MemoryUpdate):
         return (event.side,)
     if isinstance(event, OperatorAction) and event.side is not None:
         return (event.side,)  # a queued (or withdrawn) turn concerns its side's pane

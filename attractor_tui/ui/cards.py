@@ -16,6 +16,7 @@ from attractor_tui.core.config import Side
 from attractor_tui.core.events import (
     ContextTrim,
     ErrorEvent,
+    MemoryUpdate,
     OperatorAction,
     SessionEnd,
     SessionResume,
@@ -87,6 +88,10 @@ def notice_for(event: Any, *, live: bool = False) -> Card | None:
         return Card(text, "trim", f"context · {event.side}")
     if isinstance(event, SessionEnd):
         return end_card(event)
+    if isinstance(event, MemoryUpdate):
+        when = "at the end" if event.trigger == "end" else "on a summary"
+        return Card(f"notes rewritten {when} in {event.path}\nnotes: {event.notes}", "trim",
+                    f"memory · {event.side}")
     if isinstance(event, SessionResume):
         return Card("session resumed", "end")
     if isinstance(event, OperatorAction):

@@ -76,6 +76,10 @@ STOPWORDS = frozenset(
 )
 
 
+PHRASE_TOOL = "stop phrase"
+"""How a matched stop phrase is listed among the tool calls."""
+
+
 @dataclass
 class SessionSummary:
     """One conversation, as the report needs it."""
@@ -107,6 +111,18 @@ class SessionSummary:
     topic: str | None = None
     """The classifier's topic label; None when its record has none."""
     phases: list[dict[str, Any]] = field(default_factory=list)
+    operator_at: int | None = None
+    """0-based position of the first operator turn (typed or scripted), if any."""
+    call_after_operator: int | None = None
+    """Turns from the first operator turn to the first tool call after it (1: the very next
+    turn); None when no tool was called after it."""
+    memory: bool = False
+    """A side carried notes from a memory file (`--memory`, issue 27)."""
+
+    @property
+    def called_any_tool(self) -> bool:
+        """A real tool was called (stop phrases are not tools)."""
+        return any(name != PHRASE_TOOL for name in self.tool_calls)
 
     @property
     def models(self) -> str:
@@ -145,6 +161,9 @@ class Report:
     """Conversations left out by `exclude_interjected`."""
     labels: str = "rules"
     """Where end states come from: the rules, or cached LLM-judge verdicts ("judge")."""
+    chain: list[dict[str, Any]] = field(default_factory=list)
+    """Sessions with a memory file, by session number (file order, from 1): end state and
+    topic, for studies of drift over sessions (`batch --memory-chain`)."""
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -237,6 +256,10 @@ def build_report(directory: Path | str, *, exclude_interjected: bool = False,
         interjected=sum(1 for s in sessions if s.interjected),
         excluded=excluded,
         labels=labels,
+        chain=[{"session": n, "file": s.file, "end_state": s.end_state, "topic": s.topic,
+                "end_reason": s.end_reason}
+               for n, s in enumerate(sorted((s for s in sessions if s.memory),
+                                            key=lambda s: (s.file, s.conversation)), 1)],
     )
 
 
@@ -290,9 +313,13 @@ def _summary(log: SessionLog, result: dict[str, Any], metrics: Sequence[TurnMetr
     outcomes: dict[str, Counter[str]] = {}
     for t in turns:
         for call in t.tool_calls:
-            name = "stop phrase" if call.kind == "phrase" else call.name
+            name = PHRASE_TOOL if call.kind == "phrase" else call.name
             calls[name] += 1
             outcomes.setdefault(name, Counter())[call.outcome] += 1
+    operator_at = next((k for k, t in enumerate(turns) if t.author == "operator"), None)
+    after = None if operator_at is None else next(
+        (k - operator_at for k, t in enumerate(turns)
+         if k > operator_at and any(c.kind == "tool" for c in t.tool_calls)), None)
     path = Path(result.get("file") or log.path)
     config = log.config
     return SessionSummary(
@@ -315,6 +342,8 @@ def _summary(log: SessionLog, result: dict[str, Any], metrics: Sequence[TurnMetr
         evidence=list(result.get("evidence", [])),
         topic=result.get("topic"),
         phases=[p for p in result.get("phases", []) if isinstance(p, dict)],
+        operator_at=operator_at, call_after_operator=after,
+        memory=bool(config.a.memory or config.b.memory),
     )
 
 

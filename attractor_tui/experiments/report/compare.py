@@ -7,7 +7,9 @@ Freeman-Halton extension (exact; chi-square when the table is too big to
 enumerate) for more, with Holm's correction across the labels of one axis
 (see `experiments.stats` for why Holm). Onset turns and substantive turns
 are compared with Mann-Whitney (two conditions) or Kruskal-Wallis (more);
-tool-call rates are listed per tool per condition.
+tool-call rates are listed per tool per condition, and tested for "any tool
+call" and "a tool called after the operator turn" (`tool_rates`, the
+interjection-pressure question of issue 27).
 
 `conditions_of` turns the command line into conditions: several folders, or
 one parent whose sub-folders are the conditions (a `batch --vary` folder,
@@ -103,6 +105,11 @@ class Comparison:
     tools: list[dict[str, Any]]
     vary: dict[str, Any] | None = None
     problems: list[str] = field(default_factory=list)
+    tool_rates: list[LabelTest] = field(default_factory=list)
+    """"any tool call" (of all conversations) and "called after the operator turn" (of
+    those with one), tested across conditions like a label."""
+    turns_to_call: DistributionTest | None = None
+    """Turns from the operator turn to the first tool call after it, where there was one."""
 
     @property
     def test_name(self) -> str:
@@ -198,6 +205,11 @@ def compare(names: Sequence[str], reports: Sequence[Report],
         tools=_tools(reports),
         vary=vary,
         problems=problems,
+        tool_rates=tool_rates(reports),
+        turns_to_call=distribution_test(
+            "turns to first call after operator",
+            [[s.call_after_operator for s in r.sessions if s.call_after_operator is not None]
+             for r in reports]),
     )
 
 
@@ -266,6 +278,23 @@ def distribution_test(name: str, groups: Sequence[Sequence[int]]) -> Distributio
     return DistributionTest(name=name, stats=[_stats(g) for g in groups],
                             n=[len(g) for g in groups], statistic=round(stat, 4), p_value=p,
                             test=test)
+
+
+ANY_TOOL = "any tool call"
+AFTER_OPERATOR = "tool called after the operator turn"
+
+
+def tool_rates(reports: Sequence[Report]) -> list[LabelTest]:
+    """Share of conversations calling any tool, and of those with an operator turn, the share
+    calling one after it; each tested across conditions (its own denominator)."""
+    with_operator = [[s for s in r.sessions if s.operator_at is not None] for r in reports]
+    rates = label_tests([{ANY_TOOL: sum(s.called_any_tool for s in r.sessions)} for r in reports],
+                        [len(r.sessions) for r in reports])
+    if any(with_operator):
+        rates += label_tests(
+            [{AFTER_OPERATOR: sum(s.call_after_operator is not None for s in group)}
+             for group in with_operator], [len(group) for group in with_operator])
+    return rates
 
 
 def _tools(reports: Sequence[Report]) -> list[dict[str, Any]]:

@@ -249,6 +249,10 @@ def render_compare_html(comparison: Comparison) -> str:
          for d in comparison.distributions],
         numeric=set(range(1, len(conds) + 1)) | {len(conds) + 2}))
     parts.append("<h2>Tool calls</h2>")
+    if comparison.tool_rates:
+        parts.append('<p class="muted">Share of conversations that called any tool; of those '
+                     "with an operator turn, the share that called one after it.</p>")
+        parts.append(_label_tests_html(comparison, comparison.tool_rates, "rate"))
     if comparison.tools:
         parts.append('<p class="muted">Each cell: calls; conversations that called it (share, '
                      "95% CI); calls per 100 model turns.</p>")

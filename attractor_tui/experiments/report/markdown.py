@@ -39,6 +39,12 @@ def render_markdown(report: Report) -> str:
         lines += ["Batch: " + ", ".join(f"{_md(k)} `{_md(v)}`" for k, v in spec.items()
                                          if v not in (None, {}, "")), ""]
     lines += ["## End states", ""] + distribution_table(report.end_states, "end state")
+    if report.chain:
+        lines += ["", "## By session number (memory carried across sessions)", "",
+                  "| session | file | end state | topic | ended by |", "|---:|---|---|---|---|"]
+        lines += [f"| {c['session']} | {_md(c['file'])} | {_md(c['end_state'])} | "
+                  f"{_md(c['topic'] or '')} | {_md(c['end_reason'] or '')} |"
+                  for c in report.chain]
     lines += ["", "## Topics", ""]
     if report.topic_labels:
         lines += distribution_table(report.topic_labels, "topic")
@@ -191,6 +197,19 @@ def render_compare_markdown(comparison: Comparison) -> str:
                  for s, n in zip(d.stats, d.n, strict=True)]
         lines.append(f"| {d.name} | " + " | ".join(cells) + f" | {d.test} | {p_text(d.p_value)} |")
     lines += ["", "## Tool calls", ""]
+    if comparison.tool_rates:
+        lines += ["Share of conversations that called any tool; of those with an operator "
+                  "turn, the share that called one after it.", ""]
+        lines += label_test_table(comparison, comparison.tool_rates, "rate")
+        t = comparison.turns_to_call
+        if t is not None and any(t.n):
+            cells = [f"median {number(s['median'])} (n={n})"
+                     for s, n in zip(t.stats, t.n, strict=True)]
+            lines += ["", "Turns from the operator turn to the first call after it: "
+                      + "; ".join(f"{_md(c.name)} {cell}" for c, cell in zip(conds, cells,
+                                                                          strict=True))
+                      + f" ({t.test}, p {p_text(t.p_value)})."]
+        lines.append("")
     if comparison.tools:
         lines += ["Each cell: calls; conversations that called it (share, 95% CI); calls per "
                   "100 model turns.", "",

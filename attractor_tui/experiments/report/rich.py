@@ -201,6 +201,9 @@ def render_compare_rich(comparison: Comparison) -> Group:
                                for s, n in zip(d.stats, d.n, strict=True)],
                      d.test, _p(d.p_value))
     blocks.append(Panel(dist, title="onset and substantive turns", title_align="left"))
+    if comparison.tool_rates:
+        blocks.append(Panel(label_tests_table(comparison, comparison.tool_rates, {}),
+                            title="tool-call rates", title_align="left"))
     if comparison.tools:
         tools = Table(box=None, pad_edge=False)
         tools.add_column("tool")

@@ -25,7 +25,7 @@ from textual.screen import Screen
 from textual.widgets import Input, TextArea
 from textual.worker import Worker
 
-from attractor_tui.analysis.live import stop_rules
+from attractor_tui.analysis.live import LiveAttractor, stop_rules
 from attractor_tui.core.config import SIDES, SessionConfig, Side
 from attractor_tui.core.engine import Engine
 from attractor_tui.core.events import (
@@ -230,7 +230,7 @@ class SessionScreen(Screen[None]):
         source = self.resume if self.resume is not None else self.config
         self._session = open_session(
             source, self.session_path, listeners=[self.handle_event], turns=self.resume_turns,
-            stop_rules=stop_rules, on_error="pause", interactive=True,
+            stop_rules=stop_rules, on_error="pause", interactive=True, meter=LiveAttractor,
         )
         self.engine, self.writer = self._session.engine, self._session.writer
         self._show_restored(self._session)

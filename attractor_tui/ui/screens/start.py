@@ -90,11 +90,12 @@ def start_problem(config: SessionConfig, probe: Path) -> tuple[str | None, str] 
         side = "b" if "side A's" not in problem else "a"
         problem = problem.replace(" (--model-a/--model-b)", "")  # the model fields, here
         return f"system-{side}", problem[0].upper() + problem[1:]
-    from attractor_tui.analysis.live import stop_rules
+    from attractor_tui.analysis.live import LiveAttractor, stop_rules
     from attractor_tui.sessions.runner import open_session
 
     try:
-        open_session(config, probe, stop_rules=stop_rules, on_error="pause", interactive=True)
+        open_session(config, probe, stop_rules=stop_rules, on_error="pause", interactive=True,
+                     meter=LiveAttractor).release()  # a probe: its memory files stay free
     except (ValueError, SessionFileError, OSError) as exc:
         return None, f"Cannot start: {exc}"
     return None

@@ -194,6 +194,8 @@ class TurnDrawing(Drawing):
         self.turn = turn
         self.body = turn_body(turn)
         heading = f"{author_label(turn.side, turn.model, turn.author)} · #{turn.index + 1}"
+        if turn.scripted:
+            heading += f" · scripted: {safe_line(turn.rule or '')}"
         self.heading = heading + (" · interrupted" if turn.interrupted else "")
 
     def chrome(self, palette: Palette) -> RenderableType:
