@@ -538,6 +538,8 @@ class ReportScreen(Screen[None]):
         self._status(None)
         n = len(report.sessions)
         skipped = f" · {len(report.problems)} problem(s)" if report.problems else ""
+        if report.failed_runs_note:
+            skipped = f" · left out: {clean(report.failed_runs_note)}{skipped}"
         self.query_one("#report-count", Static).update(
             Content(f"{n} conversation(s){skipped}"))
         body.mount_all(self.sections(report))
@@ -581,6 +583,9 @@ class ReportScreen(Screen[None]):
         self.refresh_bindings()
         lines = [clean(error)] if error else [
             f"No readable session files in {clean(self.directory)}/."]
+        if report is not None and report.failed_runs_note:
+            lines = [f"No results in {clean(self.directory)}/: "
+                     f"{clean(report.failed_runs_note)}."]
         if report is not None and report.problems:
             lines.append("")
             lines += [f"• {clean(p)}" for p in report.problems[:20]]
