@@ -51,7 +51,7 @@ from attractor_tui.experiments.report import (
     smooth,
 )
 from attractor_tui.experiments.report.charts import OPERATOR_MARK, turn_text
-from attractor_tui.sessions.formats import session_files
+from attractor_tui.sessions.formats import session_tree
 from attractor_tui.ui.widgets.charts import (
     bar_chart,
     framed_line_chart,
@@ -503,7 +503,7 @@ class ReportScreen(Screen[None]):
     def build(self) -> None:
         """Build the report off the UI thread; a newer reload or leaving discards it."""
         worker = get_current_worker()
-        count = len(session_files(self.directory))
+        count = len(session_tree(self.directory))  # as build_report reads it
         if count and not worker.is_cancelled:
             self.app.call_from_thread(
                 self._status, f"Analysing {count} session file(s) in {clean(self.directory)}/ …")
