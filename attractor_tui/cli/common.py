@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, TypeAlias
 from attractor_tui.core.text import safe_text
 
 if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+
     from attractor_tui.sessions.store import SessionLog
 
     Subparsers: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -40,6 +42,25 @@ def say(text: str) -> None:
 def warn(text: str) -> None:
     """One line on stderr, made safe for the terminal."""
     print(safe_text(text), file=sys.stderr)
+
+
+def widen_for_file(console: Console, table: RenderableType) -> None:
+    """To a file or a pipe, draw `table` at its natural width: no row folded at 80 columns.
+
+    A terminal has a width to respect; a file has none, and a name split over
+    two rows cannot be searched for or copied. Text lines meant for files are
+    printed with `soft_wrap=True` for the same reason.
+    """
+    if console.is_terminal:
+        return
+    from rich.measure import Measurement
+
+    natural = Measurement.get(console, console.options.update_width(FILE_WIDTH), table).maximum
+    console.width = max(console.width, natural)
+
+
+FILE_WIDTH = 1000
+"""Widest table drawn into a file or a pipe."""
 
 
 def os_error_line(exc: OSError) -> str:

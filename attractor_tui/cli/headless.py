@@ -41,10 +41,16 @@ class ConsolePrinter:
     def __init__(self, console: Console) -> None:
         self.console = console
         self._open = False
+        self._header: int | None = None
+        """The turn whose header is printed and that has not ended: a retry after an error
+        begins it again, under the same header."""
 
     def __call__(self, event: Event) -> None:
         c = self.console
         if isinstance(event, TurnBegin):
+            if event.index == self._header:
+                return  # the same turn again after an error: its header is above
+            self._header = event.index
             who = ("operator as " + event.side if event.author == "operator"
                    else safe_line(event.model))
             if event.rule:
@@ -74,6 +80,7 @@ class ConsolePrinter:
                 c.print(Text("  [interrupted]", style="bold red"), end="")
             c.print()
             self._open = False
+            self._header = None
         elif isinstance(event, ErrorEvent):
             c.print(Text(f"\n! {safe_text(event.message)}", style="bold red"))
         elif isinstance(event, SessionEnd):
@@ -93,20 +100,34 @@ async def resume_headless(log: SessionLog, turns: int | None = None,
                            style="bold"))
         for queued in session.restored:
             console.print(Text(f"  {queued.side}: {safe_line(queued.text or '')}"))
-    _stop_on_sigint(session.engine)
+    interrupt = _Interrupt(session.engine)
     end = await session.run()
     console.print(Text(safe_text(f"session: {log.path}")), soft_wrap=True)
-    return 1 if end.reason == "error" else 0
+    return interrupt.exit_code(end)
 
 
-def _stop_on_sigint(engine: Engine) -> None:
-    import asyncio
+class _Interrupt:
+    """Ctrl-C ends the session cleanly (its end recorded); the exit code still says 130."""
 
-    try:
-        asyncio.get_running_loop().add_signal_handler(
-            signal.SIGINT, lambda: asyncio.ensure_future(engine.stop()))
-    except (NotImplementedError, RuntimeError):
-        pass
+    def __init__(self, engine: Engine) -> None:
+        import asyncio
+
+        self.engine = engine
+        self.pressed = False
+        try:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGINT, self._stop)
+        except (NotImplementedError, RuntimeError):
+            pass
+
+    def _stop(self) -> None:
+        import asyncio
+
+        self.pressed = True
+        asyncio.ensure_future(self.engine.stop())
+
+    def exit_code(self, end: SessionEnd) -> int:
+        """130 after Ctrl-C, 1 for a session ended by an error, else 0."""
+        return 130 if self.pressed else 1 if end.reason == "error" else 0
 
 
 async def run_headless(
@@ -117,7 +138,7 @@ async def run_headless(
     path = new_session_path(out_dir)
     session = open_session(config, path, listeners=[ConsolePrinter(console)],
                            stop_rules=stop_rules, meter=LiveAttractor)
-    _stop_on_sigint(session.engine)
+    interrupt = _Interrupt(session.engine)
     end = await session.run()
     console.print(Text(safe_text(f"session: {path}")), soft_wrap=True)
-    return 1 if end.reason == "error" else 0
+    return interrupt.exit_code(end)

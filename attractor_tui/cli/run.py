@@ -147,6 +147,11 @@ def add_fork(sub: Subparsers) -> None:
 
 def run_command(args: argparse.Namespace) -> int:
     config = config_from_args(args)
+    from attractor_tui.core.model_check import config_refusal
+
+    problem = config_refusal(config)  # before anything runs, as the start screen checks
+    if problem is not None:
+        raise UserError(problem)
     if args.headless:
         from attractor_tui.cli.headless import run_headless
 

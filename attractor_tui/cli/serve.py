@@ -175,7 +175,7 @@ def serve_command(args: argparse.Namespace) -> int:
     access = Access(token=token, bind_host=args.host, shown_host=shown, port=port)
     server = _make_server(app_command(app_args), access, limits, sock, base)
     server.serve()
-    return 0
+    return 130 if getattr(server, "interrupted", False) else 0  # Ctrl-C: 130, as everywhere
 
 
 def _make_server(command: str, access: Access, limits: Limits, sock: socket.socket,

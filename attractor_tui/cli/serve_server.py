@@ -101,6 +101,8 @@ class GuardedServer(Server):
         self.access = access
         self.limits = limits
         self.sock = sock
+        self.interrupted = False
+        """Whether Ctrl-C stopped it (`serve` then exits 130)."""
         self.slots = SessionSlots(limits.max_sessions, limits.start_interval)
         self.tabs: set[web.WebSocketResponse] = set()
 
@@ -118,12 +120,19 @@ class GuardedServer(Server):
         asyncio.set_event_loop(loop)
         for signum in (signal.SIGINT, signal.SIGTERM):
             try:
-                loop.add_signal_handler(signum, self.request_exit)
+                loop.add_signal_handler(signum, self.stop_on, signum)
             except NotImplementedError:  # pragma: no cover - Windows
                 pass
         web.run_app(self._make_app(), sock=self.sock, handle_signals=False, loop=loop,
                     print=lambda *_: None, access_log_class=QuietAccessLog,
                     shutdown_timeout=QUIT_GRACE + 5)
+
+    def stop_on(self, signum: int) -> None:
+        """Stop serving; after Ctrl-C (SIGINT) `serve` exits 130, as every command does."""
+        import signal
+
+        self.interrupted = signum == signal.SIGINT
+        self.request_exit()
 
     async def _make_app(self) -> web.Application:
         app = await super()._make_app()

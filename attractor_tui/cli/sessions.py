@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from attractor_tui.cli.common import UserError, say, warn, writing
+from attractor_tui.cli.common import UserError, say, warn, widen_for_file, writing
 from attractor_tui.core.text import safe_line, safe_text
 
 if TYPE_CHECKING:
@@ -266,7 +266,8 @@ def import_command(args: argparse.Namespace) -> int:
 
 def analyze_command(args: argparse.Namespace) -> int:
     from attractor_tui.analysis import analyze_log
-    from attractor_tui.sessions.formats import load_all
+    from attractor_tui.sessions.formats import load_all, shown_name
+    from attractor_tui.sessions.log import failed_runs_note
 
     # Every conversation of every file; like `report`, a bad file is one warning naming it
     # and the rest are analysed; the exit code (1) says some were skipped.
@@ -275,6 +276,10 @@ def analyze_command(args: argparse.Namespace) -> int:
     if not loaded and problems:
         raise UserError(problems[0] if len(problems) == 1 else
                         "no readable session files:\n  " + "\n  ".join(problems))
+    # a failed run (an error before any model turn) is no result: shown apart, never counted
+    failures = [log.failure for _, _, log in loaded]
+    loaded = [item for item, failure in zip(loaded, failures, strict=True) if failure is None]
+    left_out = failed_runs_note([f for f in failures if f is not None]) if any(failures) else ""
     results = []
     for _, number, log in loaded:
         for warning in log.warnings:
@@ -284,9 +289,12 @@ def analyze_command(args: argparse.Namespace) -> int:
         results.append(record)
     for problem in problems:
         warn(f"warning: skipped {problem}")
+    if left_out:
+        warn(f"left out: {left_out}")
     if not results:
-        warn("no conversations found (the files hold none)")
-    status = 1 if problems else 0
+        warn("no results: every run failed" if left_out else
+             "no conversations found (the files hold none)")
+    status = 1 if problems or (left_out and not results) else 0
     judged = None
     if args.judge and results:
         from attractor_tui.analysis.judge import run_judge
@@ -308,25 +316,30 @@ def analyze_command(args: argparse.Namespace) -> int:
         if judged is not None:
             warn(judged.summary())
         return status
+    if not results:  # said above; a table of no rows is no use
+        return status
     from collections import Counter
 
     from rich.console import Console
     from rich.text import Text
 
-    # the file, and which of its conversations (1-based) when it holds several
+    # the file (under a folder given: from there), and which of its conversations (1-based)
+    # when it holds several
     per_file = Counter(r["file"] for r in results)
-    names = [f"{Path(r['file']).name} #{r['conversation'] + 1}" if per_file[r["file"]] > 1
-             else Path(r["file"]).name for r in results]
+    shown = [shown_name(Path(r["file"]), list(args.paths)) for r in results]
+    names = [f"{name} #{r['conversation'] + 1}" if per_file[r["file"]] > 1 else name
+             for r, name in zip(results, shown, strict=True)]
     table = _analysis_table(results, names, judged is not None)
     console = Console()
+    widen_for_file(console, table)
     console.print(table)
     for r, name in zip(results, names, strict=True):
         console.print(Text.assemble((safe_line(name), "bold"), ": "), end="")
-        console.print(safe_text("; ".join(r["evidence"])), markup=False)
+        console.print(safe_text("; ".join(r["evidence"])), markup=False, soft_wrap=True)
         verdict = r.get("judge") or {}
         if verdict:
             console.print(safe_text(f"  judge: {verdict.get('evidence') or verdict.get('error')}"),
-                          markup=False)
+                          markup=False, soft_wrap=True)
     if judged is not None:
-        console.print(safe_text(judged.summary()), markup=False)
+        console.print(safe_text(judged.summary()), markup=False, soft_wrap=True)
     return status

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from attractor_tui.core import secrets
+from attractor_tui.core.model_check import model_problem as model_problem  # the checker's home
 from attractor_tui.core.text import mend_surrogates
 
 _KEY_ENV = {
@@ -81,26 +82,6 @@ def _count(message: str, counted: str) -> str:
     """`message` with the attempt count after its first clause (before `, retrying ...`)."""
     head, sep, tail = message.partition(", retrying")
     return head + counted + sep + tail
-
-
-def model_problem(model: str, api_base: str | None = None) -> str | None:
-    """Why litellm cannot route `model`, saying what to type instead; None when it can.
-
-    Asked before a session starts: otherwise a typo (`q?`) reaches litellm as
-    a request and comes back as its long "LLM Provider NOT provided" text.
-    """
-    from attractor_tui.backends.litellm_setup import IN_PROCESS, get_litellm
-
-    model = model.strip()
-    if model.startswith(IN_PROCESS):
-        return None
-    try:
-        get_litellm().get_llm_provider(model=model, api_base=api_base or None)
-    except Exception:
-        return (f"litellm knows no provider for {model!r}: type provider/model, e.g. "
-                "openai/gpt-4o-mini, anthropic/claude-sonnet-4-5, ollama/llama3, "
-                "hosted_vllm/NAME (with an API base) or embedded/smollm2-135m (local, no key)")
-    return None
 
 
 def _describe(exc: BaseException, model: str, attempt: int, api_base: str | None) -> Problem:

@@ -44,6 +44,7 @@ from attractor_tui.core.secrets import redact_env, strip_url
 from attractor_tui.core.text import safe_text
 from attractor_tui.experiments.costing import BATCH_BUDGET, Budget, BudgetRule, Estimate, add_run
 from attractor_tui.sessions.export import json_text
+from attractor_tui.sessions.log import failed_runs_note
 from attractor_tui.sessions.runner import completed, open_session, turns_left
 from attractor_tui.sessions.store import SessionFileError, SessionLog, load_session
 
@@ -343,9 +344,14 @@ def _now_iso() -> str:
 
 
 def _config_source(spec: BatchSpec) -> ConfigFactory:
-    """Run index to config; with `--router`, each side's model becomes `router/<name>`."""
+    """Run index to config; with `--router`, each side's model becomes `router/<name>`.
+
+    The models are checked here, before any run starts (a typo is one line, not
+    a folder of failed runs); `--router` names are checked against its file.
+    """
     make = _plain_config_source(spec)
     if not spec.router:
+        check_models(make(0))
         return make
     from attractor_tui.backends.litellm_setup import ROUTER_PREFIX
     from attractor_tui.experiments.routing import (
@@ -372,6 +378,15 @@ def _config_source(spec: BatchSpec) -> ConfigFactory:
         return config.model_copy(update=update)
 
     return routed
+
+
+def check_models(config: SessionConfig) -> None:
+    """`BatchError` naming the side whose model cannot be called (`core.model_check`)."""
+    from attractor_tui.core.model_check import config_refusal
+
+    problem = config_refusal(config)
+    if problem is not None:
+        raise BatchError(problem)
 
 
 def activate_router(spec: BatchSpec) -> None:
@@ -598,6 +613,7 @@ async def run_batch(
     each run that ends; `budget` is the spend shared with the parent (`--max-cost`).
     """
     spec.check()
+    make_config = _config_source(spec)  # models checked before the folder is made
     out = Path(spec.out)
     out.mkdir(parents=True, exist_ok=True)
     chosen = range(spec.runs) if indices is None else indices
@@ -606,7 +622,6 @@ async def run_batch(
     if indices is None:
         manifest = _Manifest(out / MANIFEST, spec, runs)
         manifest.check()
-    make_config = _config_source(spec)
     activate_router(spec)
     plans = [_inspect(r.path, r) for r in runs]
     if budget is None and spec.max_cost is not None:
@@ -691,10 +706,15 @@ def _freeze_heap() -> bool:
 
 class _ProgressBar:
     """Rich progress that moves per turn: turns done of planned, runs, errors, retries,
-    turns/s, ETA (from the turn rate). Without a turn limit it counts runs instead."""
+    turns/s, ETA (from the turn rate). Without a turn limit it counts runs instead.
+
+    Only on a terminal: written to a file or a pipe it would be one last frame cut
+    at 80 columns (the closing summary says the same in full)."""
 
     def __init__(self, console: Console, total: int) -> None:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self.live = console.is_terminal
 
         self.progress = Progress(
             TextColumn("[bold]batch[/]"), BarColumn(), MofNCompleteColumn(),
@@ -710,11 +730,13 @@ class _ProgressBar:
         self._last = 0.0
 
     def __enter__(self) -> _ProgressBar:
-        self.progress.start()
+        if self.live:
+            self.progress.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.progress.stop()
+        if self.live:
+            self.progress.stop()
 
     def update(self, p: BatchProgress) -> None:
         now = time.monotonic()
@@ -774,20 +796,38 @@ def _print_summary(console: Console, result: BatchResult) -> None:
     line = (f"{done} run(s) finished, {skipped} already done, {errors} ended in an error, "
             f"{failed} could not run; {result.new_turns} turns in {_duration(result.elapsed)} "
             f"-> {folder}")
-    console.print(Text(line))
+    # soft wraps only: in a file or a pipe a sentence must not break at 80 columns
+    console.print(Text(line), soft_wrap=True)
+    failures = {run.path.name: reason for run in result.runs
+                if run.status == "error" and (reason := _failure(run.path)) is not None}
     for run in result.runs:
-        if run.status in ("error", "failed"):
+        if run.status in ("error", "failed") and run.path.name not in failures:
             console.print(Text(safe_text(f"  {run.path.name}: {run.status}: {run.error}"),
-                               style="red"))
+                               style="red"), soft_wrap=True)
+    if failures:
+        names = ", ".join(list(failures)[:3]) + (", …" if len(failures) > 3 else "")
+        console.print(Text(safe_text(f"  {failed_runs_note(list(failures.values()))}, no "
+                                     f"model turn, in no report: {names}"), style="red"),
+                      soft_wrap=True)
     stopped = result.count("budget")
     if stopped:
         spent = sum(r.cost for r in result.runs)
         console.print(Text(
             f"stopped starting new turns: --max-cost ${result.spec.max_cost:g} reached "
             f"(${spent:.4f} spent by this invocation); {stopped} run(s) left unfinished; "
-            "rerun with a higher --max-cost to finish them", style="yellow"))
+            "rerun with a higher --max-cost to finish them", style="yellow"), soft_wrap=True)
     if not result.ok:
-        console.print(Text("re-run the same command to retry the unfinished runs", style="dim"))
+        console.print(Text("re-run the same command to retry the unfinished runs", style="dim"),
+                      soft_wrap=True)
     else:
-        console.print(Text(f"report: attractor-tui report {folder}", style="dim"))
+        console.print(Text(f"report: attractor-tui report {folder}", style="dim"),
+                      soft_wrap=True)
+
+
+def _failure(path: Path) -> str | None:
+    """Why a run's file is a failed run (`SessionLog.failure`), None if it is not."""
+    try:
+        return load_session(path).failure
+    except (SessionFileError, OSError):
+        return None
 

@@ -73,7 +73,7 @@ def batch_command(
         try:
             _print_estimate(Console(highlight=False), estimate_batch(spec))
         except BatchError as exc:
-            console.print(Text(safe_text(f"attractor-tui: {exc}")))
+            console.print(Text(safe_text(f"attractor-tui: {exc}")), soft_wrap=True)
             return 2
         return 0
     return run_with_bar(spec, workers=workers, console=console)[0]
@@ -102,12 +102,13 @@ def run_with_bar(
         with bar:
             result = _run(spec, workers, bar.update)
     except BatchError as exc:
-        console.print(Text(safe_text(f"attractor-tui: {exc}")))
+        console.print(Text(safe_text(f"attractor-tui: {exc}")), soft_wrap=True)
         return 2, None
     except (KeyboardInterrupt, asyncio.CancelledError, Terminated) as exc:
         how = "interrupted" if isinstance(exc, KeyboardInterrupt) else "terminated"
         console.print(Text(safe_text(
-            f"{how}; run the same command again to resume the batch in {spec.out}")))
+            f"{how}; run the same command again to resume the batch in {spec.out}")),
+            soft_wrap=True)
         return (130 if isinstance(exc, KeyboardInterrupt) else 128 + signal.SIGTERM), None
     _print_summary(console, result)
     return (0 if result.ok else 1), result

@@ -72,12 +72,12 @@ def run_parallel(spec: BatchSpec, workers: int | None,
     workers have stopped cleanly.
     """
     spec.check()
+    make_config = _config_source(spec)  # models checked before the folder is made
     out = Path(spec.out)
     out.mkdir(parents=True, exist_ok=True)
     runs = [RunResult(index=i, path=run_file(out, i, spec.runs)) for i in range(spec.runs)]
     manifest = _Manifest(out / MANIFEST, spec, runs)
     manifest.check()
-    make_config = _config_source(spec)
     plans = [_inspect(r.path, r) for r in runs]
     work = [p for p in plans if p.action in ("new", "resume")]
     models: set[str] = set()

@@ -33,8 +33,9 @@ __all__ = [
 ]
 
 INDEX_NAME = ".index.json"
-INDEX_VERSION = 2
-"""Bumped when summaries gain fields (2: prompt previews, conversation counts)."""
+INDEX_VERSION = 3
+"""Bumped when summaries gain fields (2: prompt previews, conversation counts; 3: failed
+runs)."""
 INDEX_MAX_BYTES = 64 << 20
 LABEL_MAX_BYTES = 8 << 20
 """Larger files get no attractor label in the list (analysing them is not cheap)."""
@@ -177,7 +178,8 @@ _FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
     "name": str, "size": int, "mtime_ns": int, "started": (str, type(None)),
     "model_a": str, "model_b": str, "turns": int, "end_reason": (str, type(None)),
     "end_detail": str, "source": (str, type(None)), "parent": (str, type(None)),
-    "label": (str, type(None)), "error": (str, type(None)), "foreign": bool, "extra": dict,
+    "label": (str, type(None)), "error": (str, type(None)), "failed": (str, type(None)),
+    "foreign": bool, "extra": dict,
 }
 
 
@@ -200,8 +202,9 @@ def session_label(path: Path, label: Callable[[SessionLog], str]) -> tuple[str |
     """(end state, error) for one file, by loading it in full and applying `label`.
 
     A file of several conversations is labelled by its first (the list shows
-    it once); one of none has no label and is not broken. `label` is
-    `analysis`'s end-state rule; this layer may not import it.
+    it once); one of none, or a failed run (`SessionLog.failure`), has no
+    label and is not broken. `label` is `analysis`'s end-state rule; this
+    layer may not import it.
     """
     try:
         logs = formats.load(path)
@@ -209,4 +212,4 @@ def session_label(path: Path, label: Callable[[SessionLog], str]) -> tuple[str |
         return None, describe_error(exc, path)
     except OSError as exc:
         return None, f"cannot read: {exc.strerror or exc}"
-    return (label(logs[0]) if logs else None), None
+    return (label(logs[0]) if logs and logs[0].failure is None else None), None

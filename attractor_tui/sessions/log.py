@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import stat
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -82,6 +84,38 @@ class SessionLog:
     @property
     def operator_actions(self) -> list[OperatorAction]:
         return [e for e in self.events if isinstance(e, OperatorAction)]
+
+    @property
+    def failure(self) -> str | None:
+        """Why this is a failed run (see `failed_run`), or None for a result."""
+        return failed_run(self.events)
+
+
+def failed_run(events: Iterable[PersistedEvent]) -> str | None:
+    """Why a session is a failed run, or None when it is a result.
+
+    The one rule every statistic and the browser use: a session that never
+    produced a model turn (a whole one, not an interrupted one) and recorded
+    an error failed; its reason is the error that stopped it (the last one
+    not followed by a retry). An empty session without an error (stopped at
+    once, still starting) is no failure: it is counted, as `too_short`.
+    """
+    reason: str | None = None
+    final = False
+    for event in events:
+        if isinstance(event, Turn) and event.author == "model" and not event.interrupted:
+            return None
+        if isinstance(event, ErrorEvent) and (not final or not event.retryable):
+            reason, final = event.message, not event.retryable
+    return reason
+
+
+def failed_runs_note(reasons: Sequence[str]) -> str:
+    """"3 failed runs (2× No API key ...; 1× connection refused)": failures shown apart."""
+    counts = Counter(" ".join(r.split()) or "error" for r in reasons)
+    parts = [f"{n}× {r}" if len(counts) > 1 or n > 1 else r for r, n in counts.most_common()]
+    runs = "run" if len(reasons) == 1 else "runs"
+    return f"{len(reasons)} failed {runs} ({'; '.join(parts)})"
 
 
 MAX_FILE_BYTES = 256 << 20

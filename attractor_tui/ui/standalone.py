@@ -120,11 +120,11 @@ def run_replay(log: SessionLog, speed: float = 1.0) -> int:
 
 
 def run_report(directory: Path, **options: Any) -> int:
-    """Show the report of a folder of sessions until the user quits (1: not a folder)."""
+    """Show the report of a folder of sessions until the user quits (2: not a folder)."""
     for folder in [directory, *options.get("compare", ())]:
         if not Path(folder).is_dir():
             print(f"attractor-tui: {folder} is not a folder", file=sys.stderr)
-            return 1
+            return 2
     app = report_app(directory, **options)
     app.run()
     return app.return_code or 0

@@ -138,7 +138,7 @@ def test_an_unknown_judge_model_is_a_user_error(tmp_path: Path) -> None:
 def test_report_reads_cached_verdicts_only(tmp_path: Path, stub: JudgeStub) -> None:
     runs = folder(tmp_path)
     code, _, err = cli(["report", str(runs), "--labels", "judge"])
-    assert code == 1
+    assert code == 2  # the user's to fix, as every user error
     assert "no cached judge result for any conversation" in err
     assert "analyze --judge MODEL" in err
 

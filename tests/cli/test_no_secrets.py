@@ -112,17 +112,19 @@ def test_nothing_secret_is_stored_or_shown(server: _Echo, tmp_path: Path,
             assert main(["export", str(session), "-f", fmt,
                          "-o", str(exports / f"{session.stem}.{fmt}")]) == 0
             assert main(["export", str(session), "-f", fmt]) == 0
+    # both runs failed before a model turn: no results, the reasons said (without secrets)
     for fmt in ("md", "html", "json"):
-        assert main(["report", str(out), "-f", fmt, "-o", str(tmp_path / f"report.{fmt}")]) == 0
-    assert main(["report", str(out), "-f", "rich"]) == 0
+        assert main(["report", str(out), "-f", fmt, "-o", str(tmp_path / f"report.{fmt}")]) == 1
+    assert main(["report", str(out), "-f", "rich"]) == 1
     # (the call API for this one: `batch` has no --retries, and a refused connection retries)
     assert batch_command(scenario="hello-there", runs=2, turns=1, model_a="openai/x",
                          model_b="openai/x", concurrency=2, out=tmp_path / "batch",
                          api_base=with_user, overrides={"num_retries": 0}, run_retries=0) == 1
     assert main(["batch", "--runs", "1", "--turns", "1", "--model", "openai/x",
                  "--api-base", with_query, "--out", str(tmp_path / "batch2")]) == 1
-    assert main(["analyze", "--json", str(out)]) == 0
+    assert main(["analyze", "--json", str(out)]) == 1  # every run failed: no results
     printed = capsys.readouterr()
+    assert "no results in" in printed.err and "left out: 2 failed runs" in printed.err
 
     written = {path: path.read_text(encoding="utf-8") for path in files_under(tmp_path)}
     assert any(p.name == "batch.json" for p in written)

@@ -287,7 +287,7 @@ def test_batch_summary_is_inert(hostile_server: HostileServer,
                              concurrency=1, out=out_dir, api_base=hostile_server.api_base,
                              run_retries=0, console=console)
     out = buffer.getvalue()
-    assert code == 1 and "run-0000.jsonl: error:" in out
+    assert code == 1 and "1 failed run (" in out and "run-0000.jsonl" in out
     assert_inert(out, message, out_dir.name)
 
 

@@ -168,7 +168,7 @@ async def test_a_local_server_without_a_key_says_what_serves(
     assert describe(exc, "openai/x").message == "No API key for openai: set OPENAI_API_KEY"
 
 
-@pytest.mark.parametrize("model", ["q?", "claude-sonnet", "gpt 4"])
+@pytest.mark.parametrize("model", ["q?", "zzzz-qqqq"])
 def test_a_model_string_litellm_cannot_route_says_what_to_type(model: str) -> None:
     problem = model_problem(model)
     assert problem is not None and problem.startswith(f"litellm knows no provider for {model!r}")

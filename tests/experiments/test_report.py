@@ -134,9 +134,9 @@ async def test_report_command_writes_files_and_refuses_empty_folders(
     assert report_command(folder, "md", None) == 0
     assert capsys.readouterr().out.startswith("# Attractor report")
     empty = tmp_path_factory.mktemp("empty")
-    assert report_command(empty, "md", None) == 1
+    assert report_command(empty, "md", None) == 2  # a user error, as everywhere
     assert "no readable session files" in capsys.readouterr().err
-    assert report_command(empty / "missing", "md", None) == 1
+    assert report_command(empty / "missing", "md", None) == 2
 
 
 def test_report_on_the_peer_logs() -> None:

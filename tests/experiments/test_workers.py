@@ -167,7 +167,7 @@ def test_progress_bar_moves_per_turn_not_per_run() -> None:
     from attractor_tui.experiments.batch import _ProgressBar
 
     buffer = StringIO()
-    bar = _ProgressBar(Console(file=buffer, width=200, force_terminal=False), 3)
+    bar = _ProgressBar(Console(file=buffer, width=200, force_terminal=True), 3)
     bar.update(BatchProgress(total=3, turns=5, turns_planned=18, running=3, errors=1,
                              retries=1, elapsed=2.0))
     task = bar.progress.tasks[0]

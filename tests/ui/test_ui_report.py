@@ -334,7 +334,7 @@ def _report_help() -> str:
 
 def test_run_report_refuses_a_missing_folder(tmp_path: Path,
                                              capsys: pytest.CaptureFixture[str]) -> None:
-    assert run_report(tmp_path / "nope") == 1
+    assert run_report(tmp_path / "nope") == 2  # a user error, as everywhere
     assert "is not a folder" in capsys.readouterr().err
 
 

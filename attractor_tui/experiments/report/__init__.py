@@ -154,23 +154,24 @@ def compare_command(directories: list[Path], fmt: ReportFormat = "md",
                     labels: str = "rules") -> int:
     """`attractor-tui report DIR1 DIR2 ... --compare` (or one `batch --vary` folder).
 
-    0 on success; 1 when a condition has nothing to compare or some file
-    could not be read (the comparison is still written, the files are named).
+    0 on success; 1 when some file could not be read (the comparison is still
+    written, the files are named); 2 when a folder is missing or a condition
+    has nothing to compare.
     """
     try:
         comparison, reports = compare_folders(directories,
                                               exclude_interjected=exclude_interjected,
                                               labels=labels)
-    except ReportError as exc:
+    except ReportError as exc:  # a folder that is missing or holds nothing: the user's to fix
         print(f"attractor-tui: {exc}", file=sys.stderr)
-        return 1
+        return 2
     empty = [c.name for c in comparison.conditions if not c.n]
     for problem in comparison.problems:
         print(f"warning: {problem}", file=sys.stderr)
     if empty:
         print(f"attractor-tui: no readable session files in: {', '.join(empty)}",
               file=sys.stderr)
-        return 1
+        return 2
     if fmt == "rich" and output is None:
         from rich.console import Console
 
@@ -182,26 +183,33 @@ def compare_command(directories: list[Path], fmt: ReportFormat = "md",
 
 def report_command(directory: Path, fmt: ReportFormat = "md", output: Path | None = None,
                    *, exclude_interjected: bool = False, labels: str = "rules") -> int:
-    """`attractor-tui report DIR`: 0 on success, 1 when there is nothing to report on or
-    some file could not be read (the report of the rest is still written).
+    """`attractor-tui report DIR`: 0 on success, 1 when some file could not be read (the
+    report of the rest is still written) or every run failed, 2 when the folder is missing
+    or holds no readable session file (a user error, as everywhere).
 
     `labels="judge"`: end states from cached judge verdicts (`build_report`)."""
     try:
         report = build_report(directory, exclude_interjected=exclude_interjected,
                               labels=labels)
-    except ReportError as exc:
+    except ReportError as exc:  # a folder that is missing or holds nothing: the user's to fix
         print(f"attractor-tui: {exc}", file=sys.stderr)
-        return 1
+        return 2
     if not report.sessions:
-        print(f"attractor-tui: no readable session files in {directory}", file=sys.stderr)
+        if report.failed_runs_note:
+            print(f"attractor-tui: no results in {directory}: {report.failed_runs_note}",
+                  file=sys.stderr)
+        else:
+            print(f"attractor-tui: no readable session files in {directory}", file=sys.stderr)
         for problem in report.problems:
             print(f"  {problem}", file=sys.stderr)
-        if (Path(directory) / VARY_MANIFEST).is_file():
-            print(f"  it holds a `batch --vary`: attractor-tui report {directory} --compare",
-                  file=sys.stderr)
-        return 1
+        return 1 if report.failed_runs else 2
     for problem in report.problems:
         print(f"warning: {problem}", file=sys.stderr)
+    if report.failed_runs_note:
+        print(f"left out: {report.failed_runs_note}", file=sys.stderr)
+    if (Path(directory) / VARY_MANIFEST).is_file():
+        print(f"note: the report pools the conditions of a `batch --vary`; compare them: "
+              f"attractor-tui report {directory} --compare", file=sys.stderr)
     if fmt == "rich" and output is None:
         from rich.console import Console
 

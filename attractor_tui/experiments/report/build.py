@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 from attractor_tui.core.text import safe_text
 from attractor_tui.experiments.stats import wilson
 from attractor_tui.sessions import formats
+from attractor_tui.sessions.log import failed_runs_note
 from attractor_tui.sessions.store import SessionLog
 
 if TYPE_CHECKING:
@@ -164,6 +165,17 @@ class Report:
     chain: list[dict[str, Any]] = field(default_factory=list)
     """Sessions with a memory file, by session number (file order, from 1): end state and
     topic, for studies of drift over sessions (`batch --memory-chain`)."""
+    failed_runs: list[dict[str, str]] = field(default_factory=list)
+    """Runs that failed (`SessionLog.failure`): `file` and `reason`; in no count or share."""
+    folders: dict[str, int] = field(default_factory=dict)
+    """Conversations per sub-folder (a batch in a folder of batches); empty when none."""
+
+    @property
+    def failed_runs_note(self) -> str | None:
+        """"3 failed runs (reasons)", or None when there were none."""
+        if not self.failed_runs:
+            return None
+        return failed_runs_note([r["reason"] for r in self.failed_runs])
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -182,7 +194,10 @@ class ReportError(Exception):
 
 def build_report(directory: Path | str, *, exclude_interjected: bool = False,
                  labels: str = "rules") -> Report:
-    """Read and analyse every session file in `directory` (not recursive).
+    """Read and analyse every session file in `directory` and its sub-folders.
+
+    Failed runs (`SessionLog.failure`: an error before any model turn) are no
+    result: they are listed in `failed_runs`, apart, and in no count or share.
 
     `labels="judge"`: end state, onset and topic come from cached LLM-judge
     verdicts (`analyze --judge`; no model is called here); conversations
@@ -206,7 +221,13 @@ def build_report(directory: Path | str, *, exclude_interjected: bool = False,
     loaded, broken = _load_folder(directory)
     for reason in broken:
         failed.append(safe_text(reason))
+    failed_runs: list[dict[str, str]] = []
     for path, number, count, log in loaded:
+        if log.failure is not None:  # an error before any model turn: no result to count
+            name = formats.shown_name(path, [directory])
+            failed_runs.append({"file": safe_text(f"{name}#{number + 1}" if count > 1 else name),
+                                "reason": safe_text(log.failure)})
+            continue
         try:
             problems.extend(safe_text(w) for w in log.warnings)
             metrics = turn_metrics(log.turns)
@@ -260,6 +281,9 @@ def build_report(directory: Path | str, *, exclude_interjected: bool = False,
                 "end_reason": s.end_reason}
                for n, s in enumerate(sorted((s for s in sessions if s.memory),
                                             key=lambda s: (s.file, s.conversation)), 1)],
+        failed_runs=failed_runs,
+        folders=dict(Counter(str(Path(s.file).parent) for s in sessions
+                             if Path(s.file).parent != Path("."))),
     )
 
 
@@ -280,13 +304,14 @@ Loaded = tuple[Path, int, int, SessionLog]
 def _load_folder(directory: Path) -> tuple[list[Loaded], list[str]]:
     """Every conversation of every session file, and "file: reason" for each that failed.
 
+    Sub-folders count too (a folder of batches is one whole), as for `analyze`.
     Goes through the registry's many-file loader (`formats.load_all`), so the
     report names failures exactly as `analyze` does; one file at a time, so
     that even a reader's bug on one strange file only costs that file.
     """
     loaded: list[Loaded] = []
     broken: list[str] = []
-    for path in formats.session_files(directory):
+    for path in formats.session_tree(directory):
         try:
             found, bad = formats.load_all([path])
         except Exception as exc:  # a reader's bug on a strange file: name it, go on
@@ -323,7 +348,7 @@ def _summary(log: SessionLog, result: dict[str, Any], metrics: Sequence[TurnMetr
     path = Path(result.get("file") or log.path)
     config = log.config
     return SessionSummary(
-        file=path.name if path.parent == directory else str(path),
+        file=formats.shown_name(path, [directory]),
         model_a=config.a.model, model_b=config.b.model, scenario=config.scenario,
         end_state=result["end_state"], end_reason=result.get("end_reason"),
         onset_index=onset, turns=result["turns"],

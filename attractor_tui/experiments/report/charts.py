@@ -247,7 +247,7 @@ def svg_stacked(rows: list[tuple[str, list[tuple[str, int]]]], colours: dict[str
 
 
 def scope_notes(report: Report, flag: Callable[[str], str] = str) -> list[str]:
-    """What the counts cover: interjected conversations, exclusions, failed files.
+    """What the counts cover: interjected conversations, exclusions, failed runs and files.
 
     One text for the HTML and the Markdown page; `flag` formats a flag's name
     (Markdown sets it in backticks).
@@ -263,6 +263,11 @@ def scope_notes(report: Report, flag: Callable[[str], str] = str) -> list[str]:
         notes.append(f"{report.interjected} conversation(s) have operator turns "
                      f"(marked{OPERATOR_MARK}); "
                      f"{flag('--exclude-interjected')} leaves them out.")
+    if report.folders:
+        notes.append("Counted with its sub-folders: " + ", ".join(
+            f"{name}/ ({n})" for name, n in sorted(report.folders.items())) + ".")
+    if report.failed_runs_note:
+        notes.append(f"Left out of every count: {report.failed_runs_note}.")
     if report.failed:
         notes.append(f"{len(report.failed)} file(s) could not be read (see Problems).")
     return notes

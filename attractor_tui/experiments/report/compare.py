@@ -62,6 +62,8 @@ class Condition:
     failed: int = 0
     excluded: int = 0
     interjected: int = 0
+    failed_runs: int = 0
+    """Runs that failed before any model turn: in no count (`Report.failed_runs`)."""
 
 
 @dataclass
@@ -191,7 +193,8 @@ def compare(names: Sequence[str], reports: Sequence[Report],
     """Line the reports up label by label and test each label across them."""
     conditions = [_condition(safe_text(name), r) for name, r in zip(names, reports, strict=True)]
     problems = [f"{c.name}: {p}" for c, r in zip(conditions, reports, strict=True)
-                for p in r.problems]
+                for p in ([f"left out: {r.failed_runs_note}"] if r.failed_runs_note else [])
+                + r.problems]
     return Comparison(
         conditions=conditions,
         tests=label_tests([c.end_states for c in conditions], [c.n for c in conditions]),
@@ -221,6 +224,7 @@ def _condition(name: str, report: Report) -> Condition:
         onset_turns=[s.onset_index + 1 for s in report.sessions if s.onset_index is not None],
         substantive_turns=[s.substantive_turns for s in report.sessions],
         failed=len(report.failed), excluded=report.excluded, interjected=report.interjected,
+        failed_runs=len(report.failed_runs),
     )
 
 

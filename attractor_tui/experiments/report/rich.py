@@ -50,6 +50,10 @@ def render_report_rich(report: Report) -> Group:
     elif report.interjected:
         notes.append(f"{report.interjected} conversation(s) with operator turns "
                      f"(marked{OPERATOR_MARK})")
+    if report.folders:
+        notes.append(f"with {len(report.folders)} sub-folder(s)")
+    if report.failed_runs_note:
+        notes.append(f"left out: {report.failed_runs_note}")
     if report.failed:
         notes.append(f"{len(report.failed)} file(s) could not be read")
     if notes:

@@ -34,6 +34,8 @@ __all__ = [
     "load",
     "load_all",
     "session_files",
+    "session_tree",
+    "shown_name",
     "summarise",
     "target_path",
 ]
@@ -169,6 +171,29 @@ def session_files(directory: Path | str) -> list[Path]:
     return [Path(directory) / name for name in names if is_session_path(Path(directory) / name)]
 
 
+def session_tree(directory: Path | str) -> list[Path]:
+    """`session_files` of `directory` and of every sub-folder below it, folder by folder.
+
+    For `analyze` and `report`, which take a folder holding batch folders as
+    one whole. Folders starting with a dot (`.judge/`) are left out, and links
+    to folders are not followed (a loop must not hang a report).
+    """
+    found: list[Path] = []
+    for root, folders, _ in os.walk(directory, followlinks=False):
+        folders[:] = sorted(f for f in folders if not f.startswith("."))
+        found.extend(session_files(root))
+    return found
+
+
+def shown_name(path: Path, folders: list[Path]) -> str:
+    """A file as `analyze` and `report` name it: relative to the first of `folders` it is in
+    (`batch-x/run-0001.jsonl` for one in a sub-folder), else its name alone."""
+    for folder in folders:
+        if folder.is_dir() and path.is_relative_to(folder):
+            return str(path.relative_to(folder))
+    return path.name
+
+
 def _is_folder(entry: os.DirEntry[str]) -> bool:
     try:
         return entry.is_dir()
@@ -187,7 +212,7 @@ in it, as `SessionFileError` does: `FILE:LINE: reason`)."""
 
 
 def load_all(paths: list[Path] | list[str]) -> tuple[list[Loaded], list[Failed]]:
-    """Every conversation of every file (folders: their session files, not recursive).
+    """Every conversation of every file (folders: their session files and sub-folders').
 
     One unreadable, unknown or damaged file never stops the rest: it is in
     the second list with the reason, and the others load. A folder with no
@@ -197,7 +222,7 @@ def load_all(paths: list[Path] | list[str]) -> tuple[list[Loaded], list[Failed]]
     loaded: list[Loaded] = []
     failed: list[Failed] = []
     for path in map(Path, paths):
-        files = session_files(path) if path.is_dir() else [path]
+        files = session_tree(path) if path.is_dir() else [path]
         if path.is_dir() and not files:
             failed.append((path, f"{path}: no session files found"))
         for file in files:

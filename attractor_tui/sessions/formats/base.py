@@ -37,6 +37,8 @@ class SessionSummary:
     """Attractor end state, once analysed (filled in the background)."""
     error: str | None = None
     """Why the file cannot be read; the list shows it as broken."""
+    failed: str | None = None
+    """Why the run failed (`log.failed_run`: no model turn, an error); shown apart."""
     foreign: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -69,13 +71,15 @@ class SessionSummary:
     def end_text(self) -> str:
         if self.broken:
             return "broken"
+        if self.failed is not None:
+            return "failed"
         return self.end_reason or "(no end)"
 
     def search_text(self) -> str:
         """Everything a filter matches against, lower-cased."""
         when = self.when.astimezone().strftime("%Y-%m-%d %H:%M")
         parts = [self.name, self.models, self.end_text, self.end_detail, self.label or "",
-                 self.source or "", self.error or "", when]
+                 self.source or "", self.error or "", self.failed or "", when]
         return " ".join(parts).lower()
 
     def to_json(self) -> dict[str, Any]:

@@ -26,7 +26,12 @@ from attractor_tui.sessions.formats.jsonl import (
     read_header,
     records_from_tail,
 )
-from attractor_tui.sessions.log import SessionFileError, SessionLog, prompt_preview
+from attractor_tui.sessions.log import (
+    MAX_FILE_BYTES,
+    SessionFileError,
+    SessionLog,
+    prompt_preview,
+)
 
 SUFFIX = ".jsonl"
 
@@ -171,6 +176,27 @@ def summarise(path: Path, handle: BinaryIO, summary: SessionSummary) -> None:
     summary.parent = as_str(data.get("parent")) or None
     records, _ = records_from_tail(handle, summary.size, header_bytes)
     _tail(summary, records)
+    if _may_have_failed(records):
+        _check_failed(path, handle, summary)
+
+
+def _may_have_failed(records: list[dict[str, Any]]) -> bool:
+    """An error in the tail and no whole model turn: the file must be read to know."""
+    return any(r.get("type") == "error" for r in records) and not any(
+        r.get("type") == "turn" and r.get("author", "model") == "model"
+        and not r.get("interrupted") for r in records)
+
+
+def _check_failed(path: Path, handle: BinaryIO, summary: SessionSummary) -> None:
+    """`summary.failed` by `log.failed_run` over the whole file (a failed run is small)."""
+    handle.seek(0)
+    raw = handle.read(MAX_FILE_BYTES + 1)
+    if len(raw) > MAX_FILE_BYTES:
+        return
+    try:
+        summary.failed = parse_session_text(path, raw.decode("utf-8")).failure
+    except (SessionFileError, UnicodeDecodeError):
+        return  # opening it says what is wrong
 
 
 def _model(side: Any) -> str:

@@ -115,6 +115,11 @@ def row_cells(summary: SessionSummary, labels: bool = True) -> list[Text]:
                 Text("✗ broken", style="bold red"), Text(error, style="red"),
                 Text(human_size(summary.size), justify="right"),
                 Text(safe_line(summary.name))]
+    if summary.failed is not None:  # no model turn, an error: no result, shown apart
+        return [Text(when), Text(safe_line(summary.models)), Text("–"),
+                Text("✗ failed", style="bold red"), Text(safe_line(summary.failed), style="red"),
+                Text(human_size(summary.size), justify="right"),
+                Text(safe_line(summary.name), style="dim")]
     pending = summary.size <= LABEL_MAX_BYTES
     end = safe_line(summary.end_text)
     if summary.foreign:
@@ -364,6 +369,9 @@ class BrowserScreen(Screen[BrowserResult | None]):
                 "none recorded (still running, not run since a fork, or stopped by a crash)")
             lines.append(f"{summary.turns} turn(s), {summary.rounds} round(s) · end: {end}"
                          + (f" ({summary.end_detail})" if summary.end_detail else ""))
+            if summary.failed is not None:
+                lines.append(f"failed run: {summary.failed} (no model turn; left out of "
+                             "analyze and report)")
             if summary.label:
                 lines.append(f"attractor state: {summary.label}")
             if summary.parent:
@@ -412,7 +420,8 @@ class BrowserScreen(Screen[BrowserResult | None]):
         """
         worker = get_current_worker()
         todo = [s for s in self.index.list()
-                if s.label is None and not s.broken and s.size <= LABEL_MAX_BYTES]
+                if s.label is None and not s.broken and s.failed is None
+                and s.size <= LABEL_MAX_BYTES]
         batch: list[tuple[str, str | None, str | None]] = []
         sent = time.monotonic()
         for summary in todo:

@@ -51,7 +51,7 @@ from attractor_tui.experiments.report import (
     smooth,
 )
 from attractor_tui.experiments.report.charts import OPERATOR_MARK, turn_text
-from attractor_tui.sessions.formats import session_files
+from attractor_tui.sessions.formats import session_tree
 from attractor_tui.ui.widgets.charts import (
     bar_chart,
     framed_line_chart,
@@ -503,7 +503,7 @@ class ReportScreen(Screen[None]):
     def build(self) -> None:
         """Build the report off the UI thread; a newer reload or leaving discards it."""
         worker = get_current_worker()
-        count = len(session_files(self.directory))
+        count = len(session_tree(self.directory))  # as build_report reads it
         if count and not worker.is_cancelled:
             self.app.call_from_thread(
                 self._status, f"Analysing {count} session file(s) in {clean(self.directory)}/ …")
@@ -538,6 +538,8 @@ class ReportScreen(Screen[None]):
         self._status(None)
         n = len(report.sessions)
         skipped = f" · {len(report.problems)} problem(s)" if report.problems else ""
+        if report.failed_runs_note:
+            skipped = f" · left out: {clean(report.failed_runs_note)}{skipped}"
         self.query_one("#report-count", Static).update(
             Content(f"{n} conversation(s){skipped}"))
         body.mount_all(self.sections(report))
@@ -581,6 +583,9 @@ class ReportScreen(Screen[None]):
         self.refresh_bindings()
         lines = [clean(error)] if error else [
             f"No readable session files in {clean(self.directory)}/."]
+        if report is not None and report.failed_runs_note:
+            lines = [f"No results in {clean(self.directory)}/: "
+                     f"{clean(report.failed_runs_note)}."]
         if report is not None and report.problems:
             lines.append("")
             lines += [f"• {clean(p)}" for p in report.problems[:20]]

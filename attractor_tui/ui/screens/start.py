@@ -30,12 +30,11 @@ from textual.worker import get_current_worker
 
 from attractor_tui.core.config import (
     KEEP_CREDENTIALS,
-    SIDES,
     SessionConfig,
     SideConfig,
     ToolSpec,
 )
-from attractor_tui.core.errors import model_problem
+from attractor_tui.core.model_check import config_model_problem
 from attractor_tui.core.text import safe_line
 from attractor_tui.core.window import count_tokens, model_window, prompt_problem
 from attractor_tui.experiments.presets import PresetError
@@ -65,14 +64,12 @@ def option_label(name: str, description: str) -> Text:
 
 
 def models_problem(config: SessionConfig) -> tuple[str, str] | None:
-    """(field id, message) for the first side whose model litellm cannot route."""
-    for side in SIDES:
-        side_cfg = config.side(side)
-        api_base = side_cfg.params.get("api_base")
-        problem = model_problem(side_cfg.model, api_base if isinstance(api_base, str) else None)
-        if problem is not None:
-            return f"model-{side.lower()}", f"Model {side}: {problem}"
-    return None
+    """(field id, message) for the first side whose model cannot be called (the CLI's check)."""
+    found = config_model_problem(config)
+    if found is None:
+        return None
+    side, problem = found
+    return f"model-{side.lower()}", f"Model {side}: {problem}"
 
 
 def start_problem(config: SessionConfig, probe: Path) -> tuple[str | None, str] | None:
