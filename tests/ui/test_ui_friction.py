@@ -15,7 +15,7 @@ from textual.widgets import Input, TextArea
 
 from attractor_tui.core.config import SideConfig
 from attractor_tui.sessions.store import load_session
-from attractor_tui.ui.screens.browser import ExportScreen
+from attractor_tui.ui.copying import ExportScreen
 from attractor_tui.ui.screens.dialogs import ConfirmScreen, InterjectChoiceScreen
 from attractor_tui.ui.screens.help import HelpScreen
 from attractor_tui.ui.screens.replay import AskScreen, ReplayScreen

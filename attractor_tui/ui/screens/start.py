@@ -41,8 +41,8 @@ from attractor_tui.core.window import count_tokens, model_window, prompt_problem
 from attractor_tui.experiments.presets import PresetError
 from attractor_tui.sessions.log import SessionFileError, read_prompt
 from attractor_tui.ui.screens.replay import AskScreen
-from attractor_tui.ui.screens.session import display_path
 from attractor_tui.ui.widgets.footer import KeyFooter
+from attractor_tui.ui.widgets.status import display_path
 
 DESCRIPTION_WIDTH = 60
 """Characters of a preset's description shown in a picker."""

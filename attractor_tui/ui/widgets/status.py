@@ -6,7 +6,9 @@ the screen only has to gather numbers.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from rich.text import Text
 from textual.widgets import Static
@@ -41,6 +43,13 @@ class StatusInfo:
     path: str = ""
     pending: dict[str, int] = field(default_factory=dict)
     tool_calls: int = 0
+
+
+def display_path(path: Path) -> str:
+    """The session path as short as it can be while still findable."""
+    with contextlib.suppress(ValueError):
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    return str(path)
 
 
 def format_elapsed(seconds: float) -> str:
