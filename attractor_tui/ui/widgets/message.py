@@ -106,7 +106,8 @@ def turn_body(turn: Turn) -> RenderableType:
     parts: list[RenderableType] = []
     if is_blank(turn.text):
         marker = describe_blank(turn.text)
-        if turn.sent_text == EMPTY_PLACEHOLDER:
+        if turn.sent_text == EMPTY_PLACEHOLDER and not turn.interrupted:  # (older files
+            # stored the placeholder on interrupted turns too; they were never sent)
             marker += f" — the other side was sent {EMPTY_PLACEHOLDER!r}"
         parts.append(Text(marker, style="italic"))
     elif turn.author == "operator":  # typed plain text: every line break as typed
@@ -116,7 +117,8 @@ def turn_body(turn: Turn) -> RenderableType:
     if turn.tool_calls:
         parts.append(tool_call_lines(turn))
     if turn.interrupted:
-        parts.append(Text("⏹ interrupted", style="italic"))
+        parts.append(Text("⏹ interrupted: kept here, never sent to the other side",
+                          style="italic"))
     return parts[0] if len(parts) == 1 else Group(*parts)
 
 
