@@ -318,7 +318,7 @@ class ReplayScreen(Screen[None]):
 
     def _widget_for(self, event: PersistedEvent | Card) -> Widget | None:
         if isinstance(event, Turn):
-            return MessageView(event)
+            return MessageView(event, self.pane(event.side).model)
         notice = event if isinstance(event, Card) else notice_for(event)
         if notice is None:
             return None
