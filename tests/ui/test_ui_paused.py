@@ -8,7 +8,7 @@ from attractor_tui.sessions.store import load_session
 from attractor_tui.ui.widgets.footer import KeyFooter
 from attractor_tui.ui.widgets.status import StatusLine
 from tests.support.builders import scripted
-from tests.support.ui import config, make_app, session, wait_ended, wait_generating
+from tests.support.ui import LONG, config, make_app, session, wait_generating
 from tests.support.waiting import wait_until
 
 SHORT_A = "Hello from A. This reply streams slowly enough to press keys. " * 4
@@ -21,7 +21,7 @@ def footer_text(app: object) -> str:
 
 async def test_paused_footer_says_resume_and_the_clock_stops(tmp_path: Path) -> None:
     now = [0.0]
-    app = make_app(tmp_path, config(a=scripted([SHORT_A, SHORT_A], delay=0.03), turns=2),
+    app = make_app(tmp_path, config(a=scripted([SHORT_A, LONG], delay=0.03), turns=2),
                    clock=lambda: now[0])
     async with app.run_test(size=(160, 40)) as pilot:
         await wait_generating(pilot, "A")
@@ -42,10 +42,9 @@ async def test_paused_footer_says_resume_and_the_clock_stops(tmp_path: Path) -> 
         shown = str(screen.query_one(StatusLine).render())
         assert "10:" not in shown
         await pilot.press("p")  # resumes
-        await wait_until(pilot, lambda: not engine.paused)
+        await wait_until(pilot, lambda: not engine.paused, settled=False)
         assert "p Pause " in footer_text(app)
         now[0] = 610.0
         assert screen.elapsed() == paused_at + 10.0
-        await wait_ended(pilot)
     log = load_session(tmp_path / "session.jsonl")
-    assert [a.action for a in log.operator_actions] == ["pause", "resume"]
+    assert [a.action for a in log.operator_actions][:2] == ["pause", "resume"]
