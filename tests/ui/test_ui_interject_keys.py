@@ -42,6 +42,15 @@ async def typed(pilot: Pilot[Any], text: str) -> None:
                      settled=False)
 
 
+async def answer_while_a_writes(pilot: Pilot[Any], text: str, choice: str) -> None:
+    """Send `text` to A while A writes, and answer the question that follows with `choice`."""
+    await wait_generating(pilot, "A")
+    post_keys(pilot, "i", text, "enter")
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, InterjectChoiceScreen),
+                     settled=False)
+    await pilot.press(choice)
+
+
 def bar_has_focus(pilot: Pilot[Any]) -> bool:
     return isinstance(session(pilot.app).focused, InterjectInput)  # type: ignore[arg-type]
 
@@ -67,12 +76,8 @@ async def test_after_interrupt_now_i_opens_the_bar_again(tmp_path: Path) -> None
     a = scripted([LONG, LONG], delay=DELAY)
     app = make_app(tmp_path, config(a=a, b=scripted(["Quick."]), turns=2))
     async with app.run_test(size=(140, 40)) as pilot:
-        await wait_generating(pilot, "A")
         screen = session(app)
-        post_keys(pilot, "i", "Stop there", "enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, InterjectChoiceScreen),
-                         settled=False)
-        await pilot.press("i")  # interrupt now
+        await answer_while_a_writes(pilot, "Stop there", "i")  # interrupt now
         engine = screen.engine
         assert engine is not None
         await wait_until(pilot, lambda: engine.pending("A") == [] and len(engine.turns) >= 3,
@@ -95,12 +100,8 @@ async def test_after_interrupt_now_i_opens_the_bar_again(tmp_path: Path) -> None
 async def test_next_turn_choice_and_direct_send_give_the_keys_back(tmp_path: Path) -> None:
     app = make_app(tmp_path, config(a=scripted([LONG], delay=DELAY), turns=2))
     async with app.run_test(size=(140, 40)) as pilot:
-        await wait_generating(pilot, "A")
         screen = session(app)
-        post_keys(pilot, "i", "later", "enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, InterjectChoiceScreen),
-                         settled=False)
-        await pilot.press("n")  # A's next turn
+        await answer_while_a_writes(pilot, "later", "n")  # A's next turn
         engine = screen.engine
         assert engine is not None
         await wait_until(pilot, lambda: engine.pending("A") == ["later"], settled=False)
