@@ -766,7 +766,8 @@ class Engine:
                            completion_tokens=state.completion_tokens)
         return Turn(
             index=state.index, round=state.round, side=state.side, model=state.model, text=text,
-            sent_text=EMPTY_PLACEHOLDER if is_blank(text) else None,
+            # an interrupted turn is never delivered, so nothing stands in for it
+            sent_text=EMPTY_PLACEHOLDER if is_blank(text) and not interrupted else None,
             tool_calls=calls, interrupted=interrupted, started=state.started,
             usage=tokens, cost=_cost(state.model, tokens), finish_reason=finish,
         )

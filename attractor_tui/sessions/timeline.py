@@ -87,16 +87,48 @@ def _begin(event: PersistedEvent) -> datetime:
     return event.ts
 
 
-def build_timeline(log: SessionLog) -> list[Item]:
-    """Every stored event after the header, with its original timing.
+def _written_during(event: PersistedEvent, turn: Turn) -> bool:
+    return turn.started is not None and turn.started <= event.ts <= turn.ts
 
-    Timestamps can go backwards (a clock change, a hand-edited file): such
-    gaps count as zero rather than breaking the replay.
+
+def reading_order(events: Sequence[PersistedEvent]) -> list[PersistedEvent]:
+    """`events` in the order they took effect.
+
+    `p` (pause after the current turn) is written the moment it is pressed,
+    while a turn is still being written; it takes effect after that turn, so
+    a replay shows it there rather than before the turn it came after.
+    """
+    ordered = list(events)
+    moved: set[int] = set()  # each pause moves once, past one turn at most
+    position = 0
+    while position < len(ordered):
+        event = ordered[position]
+        if (isinstance(event, OperatorAction) and event.action == "pause" and not event.detail
+                and id(event) not in moved):
+            turn_at = next((k for k in range(position + 1, len(ordered))
+                            if isinstance(ordered[k], Turn)), None)
+            if turn_at is not None:
+                turn = ordered[turn_at]
+                assert isinstance(turn, Turn)
+                if _written_during(event, turn):
+                    moved.add(id(event))
+                    ordered.insert(turn_at, ordered.pop(position))
+                    continue  # the event now at `position` has not been looked at
+        position += 1
+    return ordered
+
+
+def build_timeline(log: SessionLog) -> list[Item]:
+    """Every stored event after the header, with its original timing, in reading order.
+
+    Timestamps can go backwards (a clock change, a hand-edited file, a pause
+    shown after the turn it was pressed during): such gaps count as zero
+    rather than breaking the replay.
     """
     origin = log.start.ts
     previous_end = origin
     items: list[Item] = []
-    for event in log.events[1:]:
+    for event in reading_order(log.events[1:]):
         begin, end = _begin(event), event.ts
         gap = max(0.0, (begin - previous_end).total_seconds())
         duration = max(0.0, (end - begin).total_seconds())
@@ -116,6 +148,9 @@ def panes_for(event: PersistedEvent) -> tuple[Side, ...]:
         return (event.side,)
     if isinstance(event, OperatorAction) and event.side is not None:
         return (event.side,)  # a queued (or withdrawn) turn concerns its side's pane
+    if isinstance(event, OperatorAction) and event.action == "interrupt" and event.detail in (
+            "A", "B"):
+        return ("A",) if event.detail == "A" else ("B",)  # the side whose turn it stopped
     if isinstance(event, SessionEnd | SessionResume | OperatorAction):
         return ("A", "B")
     return ()

@@ -24,6 +24,7 @@ from attractor_tui.core.config import SessionConfig
 from attractor_tui.core.text import safe_text
 from attractor_tui.sessions.runner import check_resumable
 from attractor_tui.sessions.store import SessionFileError, SessionLog, load_session
+from attractor_tui.ui import standalone
 from attractor_tui.ui.copying import transcript_commands
 from attractor_tui.ui.screens.browser import BrowserScreen
 from attractor_tui.ui.screens.context_view import ContextViewScreen
@@ -39,7 +40,7 @@ from attractor_tui.ui.screens.replay import ReplayScreen
 from attractor_tui.ui.screens.report import ReportScreen
 from attractor_tui.ui.screens.session import Clock, SessionScreen
 from attractor_tui.ui.screens.start import StartScreen
-from attractor_tui.ui.standalone import run_browser, run_replay
+from attractor_tui.ui.standalone import run_replay
 from attractor_tui.ui.themed import ThemedApp
 from attractor_tui.ui.widgets.interject import InterjectInput
 from attractor_tui.ui.widgets.pane import DEFAULT_MAX_MESSAGES
@@ -257,6 +258,20 @@ def run_resume(log: SessionLog, turns: int | None = None) -> int:
     app.run()
     print(f"session saved to {log.path}", file=sys.stderr)
     return app.return_code if app.return_code is not None else 0
+
+
+def run_browser(directory: Path) -> int:
+    """The session browser; a session chosen there to resume goes on in this app."""
+
+    def resume(path: Path) -> int:
+        try:
+            log = load_session(path)
+        except SessionFileError as exc:
+            print(f"attractor-tui: {exc}", file=sys.stderr)
+            return 2
+        return run_resume(log, turns=None)
+
+    return standalone.run_browser(directory, on_resume=resume)
 
 
 __all__ = ["AttractorApp", "run_app", "run_browser", "run_replay",

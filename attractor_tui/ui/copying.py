@@ -2,29 +2,72 @@
 
 Shared by the live and the replay screen. Copies go through Textual's
 `copy_to_clipboard` (OSC 52: the terminal, or tmux with `set-clipboard on`,
-puts the text on the system clipboard; over ssh too). What is copied passes
+puts the text on the system clipboard; over ssh too). Nothing answers an OSC 52
+write, so the app says it *sent* the text, and inside tmux with another setting
+says how to let it through. What is copied passes
 through the same rules as the exports (`safe_text`, then `redact_env`), so a
 pasted turn carries no terminal escapes or key values; the transcript *is* the
 Markdown export.
+
+The screens import this module and it imports none of them (the export
+format dialog lives here), so imports between the screens and it point one way.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from textual.app import App, SystemCommand
-from textual.screen import Screen
+from textual import on
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, Static
 
 from attractor_tui.analysis.classify import end_state_note
 from attractor_tui.core.config import Side
 from attractor_tui.core.events import Turn
 from attractor_tui.core.secrets import redact_env
-from attractor_tui.core.text import safe_text
-from attractor_tui.sessions.export import export_session
+from attractor_tui.core.text import safe_line, safe_text
+from attractor_tui.sessions.export import FORMATS, ExportFormat, export_session
 from attractor_tui.sessions.store import SessionFileError, SessionLog, load_session
+from attractor_tui.ui.widgets.status import display_path
+
+TMUX_FIX = "tmux set -g set-clipboard on"
+"""What makes tmux pass an OSC 52 copy on (its default, `external`, drops it)."""
+
+
+def tmux_clipboard() -> str | None:
+    """tmux's `set-clipboard` when the app runs inside tmux (None outside, or unknown).
+
+    Asked each time (a few milliseconds), so the hint stops once the user follows it.
+    """
+    if not os.environ.get("TMUX"):
+        return None
+    try:
+        done = subprocess.run(["tmux", "show-options", "-gv", "set-clipboard"],
+                              capture_output=True, text=True, timeout=1, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return done.stdout.strip() or "unknown"
+
+
+def said_copied(app: App[Any], what: str) -> None:
+    """Say `what` went to the terminal's clipboard: the app cannot know that it
+    arrived (OSC 52), and inside tmux without `set-clipboard on` it does not."""
+    text = f"Sent {what} to the terminal's clipboard."
+    setting = tmux_clipboard()
+    if setting not in (None, "on"):
+        text += (f" tmux may drop it (set-clipboard is {setting}): run `{TMUX_FIX}`, "
+                 "or add it to ~/.tmux.conf.")
+    app.notify(text, title="Copy", markup=False,
+               timeout=12 if setting not in (None, "on") else 5)
 
 
 def last_turn(turns: Sequence[Turn], side: Side) -> Turn | None:
@@ -48,8 +91,7 @@ def copy_selection_or_turn(app: App[Any], selected: str | None, side: Side,
     if selected:
         text = clean(selected)
         app.copy_to_clipboard(text)
-        app.notify(f"Copied the selected text ({len(text):,} characters).", title="Copied",
-                   markup=False)
+        said_copied(app, f"the selected text ({len(text):,} characters)")
         return
     turn = last_turn(turns, side)
     if turn is None:
@@ -59,8 +101,7 @@ def copy_selection_or_turn(app: App[Any], selected: str | None, side: Side,
     text = turn_text(turn)
     app.copy_to_clipboard(text)
     who = "operator" if turn.author == "operator" else side
-    app.notify(f"Copied turn {turn.index + 1} ({who}, {len(text):,} characters).",
-               title="Copied", markup=False)
+    said_copied(app, f"turn {turn.index + 1} ({who}, {len(text):,} characters)")
 
 
 def transcript(log: SessionLog) -> str:
@@ -87,14 +128,47 @@ async def copy_transcript(app: App[Any], source: SessionLog | Path) -> None:
         return
     text = await asyncio.to_thread(transcript, log)
     app.copy_to_clipboard(text)
-    app.notify(f"Copied the transcript as Markdown ({len(log.turns)} turns, "
-               f"{len(text):,} characters).", title="Copied", markup=False)
+    said_copied(app, f"the transcript as Markdown ({len(log.turns)} turns, "
+                     f"{len(text):,} characters)")
+
+
+class ExportScreen(ModalScreen[ExportFormat | None]):
+    """Pick an export format: m(arkdown), h(tml), t(ext), j(son); Escape cancels."""
+
+    BINDINGS = [
+        Binding("m", "choose('md')", "Markdown"),
+        Binding("h", "choose('html')", "HTML"),
+        Binding("t", "choose('txt')", "Text"),
+        Binding("j", "choose('json')", "JSON"),
+        Binding("escape", "choose(None)", "Cancel"),
+    ]
+    LABELS = {"md": "Markdown (m)", "html": "HTML (h)", "txt": "Text (t)", "json": "JSON (j)"}
+
+    def __init__(self, name: str) -> None:
+        super().__init__(classes="dialog")
+        self.file_name = name
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box"):
+            yield Static(Content(f"Export {safe_line(self.file_name)} as… "
+                                 "(written beside the file)"), classes="dialog-question")
+            with Horizontal(classes="dialog-buttons"):
+                for fmt in ("md", "html", "txt", "json"):
+                    yield Button(self.LABELS[fmt], id=f"fmt-{fmt}",
+                                 variant="primary" if fmt == "md" else "default")
+            yield Static(Content("Escape: cancel"), classes="dialog-hint")
+
+    def action_choose(self, fmt: ExportFormat | None) -> None:
+        self.dismiss(fmt)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        fmt = (event.button.id or "").removeprefix("fmt-")
+        self.dismiss(fmt if fmt in FORMATS else None)
 
 
 async def export_beside(app: App[Any], source: SessionLog | Path) -> None:
     """Ask for a format (the browser's dialog), write the export beside the session file."""
-    from attractor_tui.ui.screens.browser import ExportScreen
-
     path = source.path if isinstance(source, SessionLog) else source
     fmt = await app.push_screen_wait(ExportScreen(path.name))
     if fmt is None:
@@ -114,7 +188,8 @@ async def export_beside(app: App[Any], source: SessionLog | Path) -> None:
         app.notify(safe_text(f"cannot write {target}: {exc.strerror or exc}"),
                    title="Export failed", severity="error", markup=False)
         return
-    app.notify(safe_text(f"Wrote {target}"), title="Exported", markup=False, timeout=8)
+    app.notify(safe_text(f"Wrote {display_path(target)}"), title="Exported", markup=False,
+               timeout=8)
 
 
 COMMANDS = (

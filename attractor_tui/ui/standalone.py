@@ -8,8 +8,9 @@ browser or the report screen. `ui/app.py` re-exports `run_replay` and
 Browser protocol: the browser screen dismisses with a `BrowserResult` when
 the user wants something only a caller can do (today: ``("resume", path)``,
 since resuming starts a live engine). `browse()` returns that result (or None
-when the user just quit); `run_browser()` acts on it, by default by running
-`ui.app.run_resume` on the file, and returns the process exit code.
+when the user just quit); `run_browser()` acts on it with the caller's
+`on_resume` (`ui.app.run_browser` gives its `run_resume`), and returns the process
+exit code.
 """
 
 from __future__ import annotations
@@ -137,32 +138,15 @@ def browse(directory: Path) -> BrowserResult | None:
     return app.result if isinstance(app.result, tuple) else None
 
 
-def run_browser(directory: Path, *,
-                on_resume: Callable[[Path], int] | None = None) -> int:
-    """Run the browser, then act on its result: ("resume", path) runs `on_resume(path)`."""
+def run_browser(directory: Path, *, on_resume: Callable[[Path], int]) -> int:
+    """Run the browser, then act on its result: ("resume", path) runs `on_resume(path)`.
+
+    The caller says how to resume (`ui.app.run_browser` runs the live app), so
+    this module never imports the app that imports it."""
     result = browse(directory)
     if result is None:
         return 0
     action, path = result
     if action == "resume":
-        return (on_resume or resume_in_app)(path)
+        return on_resume(path)
     return 0
-
-
-def resume_in_app(path: Path) -> int:
-    """Default resume action: the live app, continuing `path` in place."""
-    from attractor_tui.sessions.store import SessionFileError, load_session
-
-    try:
-        log = load_session(path)
-        from attractor_tui.ui import app as live_app
-
-        run_resume = live_app.run_resume
-    except SessionFileError as exc:
-        print(f"attractor-tui: {exc}", file=sys.stderr)
-        return 2
-    except AttributeError:
-        print(f"attractor-tui: resume from the app is not available here; run "
-              f"`attractor-tui resume {path}`", file=sys.stderr)
-        return 2
-    return int(run_resume(log, turns=None))

@@ -205,3 +205,16 @@ async def test_per_model_table_counts_a_mixed_pair_for_both(folder: Path) -> Non
     assert sum(per["scripted/party"]["end_state_pct"].values()) == pytest.approx(100)
     page = render(report, "html")
     assert "End states by model" in page and "<h2>By model pair</h2>" in page
+
+
+def test_html_leaves_out_the_emoji_chart_when_no_conversation_has_one(tmp_path: Path) -> None:
+    """One full-height bar over "0" (issue 25, item 10): the sentence says it all."""
+    from tests.support.builders import write_session
+
+    for number in range(3):
+        write_session(tmp_path / f"s{number}.jsonl", turns=8)
+    page = render(build_report(tmp_path), "html")
+    assert "Conversations by emoji count" not in page
+    assert "0 of 3 conversation(s) with any emoji" in page
+    # keywords get room (they wrapped a word per line), and the page uses a wide window
+    assert '<td class="words">' in page and "max-width: 90em" in page

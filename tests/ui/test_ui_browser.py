@@ -15,7 +15,8 @@ import pytest
 from attractor_tui.core.events import SessionEnd, SessionResume
 from attractor_tui.sessions.index import INDEX_NAME, SessionIndex, read_summary
 from attractor_tui.sessions.store import dump_event, load_session
-from attractor_tui.ui.screens.browser import BrowserScreen, ExportScreen
+from attractor_tui.ui.copying import ExportScreen
+from attractor_tui.ui.screens.browser import BrowserScreen
 from attractor_tui.ui.screens.dialogs import ConfirmScreen
 from attractor_tui.ui.screens.replay import AskScreen, ReplayScreen
 from attractor_tui.ui.standalone import browser_app

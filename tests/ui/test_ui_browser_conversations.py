@@ -9,7 +9,8 @@ from textual.widgets import OptionList, Static
 
 from attractor_tui.core.config import SessionConfig
 from attractor_tui.sessions.index import read_summary
-from attractor_tui.ui.screens.browser import BrowserScreen, ConversationScreen, ExportScreen
+from attractor_tui.ui.copying import ExportScreen
+from attractor_tui.ui.screens.browser import BrowserScreen, ConversationScreen
 from attractor_tui.ui.screens.replay import ReplayScreen
 from attractor_tui.ui.standalone import browser_app
 from tests.support.builders import run_session, scripted

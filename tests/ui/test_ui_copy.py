@@ -7,6 +7,7 @@ session file the engine wrote.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +15,7 @@ import pytest
 
 from attractor_tui.sessions.export import export_session
 from attractor_tui.sessions.store import load_session
-from attractor_tui.ui.copying import transcript
-from attractor_tui.ui.screens.browser import ExportScreen
+from attractor_tui.ui.copying import ExportScreen, transcript
 from attractor_tui.ui.screens.help import HelpScreen
 from attractor_tui.ui.standalone import replay_app
 from tests.support.builders import scripted, write_session
@@ -37,10 +37,58 @@ async def test_y_copies_the_focused_panes_last_turn(tmp_path: Path) -> None:
         await wait_ended(pilot)
         await pilot.press("y")
         assert app.clipboard == "Second from A,\nin two lines."
-        assert "Copied turn 3 (A, 28 characters)." in _messages(app)
+        assert "Sent turn 3 (A, 28 characters) to the terminal's clipboard." in _messages(app)
         await pilot.press("b", "y")
         assert app.clipboard == "B again."
-        assert "Copied turn 4 (B, 8 characters)." in _messages(app)
+        assert "Sent turn 4 (B, 8 characters) to the terminal's clipboard." in _messages(app)
+
+
+@pytest.fixture(autouse=True)
+def outside_tmux(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The wording without the tmux hint, even when the suite itself runs inside tmux."""
+    monkeypatch.delenv("TMUX", raising=False)
+
+
+def fake_tmux(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, setting: str) -> None:
+    """Run as if inside tmux, with a `tmux` on PATH answering `show-options` with `setting`."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    tmux = bin_dir / "tmux"
+    tmux.write_text(f"#!/bin/sh\necho {setting}\n", encoding="utf-8")
+    tmux.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
+    monkeypatch.setenv("TMUX", "/tmp/tmux-0/default,1,0")
+
+
+@pytest.mark.parametrize("setting", ["external", "off"])
+async def test_y_inside_tmux_says_how_to_let_the_copy_through(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, setting: str,
+) -> None:
+    """tmux's default drops OSC 52: "Copied" would be a claim the app cannot make."""
+    fake_tmux(tmp_path, monkeypatch, setting)
+    app = make_app(tmp_path, config(a=scripted(["Only A."]), turns=1))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_ended(pilot)
+        await pilot.press("y")
+        said = _messages(app)[-1]
+        assert said.startswith("Sent turn 1 (A, 7 characters) to the terminal's clipboard.")
+        assert f"set-clipboard is {setting}" in said
+        assert "`tmux set -g set-clipboard on`" in said
+        assert not any(m.startswith("Copied") for m in _messages(app))
+
+
+async def test_y_inside_tmux_with_set_clipboard_on_says_no_more(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fake_tmux(tmp_path, monkeypatch, "on")
+    app = make_app(tmp_path, config(a=scripted(["Only A."]), turns=1))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_ended(pilot)
+        await pilot.press("Y")
+        await wait_until(pilot, lambda: app.clipboard != "", what="transcript copied")
+        said = _messages(app)[-1]
+        assert said.startswith("Sent the transcript as Markdown (2 turns")
+        assert said.endswith("to the terminal's clipboard.")
 
 
 async def test_y_makes_terminal_escapes_visible(tmp_path: Path) -> None:
@@ -74,7 +122,7 @@ async def test_Y_copies_the_markdown_export(tmp_path: Path) -> None:
         log = load_session(tmp_path / "session.jsonl")
         assert app.clipboard == transcript(log)
         assert app.clipboard.startswith("# scripted/goodbye and scripted/echo")
-        assert any(m.startswith("Copied the transcript as Markdown (4 turns")
+        assert any(m.startswith("Sent the transcript as Markdown (4 turns")
                    for m in _messages(app))
 
 

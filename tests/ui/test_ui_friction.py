@@ -15,7 +15,7 @@ from textual.widgets import Input, TextArea
 
 from attractor_tui.core.config import SideConfig
 from attractor_tui.sessions.store import load_session
-from attractor_tui.ui.screens.browser import ExportScreen
+from attractor_tui.ui.copying import ExportScreen
 from attractor_tui.ui.screens.dialogs import ConfirmScreen, InterjectChoiceScreen
 from attractor_tui.ui.screens.help import HelpScreen
 from attractor_tui.ui.screens.replay import AskScreen, ReplayScreen
@@ -185,10 +185,12 @@ async def test_an_unknown_model_is_refused_before_starting(tmp_path: Path) -> No
     assert not (tmp_path / "session.jsonl").exists()
 
 
-def test_picker_descriptions_end_on_a_whole_word() -> None:
-    label = option_label("seeded", 'Two instances seeded with "Hello there, how are you doing '
-                                   'today my friend", nothing else')
-    assert label.plain == 'seeded — Two instances seeded with "Hello there, how are you doing…'
+def test_picker_descriptions_are_whole() -> None:
+    """The open list wraps them at words; cutting at 60 characters hid them where
+    there was room (issue 25, item 10)."""
+    text = ('Two instances seeded with "Hello there, how are you doing today my friend", '
+            "nothing else")
+    assert option_label("seeded", text).plain == f"seeded — {text}"
     assert option_label("short", "all of it").plain == "short — all of it"
 
 

@@ -192,3 +192,42 @@ def test_new_text_below_marker(snap_compare, tmp_path: Path) -> None:
 
     cfg = config(a=scripted(replies), turns=12)
     assert snap_compare(_app(tmp_path, cfg), terminal_size=SIZE, run_before=run_before)
+
+
+THREE_SIZES = [(160, 48), (90, 40), (60, 24)]
+"""Where a new user tried it (issue 25, items 9 and 10): every label that fits,
+no word broken, the session file named, the meter's values beside their bars."""
+
+
+@pytest.mark.parametrize("size", THREE_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_session_at_three_sizes(snap_compare, tmp_path: Path, size: tuple[int, int]) -> None:
+    cfg = config(a=scripted(["Hello! Shall we talk about attractors?", MARKDOWN_REPLY,
+                             "Goodbye for now 👋"]), b=scripted(name="echo"), turns=3)
+    path = tmp_path / "sessions" / "2026-12-07T16-20-00-hello-there.jsonl"
+
+    async def run_before(pilot: Pilot) -> None:
+        await _ended(pilot)
+        pilot.app.clear_notifications()  # the status line under the attractor toast
+        await settle(pilot)
+        if size[0] >= 90:  # 60 columns cannot hold this long a name: it ends in …
+            assert path.name in screen_text(pilot.app).splitlines()[-2]
+
+    assert snap_compare(_app(tmp_path, cfg, session_path=path), terminal_size=size,
+                        run_before=run_before)
+
+
+@pytest.mark.parametrize("size", [*THREE_SIZES, (40, 12)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_start_screen_at_sizes(snap_compare, tmp_path: Path, size: tuple[int, int]) -> None:
+    """It opens at its title, Help is in the footer once, and no word is broken."""
+
+    async def run_before(pilot: Pilot) -> None:
+        _no_blink(pilot)
+        counts = [pilot.app.screen.query_one(f"#tokens-{k}") for k in "ab"]
+        await wait_until(pilot, lambda: all("tokens" in str(c.render()) for c in counts), 60,
+                         "both prompts counted")
+        assert pilot.app.screen.query_one("#start-form").scroll_y == 0
+        footer = screen_text(pilot.app).splitlines()[-1]
+        assert footer.count("Help") == 1
+
+    assert snap_compare(_app(tmp_path, None, start_screen=True), terminal_size=size,
+                        run_before=run_before)

@@ -38,7 +38,7 @@ TOPIC_COLOURS = {
 }
 
 _CSS = """
-body { font: 15px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 70em;
+body { font: 15px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 90em;
        padding: 0 1em; color: #1c2127; }
 h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 2em; }
 table { border-collapse: collapse; margin: .5em 0; }
@@ -46,7 +46,9 @@ th, td { border-bottom: 1px solid #dce0e5; padding: .25em .6em; text-align: left
          vertical-align: top; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td:first-child { white-space: nowrap; }
-.muted { color: #5f6b7c; } .charts { display: flex; flex-wrap: wrap; gap: 1.5em; }
+.muted { color: #5f6b7c; }
+.charts { display: flex; flex-wrap: wrap; gap: 1.5em; align-items: flex-start; }
+td.words { min-width: 22em; }
 svg { background: #fff; border: 1px solid #e5e8eb; }
 svg text { font: 12px system-ui, sans-serif; fill: #1c2127; }
 """
@@ -69,9 +71,8 @@ def render_html(report: Report) -> str:
     bars = [(r["label"], float(r["count"]), f"{r['count']} ({r['pct']}%)",
              LABEL_COLOURS.get(r["label"], "#738694")) for r in report.end_states]
     hist = report.emoji["histogram"]
-    parts += ['<h2>End states</h2><div class="charts">',
-              svg_bars(bars, "End states"), "</div>",
-              distribution_table(report.end_states, "end state")]
+    parts += ['<h2>End states</h2><div class="charts">', svg_bars(bars, "End states"),
+              distribution_table(report.end_states, "end state"), "</div>"]
     if report.per_model or report.models:
         groups = report.per_model or report.models
         parts.append(svg_stacked(
@@ -81,15 +82,17 @@ def render_html(report: Report) -> str:
     if report.topic_labels:
         tbars = [(r["label"], float(r["count"]), f"{r['count']} ({r['pct']}%)",
                   TOPIC_COLOURS.get(r["label"], "#738694")) for r in report.topic_labels]
-        parts += ['<div class="charts">', svg_bars(tbars, "Topics"), "</div>",
-                  distribution_table(report.topic_labels, "topic")]
+        parts += ['<div class="charts">', svg_bars(tbars, "Topics"),
+                  distribution_table(report.topic_labels, "topic"), "</div>"]
     else:
         parts.append('<p class="muted">The classifier gave no topic labels.</p>')
-    parts += ["<h2>Emoji per conversation</h2>", '<div class="charts">',
-              svg_histogram([(bin_label(b), b["count"]) for b in hist],
-                            "Conversations by emoji count", "emoji per conversation"),
-              "</div>"]
     e = report.emoji
+    parts.append("<h2>Emoji per conversation</h2>")
+    if e["with_emoji"]:  # one full-height bar at "0" said nothing the sentence does not
+        parts += ['<div class="charts">',
+                  svg_histogram([(bin_label(b), b["count"]) for b in hist],
+                                "Conversations by emoji count", "emoji per conversation"),
+                  "</div>"]
     lo, hi = e["with_emoji_ci"]
     parts.append(f"<p>mean {e['mean']}, median {e['median']}, max {esc(number(e['max']))}, "
                  f"total {e['total']}; {e['with_emoji']} of {n} conversation(s) with any emoji "
@@ -141,7 +144,7 @@ def render_html(report: Report) -> str:
         [[c.file + (OPERATOR_MARK if c.interjected else ""), c.models, c.end_state, c.topic or "",
           turn_text(c.onset_index), c.turns, c.substantive_before_onset, c.emoji_total,
           sum(c.tool_calls.values()), ", ".join(c.keywords[:5])] for c in report.sessions],
-        numeric={4, 5, 6, 7, 8}))
+        numeric={4, 5, 6, 7, 8}, words={9}))
     if report.problems:
         parts.append("<h2>Problems</h2><ul>" + "".join(f"<li>{esc(p)}</li>"
                                                        for p in report.problems) + "</ul>")
@@ -172,14 +175,15 @@ def group_table(rows: list[dict[str, Any]], what: str) -> str:
 
 
 def _html_table(head: list[str], rows: list[list[Any]],
-                numeric: frozenset[int] | set[int] = frozenset()) -> str:
+                numeric: frozenset[int] | set[int] = frozenset(),
+                words: frozenset[int] | set[int] = frozenset()) -> str:
+    """`numeric` columns align right; `words` columns (keywords) get room to stay on
+    a line or two instead of a word per line."""
     out = ["<table><thead><tr>" + "".join(f"<th>{esc(h)}</th>" for h in head) + "</tr></thead>"]
     out.append("<tbody>")
+    classes = {**{i: ' class="words"' for i in words}, **{i: ' class="n"' for i in numeric}}
     for row in rows:
-        cells = "".join(
-            f'<td class="n">{esc(v)}</td>' if i in numeric else f"<td>{esc(v)}</td>"
-            for i, v in enumerate(row)
-        )
+        cells = "".join(f"<td{classes.get(i, '')}>{esc(v)}</td>" for i, v in enumerate(row))
         out.append(f"<tr>{cells}</tr>")
     out.append("</tbody></table>")
     return "".join(out)

@@ -28,13 +28,13 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.coordinate import Coordinate
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, DataTable, Input, OptionList, Static
+from textual.widgets import DataTable, Input, OptionList, Static
 from textual.worker import get_current_worker
 
 from attractor_tui.analysis import LABELS, analyze_log, end_state_note
 from attractor_tui.core.text import safe_line, safe_text
 from attractor_tui.sessions import formats
-from attractor_tui.sessions.export import FORMATS, ExportFormat, export_session
+from attractor_tui.sessions.export import export_session
 from attractor_tui.sessions.index import (
     LABEL_MAX_BYTES,
     SessionIndex,
@@ -44,6 +44,7 @@ from attractor_tui.sessions.index import (
     session_label,
 )
 from attractor_tui.sessions.store import SessionFileError, SessionLog
+from attractor_tui.ui.copying import ExportScreen
 from attractor_tui.ui.screens.dialogs import ConfirmScreen
 from attractor_tui.ui.screens.replay import AskScreen, ReplayScreen, int_check
 from attractor_tui.ui.screens.report import ReportScreen
@@ -134,41 +135,6 @@ def row_cells(summary: SessionSummary, labels: bool = True) -> list[Text]:
         Text(human_size(summary.size), justify="right"),
         Text(safe_line(summary.name), style="dim"),
     ]
-
-
-class ExportScreen(ModalScreen[ExportFormat | None]):
-    """Pick an export format: m(arkdown), h(tml), t(ext), j(son); Escape cancels."""
-
-    BINDINGS = [
-        Binding("m", "choose('md')", "Markdown"),
-        Binding("h", "choose('html')", "HTML"),
-        Binding("t", "choose('txt')", "Text"),
-        Binding("j", "choose('json')", "JSON"),
-        Binding("escape", "choose(None)", "Cancel"),
-    ]
-    LABELS = {"md": "Markdown (m)", "html": "HTML (h)", "txt": "Text (t)", "json": "JSON (j)"}
-
-    def __init__(self, name: str) -> None:
-        super().__init__(classes="dialog")
-        self.file_name = name
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog-box"):
-            yield Static(Content(f"Export {safe_line(self.file_name)} as… "
-                                 "(written beside the file)"), classes="dialog-question")
-            with Horizontal(classes="dialog-buttons"):
-                for fmt in ("md", "html", "txt", "json"):
-                    yield Button(self.LABELS[fmt], id=f"fmt-{fmt}",
-                                 variant="primary" if fmt == "md" else "default")
-            yield Static(Content("Escape: cancel"), classes="dialog-hint")
-
-    def action_choose(self, fmt: ExportFormat | None) -> None:
-        self.dismiss(fmt)
-
-    @on(Button.Pressed)
-    def _pressed(self, event: Button.Pressed) -> None:
-        fmt = (event.button.id or "").removeprefix("fmt-")
-        self.dismiss(fmt if fmt in FORMATS else None)
 
 
 class ConversationScreen(ModalScreen[int | None]):

@@ -29,6 +29,7 @@ from attractor_tui.core.secrets import redact_env
 from attractor_tui.core.sent import TOKENIZER, SentCall, count_tokens, model_window
 from attractor_tui.core.text import safe_line, safe_text
 from attractor_tui.sessions.export import json_text
+from attractor_tui.ui.copying import said_copied
 from attractor_tui.ui.widgets.footer import KeyFooter
 
 MAX_SHOWN = 300
@@ -257,5 +258,4 @@ class ContextViewScreen(Screen[None]):
         if call.tools:
             payload["tools"] = call.tools
         self.app.copy_to_clipboard(redact_env(json_text(payload)))  # as the JSON export
-        self.notify(f"Copied what {side} is sent: {len(call.messages)} messages as JSON.",
-                    title="Copied", markup=False)
+        said_copied(self.app, f"what {side} is sent ({len(call.messages)} messages as JSON)")

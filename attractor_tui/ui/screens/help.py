@@ -30,9 +30,10 @@ def bindings_table(sections: Iterable[HelpSection], *, grouped: bool = False) ->
     table.add_column("Action", ratio=1)
     if not grouped:
         table.add_column("Where", style="dim")
-    seen: set[tuple[str, str, str]] = set()
     for where, bindings in sections:
-        rows = []
+        # one row per key: `r` retries while running and resumes once ended, `p`
+        # pauses or resumes; both meanings on the key's one row
+        rows: dict[str, list[str]] = {}
         for binding in bindings:
             if not isinstance(binding, Binding):
                 continue
@@ -40,14 +41,17 @@ def bindings_table(sections: Iterable[HelpSection], *, grouped: bool = False) ->
             # a footer's word or two, or the longer tooltip where a binding has one
             description = (binding.tooltip or binding.description
                            or binding.action.replace("_", " "))
-            if (keys, where, binding.action) in seen:
-                continue
-            seen.add((keys, where, binding.action))
-            rows.append((keys, description))
+            said = rows.setdefault(keys, [])
+            if description not in said:
+                said.append(description)
         if grouped and rows:
             table.add_row(Text(where, style="bold underline"), "")
-        for keys, description in rows:
-            table.add_row(keys, description, *(() if grouped else (where,)))
+        # and one row per meaning: `?, f1  Help`
+        by_meaning: dict[str, list[str]] = {}
+        for keys, descriptions in rows.items():
+            by_meaning.setdefault("; ".join(descriptions), []).append(keys)
+        for description, keys_list in by_meaning.items():
+            table.add_row(", ".join(keys_list), description, *(() if grouped else (where,)))
     return table
 
 

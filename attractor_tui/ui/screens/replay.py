@@ -52,11 +52,15 @@ from attractor_tui.sessions.timeline import (
 from attractor_tui.ui import copying
 from attractor_tui.ui.cards import Card, notice_for, seed_card, tool_event_for
 from attractor_tui.ui.screens.context_view import ContextViewScreen
-from attractor_tui.ui.screens.session import display_path
 from attractor_tui.ui.widgets.footer import KeyFooter
 from attractor_tui.ui.widgets.message import MessageView, NoticeCard
 from attractor_tui.ui.widgets.pane import DEFAULT_MAX_MESSAGES, ConversationPane, MessagePage
-from attractor_tui.ui.widgets.status import StatusLine, format_elapsed, format_tokens
+from attractor_tui.ui.widgets.status import (
+    StatusLine,
+    display_path,
+    format_elapsed,
+    format_tokens,
+)
 from attractor_tui.ui.widgets.tool_panel import ToolPanel
 
 TOOL_PANEL_LIMIT = 100
@@ -314,7 +318,7 @@ class ReplayScreen(Screen[None]):
 
     def _widget_for(self, event: PersistedEvent | Card) -> Widget | None:
         if isinstance(event, Turn):
-            return MessageView(event)
+            return MessageView(event, self.pane(event.side).model)
         notice = event if isinstance(event, Card) else notice_for(event)
         if notice is None:
             return None

@@ -61,7 +61,13 @@ from attractor_tui.ui.widgets.footer import KeyFooter
 from attractor_tui.ui.widgets.interject import InterjectBar
 from attractor_tui.ui.widgets.meter import AttractorMeter
 from attractor_tui.ui.widgets.pane import DEFAULT_MAX_MESSAGES, ConversationPane
-from attractor_tui.ui.widgets.status import SideUsage, StatusInfo, StatusLine, format_elapsed
+from attractor_tui.ui.widgets.status import (
+    SideUsage,
+    StatusInfo,
+    StatusLine,
+    display_path,
+    format_elapsed,
+)
 from attractor_tui.ui.widgets.tool_panel import ToolPanel
 
 Clock = Callable[[], float]
@@ -81,13 +87,6 @@ def tune_gc_for_streaming() -> None:
     """Fewer young collections, so short-lived streaming objects die young."""
     if gc.get_threshold()[0] < GC_THRESHOLDS[0]:
         gc.set_threshold(*GC_THRESHOLDS)
-
-
-def display_path(path: Path) -> str:
-    """The session path as short as it can be while still findable."""
-    with contextlib.suppress(ValueError):
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    return str(path)
 
 
 class SessionScreen(Screen[None]):
@@ -110,7 +109,9 @@ class SessionScreen(Screen[None]):
                 tooltip="After the end: branch after a turn and go on there"),
         Binding("i", "interject", "Interject", priority=True),
         Binding("p", "toggle_pause", "Pause", priority=True,
-                tooltip="Pause after the current turn; again resumes"),
+                tooltip="Pause after the current turn"),
+        Binding("p", "unpause", "Resume", priority=True,
+                tooltip="while paused: resume where it stopped"),
         Binding("P", "pause_now", "Pause now", key_display="P", priority=True,
                 tooltip="Pause now: the turn being written stops (kept, marked interrupted)"),
         Binding("r", "retry", "Retry", priority=True,
@@ -125,7 +126,7 @@ class SessionScreen(Screen[None]):
         Binding("a", "focus_pane('A')", "Pane A", priority=True),
         Binding("b", "focus_pane('B')", "Pane B", priority=True),
     ]
-    RUNNING_ACTIONS = frozenset({"interject", "toggle_pause", "pause_now", "retry",
+    RUNNING_ACTIONS = frozenset({"interject", "toggle_pause", "unpause", "pause_now", "retry",
                                  "answer_tool"})
     """Shown (and answered) only while the session can still produce turns."""
     ENDED_ACTIONS = frozenset({"export", "replay", "resume_session", "fork"})
@@ -174,6 +175,9 @@ class SessionScreen(Screen[None]):
         self._worker: Worker[SessionEnd] | None = None
         self._started_at: float | None = None
         self._ended_at: float | None = None
+        self._paused_at: float | None = None
+        self._paused_for = 0.0
+        """Seconds the operator kept it paused: the elapsed clock stands still then."""
         self._state = "starting"
         self._detail = ""
         self._last_pane: Side = "A"
@@ -378,6 +382,8 @@ class SessionScreen(Screen[None]):
             self._on_turn(event)
         elif isinstance(event, StateChange):
             self._state, self._detail = event.state, event.detail
+            # the operator's pause stops the clock; waiting on an error is session time
+            self._clock_paused(event.state == "paused" and not event.detail.startswith("error"))
             if event.state == "running":
                 self.error_pending = False
             self.refresh_bindings()
@@ -462,11 +468,22 @@ class SessionScreen(Screen[None]):
 
     # ---------------------------------------------------------------- status
 
+    def _clock_paused(self, paused: bool) -> None:
+        """Stop the elapsed clock when the operator pauses, start it again on resuming."""
+        if paused and self._paused_at is None:
+            self._paused_at = self.clock()
+        elif not paused and self._paused_at is not None:
+            self._paused_for += self.clock() - self._paused_at
+            self._paused_at = None
+
     def elapsed(self) -> float:
+        """Seconds the session has run (time the operator paused it not counted)."""
         if self._started_at is None:
             return 0.0
         end = self._ended_at if self._ended_at is not None else self.clock()
-        return end - self._started_at
+        if self._paused_at is not None:
+            end = min(end, self._paused_at)
+        return max(0.0, end - self._started_at - self._paused_for)
 
     def when(self) -> str:
         return "+" + format_elapsed(self.elapsed())
@@ -513,6 +530,8 @@ class SessionScreen(Screen[None]):
             return self.end is not None
         if action in self.RUNNING_ACTIONS and self.end is not None:
             return False
+        if action in ("toggle_pause", "unpause"):  # `p` says what it will do
+            return self.paused == (action == "unpause")
         if action == "retry":
             return self.error_pending and self.running
         if action == "answer_tool":  # shown, dimmed, until a tool call waits for you
@@ -531,6 +550,14 @@ class SessionScreen(Screen[None]):
         else:
             await engine.pause()
         self.refresh_status()
+
+    async def action_unpause(self) -> None:
+        await self.action_toggle_pause()
+
+    @property
+    def paused(self) -> bool:
+        """Paused, or pausing after the turn being written (`p` then resumes)."""
+        return self.engine is not None and self.engine.ended is None and self.engine.paused
 
     async def action_pause_now(self) -> None:
         if self.engine is not None and not self.engine.ended:
@@ -632,26 +659,7 @@ class SessionScreen(Screen[None]):
     @work(exclusive=True, group="ended")
     async def action_export(self) -> None:
         """Write the finished session beside its file, in a format the operator picks."""
-        from attractor_tui.analysis import end_state_note
-        from attractor_tui.sessions.export import export_session
-        from attractor_tui.ui.screens.browser import ExportScreen
-
-        fmt = await self.app.push_screen_wait(ExportScreen(self.session_path.name))
-        if fmt is None:
-            return
-        log = await self._load_own()
-        if log is None:
-            return
-        target = self.session_path.with_suffix(f".{fmt}")
-        text = export_session(log, fmt, notes=[end_state_note(log.turns)])
-        try:
-            await asyncio.to_thread(target.write_text, text, encoding="utf-8")
-        except OSError as exc:
-            self.notify(safe_text(f"cannot write {target}: {exc.strerror or exc}"),
-                        title="Export failed", severity="error", markup=False)
-            return
-        self.notify(safe_text(f"Wrote {display_path(target)}"), title="Exported", markup=False,
-                    timeout=8)
+        await copying.export_beside(self.app, self.session_path)
 
     @work(exclusive=True, group="ended")
     async def action_replay(self) -> None:
@@ -689,7 +697,8 @@ class SessionScreen(Screen[None]):
 
     @on(InterjectBar.Leave)
     def action_leave_bar(self) -> None:
-        self.pane(self._last_pane).focus()
+        """The panes have the keys again (at once, like `i`: the next key is a command)."""
+        self.set_focus(self.pane(self._last_pane))
 
     @on(InterjectBar.Send)
     def _send(self, message: InterjectBar.Send) -> None:
@@ -749,6 +758,8 @@ class SessionScreen(Screen[None]):
                         title="Cannot save", severity="error", markup=False)
             return
         self.bar.clear()
+        if self.focused is self.bar.input:  # sent: `i` means "open the bar" again
+            self.action_leave_bar()
         if now:
             self.notify(f"Interrupted {side}: your text is its turn.", markup=False)
         else:

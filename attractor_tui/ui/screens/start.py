@@ -40,27 +40,19 @@ from attractor_tui.core.window import count_tokens, model_window, prompt_problem
 from attractor_tui.experiments.presets import PresetError
 from attractor_tui.sessions.log import SessionFileError, read_prompt
 from attractor_tui.ui.screens.replay import AskScreen
-from attractor_tui.ui.screens.session import display_path
 from attractor_tui.ui.widgets.footer import KeyFooter
+from attractor_tui.ui.widgets.status import display_path
 
-DESCRIPTION_WIDTH = 60
-"""Characters of a preset's description shown in a picker."""
 COUNT_DELAY = 0.3
 """Seconds of quiet typing before a prompt is counted again (a count of 100 KB takes a while)."""
 
 
-def shorten(text: str, width: int) -> str:
-    """`text` cut at a word boundary to at most `width` characters, `…` marking a cut."""
-    if len(text) <= width:
-        return text
-    cut = text[: width - 1]
-    head = cut.rsplit(" ", 1)[0] if " " in cut else cut
-    return head.rstrip(" ,;:—-") + "…"
-
-
 def option_label(name: str, description: str) -> Text:
-    """A preset in a `Select`: plain `Text`, as a `str` option would be parsed as markup."""
-    return Text(f"{safe_line(name)} — {shorten(safe_line(description), DESCRIPTION_WIDTH)}")
+    """A preset in a `Select`: plain `Text`, as a `str` option would be parsed as markup.
+
+    The whole description: the open list wraps it at words, and the closed box
+    holds one line (`StartScreen`'s CSS), so it is never cut where there is room."""
+    return Text(f"{safe_line(name)} — {safe_line(description)}")
 
 
 def models_problem(config: SessionConfig) -> tuple[str, str] | None:
@@ -130,10 +122,13 @@ class StartScreen(Screen[None]):
         Binding("ctrl+o", "browse", "Sessions"),
         Binding("f1", "app.help", "Help"),
     ]
-    AUTO_FOCUS = "#start-button"
-    """Not a text field: `q` and `?` work at once, and no first key replaces a model."""
+    AUTO_FOCUS = ""
+    """Focus goes to the start button (`on_mount`): not a text field, so `q` and `?`
+    work at once and no first key replaces a model."""
     DEFAULT_CSS = """
     StartScreen .prompt-tokens { color: $text-muted; height: auto; }
+    StartScreen SelectCurrent Static#label { height: 1; text-wrap: nowrap;
+                                             text-overflow: ellipsis; }
     """
 
     class Start(Message):
@@ -328,6 +323,9 @@ class StartScreen(Screen[None]):
     # ------------------------------------------------------------ prompt fields
 
     def on_mount(self) -> None:
+        # the button has the keys, but the form opens at its title (focusing the
+        # button the usual way scrolled a 12-row terminal down to it)
+        self.set_focus(self.query_one("#start-button"), scroll_visible=False)
         for key in "ab":
             self._count_later(key, 0.0)
 

@@ -20,6 +20,12 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widget import Widget
 
+SHORT: dict[str, str] = {
+    "Copy turn": "Copy", "Copy all": "All", "What's sent": "Sent", "Pause now": "Now",
+    "Tool ask": "Ask", "Pane A": "", "Pane B": "", "Play/Pause": "Play", "Branch here": "Branch",
+}
+"""Shorter words for a narrow footer ("": the key alone; help names it)."""
+
 
 class KeyFooter(Widget):
     """Key and description of each shown binding; click one to press it."""
@@ -67,8 +73,8 @@ class KeyFooter(Widget):
         for key, (_node, binding, enabled, _tooltip) in self.screen.active_bindings.items():
             if key == palette_key:
                 palette = (binding, enabled)
-            elif binding.show:
-                by_action.setdefault(binding.action, (binding, enabled))
+            elif binding.show:  # `app.help` (the start screen's f1) is `help` (`?`)
+                by_action.setdefault(binding.action.removeprefix("app."), (binding, enabled))
         return list(by_action.values()), palette
 
     def _item(self, binding: Binding, enabled: bool, *, last: bool = False,
@@ -78,10 +84,13 @@ class KeyFooter(Widget):
         text_style = self.get_component_rich_style("key-footer--description")
         click = Style.from_meta({"@click": f"app.simulate_key({binding.key!r})"})
         key = self.app.get_key_display(binding)
+        short = SHORT.get(binding.description, binding.description)
         if last:
             parts = [(key, key_style), (f" {binding.description}", text_style)]
-        elif fit == "keys":
+        elif fit == "keys" or (fit == "short" and not short):
             parts = [(key, key_style), (" ", text_style)]
+        elif fit == "short":
+            parts = [(key, key_style), (f" {short}  ", text_style)]
         elif fit == "compact":
             parts = [(key, key_style), (f" {binding.description}  ", text_style)]
         else:
@@ -92,22 +101,24 @@ class KeyFooter(Widget):
         return item
 
     def _line(self, bindings: list[tuple[Binding, bool]], fit: str, named: int = 0) -> Text:
-        """`fit` for every item, except that the first `named` keep a compact description."""
+        """`fit` for every item, except that the first `named` keep a short description."""
         line = Text(no_wrap=True, overflow="ellipsis", end="")
         for number, (binding, enabled) in enumerate(bindings):
             keep = fit == "keys" and (number < named or binding.action.endswith("help"))
-            line.append_text(self._item(binding, enabled, fit="compact" if keep else fit))
+            line.append_text(self._item(binding, enabled, fit="short" if keep else fit))
         return line
 
     def render(self) -> Text:
-        """Every key with its description; on a narrow screen tighter, then the
-        first keys (the ones that matter now) with words and the rest alone
-        (help, `?`, names them all), so that no key is cut off."""
+        """Every key with its description; on a narrow screen tighter, then with
+        shorter words, then the first keys (the ones that matter now) with words
+        and the rest alone (help, `?`, names them all), so that no key is cut off."""
         bindings, palette = self.shown()
         width = self.size.width
         line = self._line(bindings, "full")
         if line.cell_len > width:
             line = self._line(bindings, "compact")
+        if line.cell_len > width:
+            line = self._line(bindings, "short")
         named = len(bindings)
         while line.cell_len > width and named > 0:
             named -= 1

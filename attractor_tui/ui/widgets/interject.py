@@ -20,6 +20,11 @@ from textual.widgets import Button, Label, TextArea
 
 from attractor_tui.core.config import Side, other
 
+IDLE_PLACEHOLDER = "Interject: press i to write a turn for A or B"
+"""What the bar says while the panes have the keys (`i` opens it)."""
+TYPING_PLACEHOLDER = "Type the turn: Enter sends, ctrl+j new line, Tab picks side, Esc leaves"
+"""What it says while it has them: `i` here is a letter, so it must not say "press i"."""
+
 
 class InterjectInput(TextArea):
     """A multi-line input whose Enter sends instead of inserting a newline.
@@ -71,6 +76,12 @@ class InterjectInput(TextArea):
         else:
             self.action_newline()
 
+    def _on_focus(self, event: events.Focus) -> None:
+        self.placeholder = TYPING_PLACEHOLDER
+
+    def _on_blur(self, event: events.Blur) -> None:
+        self.placeholder = IDLE_PLACEHOLDER
+
     def action_send(self) -> None:
         self.post_message(self.Submitted(self.text))
 
@@ -116,7 +127,7 @@ class InterjectBar(Horizontal):
         yield toggle
         area = InterjectInput(
             id="interject-input", soft_wrap=True, show_line_numbers=False, tab_behavior="focus",
-            placeholder="Interject: i to type, Enter sends, ctrl+j new line, Tab picks side",
+            placeholder=IDLE_PLACEHOLDER,
         )
         yield area
         yield Label(Content("enter send · tab side · esc leave"), id="interject-hint")
@@ -134,7 +145,13 @@ class InterjectBar(Horizontal):
         self.set_class(side == "B", "side-b")
 
     def focus_input(self) -> None:
-        self.input.focus()
+        """Give the input the keys now, not at the next idle moment.
+
+        `Widget.focus` only schedules the change, so keys typed right after `i`
+        and already queued reached the screen's bindings first (a `p` paused the
+        session). `set_focus` moves it before the next key is dispatched.
+        """
+        self.screen.set_focus(self.input)
 
     def clear(self) -> None:
         self.input.clear()

@@ -83,11 +83,11 @@ class LiveTail(Markdown):
 class LiveMessage(Vertical):
     """The turn being generated; text arrives through `write`."""
 
-    def __init__(self, begin: TurnBegin) -> None:
+    def __init__(self, begin: TurnBegin, pane_model: str | None = None) -> None:
         super().__init__(classes=message_classes(begin.side, begin.author) + " live")
         self.begin = begin
         self.border_title = title_for(
-            begin.side, begin.model, begin.author, begin.index, "generating…"
+            begin.side, begin.model, begin.author, begin.index, "generating…", pane_model
         )
         self.head = LiveHead([], gap_first=False)
         self.tail = LiveTail("", parser_factory=markdown_parser, open_links=False)

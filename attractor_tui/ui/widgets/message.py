@@ -58,19 +58,27 @@ class SafeMarkdown(RichMarkdown):
         self.inline_code_theme = code_theme
 
 
-def author_label(side: str, model: str, author: str) -> str:
-    """Who wrote a message, as the researcher should read it."""
+def author_label(side: str, model: str, author: str, pane_model: str | None = None) -> str:
+    """Who wrote a message, as the researcher should read it; "" for the model
+    the pane's title already names (`pane_model`): every card repeated it."""
     if author == "operator":
         return f"operator as {side}"
+    if pane_model is not None and model == pane_model:
+        return ""
     return safe_line(model) or f"model {side}"
 
 
-def title_for(side: str, model: str, author: str, index: int, extra: str = "") -> Content:
+def heading_for(side: str, model: str, author: str, index: int, extra: str = "",
+                pane_model: str | None = None) -> str:
+    """`author · #N · extra`, the author left out when the pane title names it."""
+    who = author_label(side, model, author, pane_model)
+    return " · ".join(part for part in (who, f"#{index + 1}", extra) if part)
+
+
+def title_for(side: str, model: str, author: str, index: int, extra: str = "",
+              pane_model: str | None = None) -> Content:
     """A border title built as `Content`, so a model name is never parsed as markup."""
-    text = f" {author_label(side, model, author)} · #{index + 1}"
-    if extra:
-        text += f" · {extra}"
-    return Content(text + " ")
+    return Content(f" {heading_for(side, model, author, index, extra, pane_model)} ")
 
 
 def describe_blank(text: str) -> str:
@@ -106,7 +114,8 @@ def turn_body(turn: Turn) -> RenderableType:
     parts: list[RenderableType] = []
     if is_blank(turn.text):
         marker = describe_blank(turn.text)
-        if turn.sent_text == EMPTY_PLACEHOLDER:
+        if turn.sent_text == EMPTY_PLACEHOLDER and not turn.interrupted:  # (older files
+            # stored the placeholder on interrupted turns too; they were never sent)
             marker += f" — the other side was sent {EMPTY_PLACEHOLDER!r}"
         parts.append(Text(marker, style="italic"))
     elif turn.author == "operator":  # typed plain text: every line break as typed
@@ -116,7 +125,8 @@ def turn_body(turn: Turn) -> RenderableType:
     if turn.tool_calls:
         parts.append(tool_call_lines(turn))
     if turn.interrupted:
-        parts.append(Text("⏹ interrupted", style="italic"))
+        parts.append(Text("⏹ interrupted: kept here, never sent to the other side",
+                          style="italic"))
     return parts[0] if len(parts) == 1 else Group(*parts)
 
 
@@ -189,14 +199,14 @@ class TurnDrawing(Drawing):
 
     __slots__ = ("turn", "body", "heading")
 
-    def __init__(self, turn: Turn) -> None:
+    def __init__(self, turn: Turn, pane_model: str | None = None) -> None:
         super().__init__()
         self.turn = turn
         self.body = turn_body(turn)
-        heading = f"{author_label(turn.side, turn.model, turn.author)} · #{turn.index + 1}"
-        if turn.scripted:
-            heading += f" · scripted: {safe_line(turn.rule or '')}"
-        self.heading = heading + (" · interrupted" if turn.interrupted else "")
+        extras = [f"scripted: {safe_line(turn.rule or '')}" if turn.scripted else "",
+                  "interrupted" if turn.interrupted else ""]
+        self.heading = heading_for(turn.side, turn.model, turn.author, turn.index,
+                                   " · ".join(e for e in extras if e), pane_model)
 
     def chrome(self, palette: Palette) -> RenderableType:
         turn = self.turn
@@ -268,7 +278,7 @@ class ChromeView(Static):
 class MessageView(ChromeView):
     """A finished turn."""
 
-    def __init__(self, turn: Turn) -> None:
+    def __init__(self, turn: Turn, pane_model: str | None = None) -> None:
         classes = message_classes(turn.side, turn.author)
         if turn.interrupted:
             classes += " interrupted"
@@ -276,7 +286,7 @@ class MessageView(ChromeView):
             classes += " blank"
         super().__init__(classes=classes)
         self.turn = turn
-        self.drawing = TurnDrawing(turn)
+        self.drawing = TurnDrawing(turn, pane_model)
 
 
 class NoticeCard(ChromeView):

@@ -33,6 +33,10 @@ _SUFFIX = 5
 """Characters kept after each sparkline for the latest value."""
 
 
+CELLS_PER_TURN = 3
+"""Widest bar a turn gets while the sparkline has room to spare."""
+
+
 def latest(series: str, values: Sequence[float]) -> str:
     """The latest value of a series, as printed after its sparkline."""
     if not values:
@@ -74,8 +78,12 @@ class SparkRow(Widget):
                 continue
             values = list(self.live.series[self.side][series])
             spark = width - _SUFFIX - 1
-            text.append(sparkline(values[-spark:], 0.0, self._top(series), spark).ljust(spark))
-            text.append(" " + latest(series, values).ljust(_SUFFIX))
+            shown = values[-spark:]
+            # a few turns get a few cells each, and the latest value follows the bars
+            # (it sat a whole column away from a 4-cell sparkline)
+            cells = max(1, min(CELLS_PER_TURN, spark // max(1, len(shown))))
+            bars = "".join(ch * cells for ch in sparkline(shown, 0.0, self._top(series), spark))
+            text.append(f"{bars} {latest(series, values)}".ljust(width))
         return text
 
     def _top(self, series: str) -> float:

@@ -181,7 +181,7 @@ class ConversationPane(FollowBottom):
         self.message_count += 1
 
     def _turn_item(self, turn: Turn) -> Widget | Drawing:
-        return TurnDrawing(turn) if self.frozen else MessageView(turn)
+        return TurnDrawing(turn, self.model) if self.frozen else MessageView(turn, self.model)
 
     # ----------------------------------------------------------- queries
 
@@ -204,7 +204,7 @@ class ConversationPane(FollowBottom):
     async def _begin(self, event: TurnBegin) -> None:
         if event.index in self._live:  # a retry of a slot that failed
             await self._drop_live(event.index)
-        live = LiveMessage(event)
+        live = LiveMessage(event, self.model)
         await self._slot.mount(live)
         self._live[event.index] = live
         if event.index in self._buffer and not self._flush_scheduled:
@@ -224,7 +224,8 @@ class ConversationPane(FollowBottom):
             self.note_new_text()
 
     async def _finish(self, turn: Turn) -> None:
-        item = await self._drawn_off_loop(turn) if self.frozen else MessageView(turn)
+        item = (await self._drawn_off_loop(turn) if self.frozen
+                else MessageView(turn, self.model))
         with self.app.batch_update():
             await self._append([item])
             await self._drop_live(turn.index)
@@ -233,7 +234,7 @@ class ConversationPane(FollowBottom):
         """A finished turn, parsed and drawn at the pages' width in a thread."""
         pages = self.pages
         width = pages[-1].size.width if pages else 0
-        return await drawn_off_loop(lambda: TurnDrawing(turn), self.app, width)
+        return await drawn_off_loop(lambda: TurnDrawing(turn, self.model), self.app, width)
 
     async def _abandon(self) -> None:
         for index in list(self._live):

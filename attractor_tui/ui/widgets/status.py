@@ -6,7 +6,9 @@ the screen only has to gather numbers.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from rich.text import Text
 from textual.widgets import Static
@@ -41,6 +43,13 @@ class StatusInfo:
     path: str = ""
     pending: dict[str, int] = field(default_factory=dict)
     tool_calls: int = 0
+
+
+def display_path(path: Path) -> str:
+    """The session path as short as it can be while still findable."""
+    with contextlib.suppress(ValueError):
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    return str(path)
 
 
 def format_elapsed(seconds: float) -> str:
@@ -88,16 +97,26 @@ def turn_counter(info: StatusInfo) -> str:
     return f"round {current} · turn {number}/{'∞' if limit is None else limit}"
 
 
-def status_text(info: StatusInfo) -> Text:
+def status_text(info: StatusInfo, width: int | None = None) -> Text:
+    """The line; narrower than `width`, it drops words before facts: token labels,
+    then the path's folders, then the token counts (the session file stays)."""
+    for fit in range(4):
+        text = _status_text(info, fit)
+        if width is None or text.cell_len <= width:
+            break
+    return text
+
+
+def _status_text(info: StatusInfo, fit: int) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
     style = {"paused": "bold reverse", "pausing": "bold", "ended": "bold"}.get(info.state, "bold")
     text.append(f" {STATE_ICONS.get(info.state, '•')} {safe_line(state_label(info))} ", style)
-    text.append(f" {turn_counter(info)}")
+    text.append(f" {turn_counter(info)}" if fit < 3 else f" {turn_counter(info).split(' · ')[1]}")
     text.append(f" · {format_elapsed(info.elapsed)}")
     for side, usage in info.usage.items():
-        if usage.completion_tokens or usage.prompt_tokens:
-            text.append(f" · {side} {format_tokens(usage.completion_tokens)} out")
-            text.append(f"/{format_tokens(usage.prompt_tokens)} in")
+        if fit < 3 and (usage.completion_tokens or usage.prompt_tokens):
+            out, sent = format_tokens(usage.completion_tokens), format_tokens(usage.prompt_tokens)
+            text.append(f" · {side} {out} out/{sent} in" if fit == 0 else f" · {side} {out}/{sent}")
             if usage.cost:
                 text.append(f" ${usage.cost:.4f}")
     queued = [f"{side}×{n}" for side, n in info.pending.items() if n]
@@ -106,12 +125,20 @@ def status_text(info: StatusInfo) -> Text:
     if info.tool_calls:
         text.append(f" · tools {info.tool_calls}")
     if info.path:
-        text.append(f" · {safe_line(info.path)}", style="dim")
+        path = info.path if fit < 2 else Path(info.path).name
+        text.append(f" · {safe_line(path)}", style="dim")
     return text
 
 
 class StatusLine(Static):
     """One line above the footer; updated by the session screen."""
 
+    _info: StatusInfo | None = None
+
     def show(self, info: StatusInfo) -> None:
-        self.update(status_text(info))
+        self._info = info
+        self.update(status_text(info, self.size.width or None))
+
+    def on_resize(self) -> None:
+        if self._info is not None:
+            self.update(status_text(self._info, self.size.width or None))
