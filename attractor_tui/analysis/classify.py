@@ -143,6 +143,7 @@ class Classification:
     model_turns: int
     topic: str = "other"
     topic_shares: dict[str, float] = field(default_factory=dict)
+    topic_confidence: str = "uncertain"
     signals: dict[str, list[int]] = field(default_factory=dict)
     """Per label, the turns (0-based) of the final window that carry its signal."""
     weak: bool = False
@@ -174,7 +175,7 @@ def classify(turns: Sequence[Turn], metrics: Sequence[TurnMetrics] | None = None
             label="too_short", onset_index=None, substantive_turns=n_substantive,
             evidence=[f"only {n} model turn(s); need {MIN_MODEL_TURNS} to call an end state"],
             window_labels=[], phases=[], scores={}, model_turns=n, topic=tally.topic,
-            topic_shares=tally.shares(),
+            topic_shares=tally.shares(), topic_confidence=tally.confidence,
         )
     final = positions[-final_size(n):]
     label, _, shares, weak = label_final([sigs[i] for i in final])
@@ -204,7 +205,7 @@ def classify(turns: Sequence[Turn], metrics: Sequence[TurnMetrics] | None = None
         label=label, onset_index=onset, substantive_turns=n_substantive, evidence=evidence,
         window_labels=window_labels, phases=phases,
         scores={k: round(v, 3) for k, v in shares.items() if v > 0}, model_turns=n,
-        topic=tally.topic, topic_shares=tally.shares(),
+        topic=tally.topic, topic_shares=tally.shares(), topic_confidence=tally.confidence,
         signals={k: v for k, v in signals.items() if v}, weak=weak,
     )
 
@@ -290,6 +291,7 @@ def analyze_log(log: SessionLog, conversation: int = 0) -> dict[str, Any]:
         "onset_index": result.onset_index,
         "topic": result.topic,
         "topic_shares": result.topic_shares,
+        "topic_confidence": result.topic_confidence,
         "turns": len(turns),
         "model_turns": result.model_turns,
         "substantive_turns": result.substantive_turns,

@@ -79,6 +79,8 @@ class LiveUpdate:
     """None for a skipped (interrupted) turn."""
     topic: str = "other"
     """The dominant topic so far (`topics.TOPICS`)."""
+    topic_confidence: str = "uncertain"
+    """How sure the topic model is of it (`topic_model.CONFIDENCES`)."""
     weak: bool = False
     """`label` is a weak fit (`classify.label_final`): shown, but no news and no streak."""
 
@@ -199,7 +201,7 @@ class LiveAttractor:
             turn_index=turn.index, side=turn.side, label=self.label, previous=previous,
             score=round(self.score, 3), evidence=self.evidence, entered=entered,
             streak=self.streak, model_turns=self.model_turns, metrics=metrics,
-            topic=self.topics.topic, weak=self.weak,
+            topic=self.topics.topic, topic_confidence=self.topics.confidence, weak=self.weak,
         )
 
 
