@@ -30,8 +30,6 @@ from attractor_tui.sessions.log import SessionLog
 STRONG_RIGHT = 0.95
 """`strong` is cut where leave-one-family-out predictions at least that sure were
 right this often."""
-UNCERTAIN_RIGHT = 0.5
-"""`uncertain` is cut where predictions with a smaller lead were right at most this often."""
 GRID = tuple(round(0.05 * k, 2) for k in range(21))
 
 
@@ -103,19 +101,21 @@ def lofo_topic(labelled: Sequence[Labelled], settings: FitSettings | None = None
 
 def calibrate(predictions: Sequence[Prediction]) -> tuple[float | None, float]:
     """The confidence cuts: the smallest probability from which held-out predictions
-    were right `STRONG_RIGHT` of the time (None: none was, never strong), and the
-    largest lead below which they were right at most `UNCERTAIN_RIGHT` of the time."""
+    were right `STRONG_RIGHT` of the time (None: none was, never strong), and the lead
+    below which held-out predictions were wrong by the widest count over right (a
+    smaller one on a tie): under it, the first topic is not clearly ahead."""
     strong: float | None = None
     for cut in GRID:
         above = [p.right for p in predictions if p.probability >= cut]
         if above and sum(above) / len(above) >= STRONG_RIGHT:
             strong = cut
             break
-    margin = 0.0
+    margin, best = 0.0, 0
     for cut in GRID[1:]:
         below = [p.right for p in predictions if p.lead < cut]
-        if below and sum(below) / len(below) <= UNCERTAIN_RIGHT:
-            margin = cut
+        excess = len(below) - 2 * sum(below)
+        if excess > best:
+            margin, best = cut, excess
     return strong, margin
 
 

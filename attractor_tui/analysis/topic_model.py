@@ -65,11 +65,13 @@ _SUFFIXES = ("ically", "ation", "ness", "ment", "ings", "ing", "ies", "ied", "ed
 
 
 def stem(word: str) -> str:
-    """A crude stem: the first listed suffix that leaves at least four letters, removed
-    (`conscious`, `consciousness` and `consciously` share `consciou`)."""
-    for suffix in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            return word[: -len(suffix)]
+    """A crude stem: twice, the first listed suffix that leaves at least four letters
+    removed (`conscious`, `consciousness` and `consciously` share `consciou`)."""
+    for _ in range(2):
+        for suffix in _SUFFIXES:
+            if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+                word = word[: -len(suffix)]
+                break
     return word
 
 
