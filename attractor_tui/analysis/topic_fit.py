@@ -23,6 +23,7 @@ from attractor_tui.analysis.topic_model import (
     FitSettings,
     ModelTally,
     TopicModel,
+    conversation_sums,
     fit_topics,
 )
 from attractor_tui.sessions.log import SessionLog
@@ -62,8 +63,8 @@ class Prediction:
 
 def _predict(model: TopicModel, texts: Sequence[str]) -> tuple[str, Confidence, float, float]:
     tally = ModelTally(model)
-    for text in texts:
-        tally.add(text)
+    summed, turns = conversation_sums(tuple(texts))
+    tally.add_features(summed, turns)
     probs = sorted(tally.probabilities(), reverse=True)
     topic, confidence = tally.decision
     return topic, confidence, probs[0], probs[0] - (probs[1] if len(probs) > 1 else 0.0)

@@ -64,6 +64,7 @@ _SUFFIXES = ("ically", "ation", "ness", "ment", "ings", "ing", "ies", "ied", "ed
              "es", "s", "al", "e", "y")
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """A crude stem: twice, the first listed suffix that leaves at least four letters
     removed (`conscious`, `consciousness` and `consciously` share `consciou`)."""
@@ -227,8 +228,12 @@ class ModelTally:
         self.word_sum = [0.0] * len(self.model.topics)
 
     def add(self, text: str) -> None:
-        features = turn_features(text)
-        self.turns += 1
+        self.add_features(turn_features(text))
+
+    def add_features(self, features: dict[str, float], turns: int = 1) -> None:
+        """Add turns by their features (several turns by their summed features: the
+        tally is linear in them)."""
+        self.turns += turns
         index = self.model._index
         for key, value in features.items():
             if key.startswith(LEX):
@@ -298,7 +303,7 @@ class FitSettings:
 
 
 @lru_cache(maxsize=512)
-def _turn_sums(texts: tuple[str, ...]) -> tuple[dict[str, float], int]:
+def conversation_sums(texts: tuple[str, ...]) -> tuple[dict[str, float], int]:
     """Summed turn features of a conversation (cached: leave-out fits reuse them)."""
     return conversation_features(texts)
 
@@ -388,7 +393,7 @@ def fit_topics(examples: Sequence[Example], settings: FitSettings | None = None,
     topics = tuple(topics)
     examples = [e for e in examples if e.topics & set(topics)]
     n_topics = len(topics)
-    summed = [_turn_sums(tuple(e.texts)) for e in examples]
+    summed = [conversation_sums(tuple(e.texts)) for e in examples]
     means = [{k: v / n for k, v in s.items()} if n else {} for s, n in summed]
     vocab = vocabulary(examples, [s for s, _ in summed], settings)
     targets = _targets(examples, topics)
