@@ -76,7 +76,7 @@ def final_size(model_turns: int) -> int:
 def label_window(sigs: Sequence[dict[Label, str]], metrics: Sequence[TurnMetrics],
                  shapes: Sequence[Shape]) -> WindowResult:
     """A sliding window's label, its probability and every label's signal share."""
-    d = decide(sigs, metrics, shapes)
+    d = decide(sigs, metrics, shapes, explain=False)
     return d.label, d.probability, d.shares
 
 
@@ -196,13 +196,12 @@ def _evidence(turns: Sequence[Turn], metrics: Sequence[TurnMetrics],
               onset: int | None, phases: list[Phase]) -> list[str]:
     size = len(final)
     label, shares = decision.label, decision.shares
-    lines = [f"{_span(final)}: {label}, {decision.confidence} "
-             f"(p={decision.probability:.2f}); decided by {decision.because() or 'the base rate'}"]
     hits = [i for i in final if label in sigs[i]]
-    if hits:
-        examples = "; ".join(f"turn {i + 1} {turns[i].side}: {sigs[i][label]}"
-                             for i in hits[-3:])
-        lines.append(f"{label} signal in {len(hits)}/{size} ({examples})")
+    examples = "; ".join(f"turn {i + 1} {turns[i].side}: {sigs[i][label]}" for i in hits[-3:])
+    lines = [f"{_span(final)}: {label} signal in {len(hits)}/{size}"
+             + (f" ({examples})" if examples else ""),
+             f"{decision.confidence} (p={decision.probability:.2f}), decided by "
+             f"{decision.because() or 'the base rate'}"]
     if label == "emoji_spiral":
         lines.append(f"emoji per turn over the final window: "
                      f"{[metrics[i].emoji_count for i in final]}")

@@ -43,6 +43,9 @@ class Model:
     bias: tuple[float, ...]
     strong: float = 1.0
     uncertain: float = 0.0
+    unanimous: float = 1.01
+    """A window where some label's signal covers at least this share is that label
+    (the first in priority order), strongly, before the regression is asked."""
 
     def scores(self, x: Mapping[str, float]) -> list[float]:
         z = self.standardise(x)
@@ -127,6 +130,7 @@ def from_json(text: str) -> Model:
         mean=tuple(data["mean"]), scale=tuple(data["scale"]),
         weights=tuple(tuple(row) for row in data["weights"]), bias=tuple(data["bias"]),
         strong=float(data["strong"]), uncertain=float(data["uncertain"]),
+        unanimous=float(data["unanimous"]),
     )
 
 

@@ -18,6 +18,7 @@ from attractor_tui.analysis.classify import final_features
 from attractor_tui.analysis.decide import decide_features
 from attractor_tui.analysis.features import FEATURES
 from attractor_tui.analysis.fitted import Model, fit
+from attractor_tui.analysis.labels import PRIORITY
 from attractor_tui.analysis.labelled import Labelled
 
 STRONG_ACCURACY = 0.95
@@ -62,10 +63,31 @@ def lofo(items: Sequence[T], families: Callable[[T], frozenset[str]],
     return out
 
 
+UNANIMOUS_ACCURACY = 0.9
+"""The unanimous-signal step must be right this often on the rows it decides."""
+UNANIMOUS = (1.0, 0.95, 0.9, 0.85, 0.8, 0.75, 0.7, 0.65, 0.6)
+"""Candidate shares for the unanimous-signal step (`decide`), strictest first."""
+
+
+def unanimous_share(usable: Sequence[Example]) -> float:
+    """The lowest candidate share at which "the first label whose signal covers it" is
+    right `UNANIMOUS_ACCURACY` of the time on `usable` (1.01: never)."""
+    best = 1.01
+    for share in UNANIMOUS:
+        said = [(first, e) for e in usable if e.x is not None
+                for first in [next((lab for lab in PRIORITY
+                                    if e.x[f"signal_{lab}"] >= share), None)] if first]
+        if said and sum(lab in e.ok for lab, e in said) / len(said) < UNANIMOUS_ACCURACY:
+            break
+        best = share
+    return best
+
+
 def fit_examples(train: Sequence[Example]) -> Model:
     """The end-state model of `train` (the too-short rows are a rule, not fitted)."""
     usable = [e for e in train if e.x is not None]
-    return fit([e.x for e in usable if e.x is not None], [e.y for e in usable], FEATURES)
+    model = fit([e.x for e in usable if e.x is not None], [e.y for e in usable], FEATURES)
+    return replace(model, unanimous=unanimous_share(usable))
 
 
 def predict_example(model: Model, e: Example) -> tuple[str, float]:

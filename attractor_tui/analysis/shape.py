@@ -17,16 +17,14 @@ from dataclasses import dataclass
 
 from attractor_tui.analysis.salad import FUNCTION_WORDS
 
-_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]|[A-Za-z]")
-_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*\b", re.M)
 _STRUCTURE = re.compile(
     r"^\s*(?:#{1,6}\s|\d+[.)]\s|[-*•]\s+\*\*|\*\*[^*\n]{2,60}\*\*:?\s*$|```|"
     r"(?:chapter|step|phase|part|act|scene|round|level|section|rule)\s+\w+[:.]?)",
     re.M | re.I,
 )
-_COMPOUND = re.compile(r"\b[A-Za-z]{3,}(?:-[A-Za-z]{3,}){1,}\b")
-_CAPS = re.compile(r"\b[A-Z]{6,}\b")
-_THANKS = re.compile(r"\b(?:thank(?:s| you)|grateful|gratitude)\b", re.I)
+_EDGE_PUNCT = "\"'“”‘’()[]{}<>*_.,;:!?…—–`#|/\\"
+_SENTENCE_END = (".", "!", "?", ":", "…", '."', '!"', '?"')
+_THANKS = ("thank", "grateful", "gratitude")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,25 +56,49 @@ class ShapeTracker:
         self._names: set[str] = set()
 
     def add(self, text: str, model: bool = True) -> Shape:
-        """The shape of the next turn; operator turns only feed the vocabulary."""
-        found = _WORD.findall(text)
-        lower = [w.lower() for w in found]
-        content = {w for w in lower if w not in FUNCTION_WORDS and len(w) > 2}
-        names = set(_NAME.findall(text))
+        """The shape of the next turn; operator turns only feed the vocabulary.
+
+        One pass over the whitespace-separated tokens (a live turn must stay cheap)."""
+        content: set[str] = set()
+        names: set[str] = set()
+        n = function = coined = 0
+        caps: set[str] = set()
+        after_stop = True
+        for raw in text.split():
+            word = raw.strip(_EDGE_PUNCT)
+            if word and word[0].isalpha():
+                n += 1
+                lower = word.lower()
+                if lower in FUNCTION_WORDS:
+                    function += 1
+                elif len(word) > 2:
+                    content.add(lower)
+                if not after_stop and word[0].isupper() and word[1:].islower():
+                    names.add(word)
+                if "-" in word and _coined(word):
+                    coined += 1
+                elif len(word) >= 6 and word.isupper() and word.isalpha():
+                    caps.add(word)
+            after_stop = raw.endswith(_SENTENCE_END) or raw.startswith(("#", "-", "*"))
         new = content - self._seen
         new_names = names - self._names
         self._seen |= content
         self._names |= names
         if not model:
             return EMPTY
-        n = len(lower)
-        coined = len(_COMPOUND.findall(text)) + len(set(_CAPS.findall(text)))
+        lowered = text.lower()
         return Shape(
             content_words=len(content),
             novelty=len(new) / len(content) if content else 0.0,
             new_names=len(new_names),
             structure=len(_STRUCTURE.findall(text)),
-            coinage=coined / n if n else 0.0,
-            function_share=sum(w in FUNCTION_WORDS for w in lower) / n if n else 0.0,
-            thanks=bool(_THANKS.search(text)),
+            coinage=(coined + len(caps)) / n if n else 0.0,
+            function_share=function / n if n else 0.0,
+            thanks=any(t in lowered for t in _THANKS),
         )
+
+
+def _coined(word: str) -> bool:
+    """A hyphen-chained compound of words of three letters or more ("bloom-symphony")."""
+    parts = word.split("-")
+    return len(parts) >= 2 and all(len(p) >= 3 and p.isalpha() for p in parts)

@@ -42,7 +42,7 @@ _THANKS = re.compile(r"(?<![\w'])(?:thank(?:s| you)|grateful|gratitude)(?![\w'])
 _WAVE = "👋"
 META_DENSITY = 0.03
 """Loop-talk words per word that make a long turn talk about the loop."""
-CREATIVE_WORDS = 12
+CREATIVE_WORDS = 5
 """Distinct content words a turn needs before its novelty says anything."""
 NEW_CONTENT = 0.3
 """Share of a turn's content words new to the conversation that make it add content
