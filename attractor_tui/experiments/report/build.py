@@ -107,6 +107,8 @@ class SessionSummary:
     topic: str | None = None
     """The classifier's topic label; None when its record has none."""
     phases: list[dict[str, Any]] = field(default_factory=list)
+    confidence: str = "strong"
+    """The end state's confidence (`strong`, `weak`, `uncertain`; `judge` for a verdict)."""
 
     @property
     def models(self) -> str:
@@ -145,6 +147,8 @@ class Report:
     """Conversations left out by `exclude_interjected`."""
     labels: str = "rules"
     """Where end states come from: the rules, or cached LLM-judge verdicts ("judge")."""
+    uncertain: int = 0
+    """Conversations whose end state the fitted model is unsure of (worth a judge)."""
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -237,6 +241,7 @@ def build_report(directory: Path | str, *, exclude_interjected: bool = False,
         interjected=sum(1 for s in sessions if s.interjected),
         excluded=excluded,
         labels=labels,
+        uncertain=sum(1 for s in sessions if s.confidence == "uncertain"),
     )
 
 
@@ -315,6 +320,7 @@ def _summary(log: SessionLog, result: dict[str, Any], metrics: Sequence[TurnMetr
         evidence=list(result.get("evidence", [])),
         topic=result.get("topic"),
         phases=[p for p in result.get("phases", []) if isinstance(p, dict)],
+        confidence=str(result.get("end_state_confidence", "strong")),
     )
 
 

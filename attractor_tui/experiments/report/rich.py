@@ -50,6 +50,9 @@ def render_report_rich(report: Report) -> Group:
     elif report.interjected:
         notes.append(f"{report.interjected} conversation(s) with operator turns "
                      f"(marked{OPERATOR_MARK})")
+    if report.uncertain:
+        notes.append(f"{report.uncertain} of {n} end state(s) uncertain "
+                     f"({report.uncertain / n:.0%}; analyze --judge-only uncertain checks them)")
     if report.failed:
         notes.append(f"{len(report.failed)} file(s) could not be read")
     if notes:
@@ -115,7 +118,8 @@ def render_report_rich(report: Report) -> Group:
                  "emoji", "tools", box=None, pad_edge=False)
     for c in report.sessions:
         runs.add_row(Text(c.file + (OPERATOR_MARK if c.interjected else "")), Text(c.models),
-                     Text(c.end_state, style=RICH_COLOURS.get(c.end_state, "")),
+                     Text(c.end_state + ("?" if c.confidence == "uncertain" else ""),
+                                style=RICH_COLOURS.get(c.end_state, "")),
                      Text(c.topic or ""), Text(turn_text(c.onset_index)),
                      Text(str(c.turns)), Text(str(c.substantive_before_onset)),
                      Text(str(c.emoji_total)), Text(str(sum(c.tool_calls.values()))))
