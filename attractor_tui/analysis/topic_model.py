@@ -28,6 +28,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, Literal
 
+from attractor_tui.analysis.fitted import softmax
 from attractor_tui.analysis.topic_lexicon import TOPICS, turn_topics
 
 Confidence = Literal["strong", "weak", "uncertain"]
@@ -272,13 +273,6 @@ class ModelTally:
         pairs = [(t, round(p, 3)) for t, p in zip(self.model.topics, self.probabilities(),
                                                    strict=True) if p >= 0.01]
         return dict(sorted(pairs, key=lambda kv: -kv[1]))
-
-
-def softmax(scores: Sequence[float]) -> list[float]:
-    top = max(scores)
-    exp = [math.exp(s - top) for s in scores]
-    total = sum(exp)
-    return [e / total for e in exp]
 
 
 # ----------------------------------------------------------------- fitting
