@@ -1,44 +1,121 @@
-"""Agreement of the rules with the hand labels (issue 12, part 6).
+"""Leave-one-family-out agreement of the labels with the readers' (issue 24).
 
-Loads `tests/analysis/labels/fixture_labels.toml` and the shared fixtures it
-names (`../shared/fixtures`, through the format registry), analyses every
-labelled conversation and prints, for the `dev` and the `heldout` split, the
-end-state agreement per hand label and overall, the topic agreement and the
-share the rules call `other`. Only aggregates are printed: the held-out rows
-are for reporting, never for tuning. Skips with a message when the fixtures
-are absent. Last line:
-`dev_agreement=<x> heldout_agreement=<y> heldout_other=<z> n_dev=.. n_heldout=..`.
+Loads every labelled conversation (`analysis.labelled`: the project's 67 and
+the shared fixtures' 33), groups them by model family and predicts each one
+with a model fitted without every conversation of its families
+(`analysis.lofo`). Prints the agreement per family and overall (a label is
+right when it is one either reader chose), per-label precision and recall,
+the confusion matrix, how often `strong` labels are right, the uncertain and
+`other` shares, and the topic agreement. Skips with a message when
+`../shared/fixtures` is absent. Last line:
+`lofo_end_state=<x> lofo_topic=<y> other=<z> strong_right=<s> uncertain=<u> n=<n>`.
+
+The topic figure comes from `topic_predictions`: whatever topic `analyze_log`
+gives (nothing fitted) unless a `fit`/`predict` pair is passed, which it then
+scores leave-one-family-out too.
 """
 
 from __future__ import annotations
 
 import sys
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from attractor_tui.analysis.agreement import aggregate, read_labels, score  # noqa: E402
+from attractor_tui.analysis.classify import classify  # noqa: E402
+from attractor_tui.analysis.fitted import end_state_model  # noqa: E402
+from attractor_tui.analysis.labelled import Labelled, load_labelled  # noqa: E402
+from attractor_tui.analysis.lofo import (  # noqa: E402
+    Example,
+    examples,
+    fit_examples,
+    lofo,
+    predict_example,
+)
 
-LABELS = ROOT / "tests" / "analysis" / "labels" / "fixture_labels.toml"
+OWN = ROOT / "tests" / "analysis" / "labels" / "fixture_labels.toml"
 FIXTURES = ROOT.parent / "shared" / "fixtures"
 
 
+def end_state_predictions(items: Sequence[Example]) -> list[tuple[str, float, str]]:
+    """(label, probability, confidence) per item, each from a model fitted without its
+    families, with the committed confidence thresholds."""
+    committed = end_state_model()
+
+    def fit_fn(train: list[Example]) -> Any:
+        return replace(fit_examples(train), strong=committed.strong,
+                       uncertain=committed.uncertain)
+
+    def predict(model: Any, e: Example) -> tuple[str, float, str]:
+        label, p = predict_example(model, e)
+        return label, p, ("strong" if e.x is None else model.confidence(p))
+
+    return lofo(items, lambda e: e.families, fit_fn, predict)
+
+
+def topic_predictions(rows: Sequence[Labelled], fit: Callable[[list[Labelled]], Any] | None = None,
+                      predict: Callable[[Any, Labelled], str] | None = None) -> list[str]:
+    """Each row's topic: `analyze_log`'s, or leave-one-family-out from `fit`/`predict`."""
+    if fit is None or predict is None:
+        return [classify(r.log.turns).topic for r in rows]
+    return lofo(rows, lambda r: r.families, fit, predict)
+
+
+def _share(a: int, b: int) -> str:
+    return f"{a}/{b} ({a / b:.0%})" if b else "0/0"
+
+
+def report(rows: Sequence[Labelled], preds: Sequence[tuple[str, float, str]],
+           topics: Sequence[str]) -> str:
+    n = len(rows)
+    right = [p[0] in r.end_state_ok for r, p in zip(rows, preds, strict=True)]
+    topic_right = sum(t in r.topic_ok for r, t in zip(rows, topics, strict=True))
+    print(f"end state, leave-one-family-out: {_share(sum(right), n)}")
+    families = sorted({f for r in rows for f in r.families})
+    for fam in families:
+        idx = [i for i, r in enumerate(rows) if fam in r.families]
+        print(f"  {fam:10s} {_share(sum(right[i] for i in idx), len(idx))}")
+    print("per label (reader 1's label; precision counts a prediction right when either "
+          "reader chose it):")
+    got = Counter(p[0] for p in preds)
+    labels = sorted({r.end_state for r in rows} | set(got))
+    for lab in labels:
+        want = [i for i, r in enumerate(rows) if r.end_state == lab]
+        said = [i for i, p in enumerate(preds) if p[0] == lab]
+        print(f"  {lab:20s} recall {_share(sum(right[i] for i in want), len(want)):12s} "
+              f"precision {_share(sum(right[i] for i in said), len(said))}")
+    print("confusion (rows: reader 1, columns: predicted):")
+    short = {lab: lab[:6] for lab in labels}
+    print(" " * 22 + " ".join(f"{short[lab]:>6s}" for lab in labels))
+    for lab in labels:
+        counts = Counter(p[0] for r, p in zip(rows, preds, strict=True) if r.end_state == lab)
+        print(f"  {lab:20s}" + " ".join(f"{counts[c] or '.':>6}" for c in labels))
+    conf = Counter(p[2] for p in preds)
+    strong = [ok for ok, p in zip(right, preds, strict=True) if p[2] == "strong"]
+    print(f"confidence: strong {conf['strong']}, weak {conf['weak']}, uncertain "
+          f"{conf['uncertain']}; strong labels right {_share(sum(strong), len(strong))}")
+    misses = Counter((r.end_state, p[0]) for r, p, ok in zip(rows, preds, right, strict=True)
+                     if not ok)
+    print("misses: " + ", ".join(f"{a}->{b} {k}" for (a, b), k in misses.most_common()))
+    print(f"topic (analyze_log's, nothing fitted yet): {_share(topic_right, n)}")
+    return (f"lofo_end_state={sum(right) / n:.3f} lofo_topic={topic_right / n:.3f} "
+            f"other={got['other'] / n:.3f} "
+            f"strong_right={(sum(strong) / len(strong) if strong else 0):.3f} "
+            f"uncertain={conf['uncertain'] / n:.3f} n={n}")
+
+
 def main() -> int:
-    if not FIXTURES.is_dir() or not LABELS.is_file():
-        print(f"skipped: {FIXTURES} or {LABELS} is absent")
+    if not (FIXTURES / "labelled").is_dir() or not OWN.is_file():
+        print(f"skipped: {FIXTURES} or {OWN} is absent")
         return 0
-    rows = score(read_labels(LABELS), FIXTURES)
-    results = {split: aggregate(rows, split) for split in ("dev", "heldout")}
-    for split, a in results.items():
-        print(f"{split}: {a.agree}/{a.n} end states agree ({a.share:.1%}), "
-              f"topic {a.topic_share:.1%}, rules say other for {a.other}/{a.n} "
-              f"({a.other_share:.1%})")
-        for label, (hits, total) in a.per_label.items():
-            print(f"  {label:20s} {hits}/{total}")
-    dev, held = results["dev"], results["heldout"]
-    print(f"dev_agreement={dev.share:.3f} heldout_agreement={held.share:.3f} "
-          f"heldout_other={held.other_share:.3f} n_dev={dev.n} n_heldout={held.n}")
+    rows = load_labelled(FIXTURES, OWN)
+    preds = end_state_predictions(examples(rows))
+    print(report(rows, preds, topic_predictions(rows)))
     return 0
 
 

@@ -5,10 +5,10 @@ Deterministic and explainable by construction (issue 12's label set):
 1. every model turn gets *signals* from its metrics (a farewell phrase, a copy
    of its previous turn, nothing visible, ...), each with a short reason;
 2. the end state is judged on the *final window*: the last third of the model
-   turns, at least the last `FINAL_MIN` (`final_size`). A label fits when its
-   signal covers at least its threshold of that window (a verbatim loop also
-   needs `repetition.MIN_RUN` repeating turns in a row); if several fit, the
-   first in `LABELS` wins, and if none does the state is ``other``;
+   turns, at least the last `FINAL_MIN` (`final_size`). The window's signal
+   shares and turn shapes become features (`features`), and a model fitted on
+   the labelled conversations turns them into a label with a confidence
+   (`decide`; `bench/fit_classifier.py` writes the model);
 3. fewer than `MIN_MODEL_TURNS` model turns is ``too_short``;
 4. the onset and the phases come from sliding windows (`phases`);
 5. the topic is the dominant topic of the substantive model turns (`topics`).
@@ -22,9 +22,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import TYPE_CHECKING, Any
 
 from attractor_tui.analysis import repetition
+from attractor_tui.analysis.decide import Decision, decide
+from attractor_tui.analysis.features import window_features
+from attractor_tui.analysis.fitted import Confidence
+from attractor_tui.analysis.labels import LABELS, PRIORITY, Label
 from attractor_tui.analysis.metrics import (
     TurnMetrics,
     emoji_totals,
@@ -40,6 +44,7 @@ from attractor_tui.analysis.phases import (
     phases_of,
     provoked,
 )
+from attractor_tui.analysis.shape import Shape, ShapeTracker
 from attractor_tui.analysis.signals import turn_signals
 from attractor_tui.analysis.topics import TopicTally
 from attractor_tui.core.events import Turn
@@ -47,45 +52,19 @@ from attractor_tui.core.events import Turn
 if TYPE_CHECKING:
     from attractor_tui.sessions.store import SessionLog
 
-Label = Literal[
-    "too_short",
-    "minimal_exchange",
-    "emoji_spiral",
-    "verbatim_loop",
-    "word_salad",
-    "goodbye_loop",
-    "identity_standoff",
-    "sycophancy_collapse",
-    "spiritual_bliss",
-    "meta_loop",
-    "creative_escape",
-    "other",
-]
-"""The end states of issue 12, in priority order: when several fit, the first wins."""
-LABELS: tuple[str, ...] = get_args(Label)
-
-PRIORITY: tuple[Label, ...] = get_args(Label)[1:-1]
-"""The labels a window can fit, first winning."""
 MIN_MODEL_TURNS = 4
 """Fewer model turns than this is `too_short` to call."""
 FINAL_MIN = 6
 """The final window is the last third of the model turns, but at least this many."""
-THRESHOLD: dict[str, float] = {label: 0.5 for label in PRIORITY}
-"""Share of the final window's turns a label's signal must cover to fit."""
-
-WEAK_SHARE = 1 / 3
-"""When no label reaches its threshold in the final window, the strongest one still
-names the end state if its signal covers this share (a *weak* fit, said so in the
-evidence): every hand-labelled conversation settled into some state, and ``other``
-is kept for a window where no signal holds even a third of the turns."""
-
+HALF = 0.5
+"""Evidence also names other labels whose signal covers this share of the window."""
 RUN_GAP = 3
 """Model turns without the signal that break the closing run in two."""
 
 __all__ = [
     "LABELS", "PRIORITY", "WINDOW", "Classification", "Label", "Phase", "WindowLabel",
-    "analyze_log", "classify", "end_state_note", "final_size", "label_final", "label_window",
-    "strongest", "turn_signals",
+    "analyze_log", "classify", "end_state_note", "final_features", "final_size", "label_window",
+    "turn_shapes", "turn_signals",
 ]
 
 
@@ -94,37 +73,11 @@ def final_size(model_turns: int) -> int:
     return min(model_turns, max(FINAL_MIN, -(-model_turns // 3)))
 
 
-def label_window(sigs: Sequence[dict[Label, str]]) -> tuple[Label, float, dict[str, float]]:
-    """The first label in priority order whose signal fits the window, else ``other``."""
-    n = len(sigs)
-    shares: dict[str, float] = {label: sum(label in s for s in sigs) / n for label in PRIORITY}
-    for label in PRIORITY:
-        if shares[label] < THRESHOLD[label] and label != "verbatim_loop":
-            continue
-        if label == "verbatim_loop" and not repetition.is_loop(
-                ["verbatim_loop" in s for s in sigs]):
-            continue
-        return label, shares[label], shares
-    best = strongest(shares)
-    return "other", shares[best], shares
-
-
-def strongest(shares: dict[str, float], among: Sequence[Label] = PRIORITY) -> Label:
-    """The label with the largest share; on a tie, the first in priority order."""
-    return max(among, key=lambda lab: (shares[lab], -PRIORITY.index(lab)))
-
-
-def label_final(sigs: Sequence[dict[Label, str]]) -> tuple[Label, float, dict[str, float], bool]:
-    """The end state of a final window: `label_window`, else its weak fit (see
-    `WEAK_SHARE`); the flag says the label is weak. A verbatim loop is never
-    weak: without its run of repeats it is not one."""
-    label, score, shares = label_window(sigs)
-    if label != "other":
-        return label, score, shares, False
-    best = strongest(shares, [lab for lab in PRIORITY if lab != "verbatim_loop"])
-    if shares[best] >= WEAK_SHARE:
-        return best, shares[best], shares, True
-    return label, score, shares, False
+def label_window(sigs: Sequence[dict[Label, str]], metrics: Sequence[TurnMetrics],
+                 shapes: Sequence[Shape]) -> WindowResult:
+    """A sliding window's label, its probability and every label's signal share."""
+    d = decide(sigs, metrics, shapes, explain=False)
+    return d.label, d.probability, d.shares
 
 
 @dataclass(frozen=True)
@@ -143,10 +96,12 @@ class Classification:
     model_turns: int
     topic: str = "other"
     topic_shares: dict[str, float] = field(default_factory=dict)
+    topic_confidence: str = "uncertain"
     signals: dict[str, list[int]] = field(default_factory=dict)
     """Per label, the turns (0-based) of the final window that carry its signal."""
-    weak: bool = False
-    """The label is a weak fit (`label_final`)."""
+    confidence: Confidence = "strong"
+    """How sure the fitted model is (`fitted.Model.confidence`)."""
+    probability: float = 1.0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -161,7 +116,8 @@ def classify(turns: Sequence[Turn], metrics: Sequence[TurnMetrics] | None = None
              ) -> Classification:
     """Label how a conversation ended, when that began, and why (see module doc)."""
     metrics = list(metrics) if metrics is not None else turn_metrics(turns)
-    sigs = [turn_signals(t, m) for t, m in zip(turns, metrics, strict=True)]
+    shapes = turn_shapes(turns)
+    sigs = [turn_signals(t, m, s) for t, m, s in zip(turns, metrics, shapes, strict=True)]
     positions = [i for i, t in enumerate(turns) if t.author == "model"]
     tally = TopicTally()
     for i in positions:
@@ -174,13 +130,15 @@ def classify(turns: Sequence[Turn], metrics: Sequence[TurnMetrics] | None = None
             label="too_short", onset_index=None, substantive_turns=n_substantive,
             evidence=[f"only {n} model turn(s); need {MIN_MODEL_TURNS} to call an end state"],
             window_labels=[], phases=[], scores={}, model_turns=n, topic=tally.topic,
-            topic_shares=tally.shares(),
+            topic_shares=tally.shares(), topic_confidence=tally.confidence,
         )
     final = positions[-final_size(n):]
-    label, _, shares, weak = label_final([sigs[i] for i in final])
+    decision = decide(*_window(final, sigs, metrics, shapes))
+    label, shares = decision.label, decision.shares
     size = min(WINDOW, n)
     windows: list[WindowResult] = [
-        label_window([sigs[positions[k + j]] for j in range(size)]) for k in range(n - size + 1)
+        label_window(*_window(positions[k:k + size], sigs, metrics, shapes))
+        for k in range(n - size + 1)
     ]
     onset = None
     if label != "other":
@@ -188,7 +146,7 @@ def classify(turns: Sequence[Turn], metrics: Sequence[TurnMetrics] | None = None
         onset = next((positions[k + j] for j in range(size) if label in sigs[positions[k + j]]),
                      positions[k])
         # the closing run cannot start after the final window's first signalling turn
-        onset = min(onset, next(i for i in final if label in sigs[i]))
+        onset = min(onset, next((i for i in final if label in sigs[i]), final[0]))
         onset = _run_start(turns, positions, sigs, label, onset)
     shown = sorted({*range(0, len(windows), max(1, size // 2)), len(windows) - 1})
     window_labels = [
@@ -199,14 +157,21 @@ def classify(turns: Sequence[Turn], metrics: Sequence[TurnMetrics] | None = None
     phases = close_phases(phases_of([w[0] for w in windows], positions), label,
                           final[0] if onset is None else onset, positions[-1])
     signals = {lab: [i for i in final if lab in sigs[i]] for lab in PRIORITY}
-    evidence = _evidence(turns, metrics, sigs, final, label, shares, onset, phases, weak)
+    evidence = _evidence(turns, metrics, sigs, final, decision, onset, phases)
     return Classification(
         label=label, onset_index=onset, substantive_turns=n_substantive, evidence=evidence,
         window_labels=window_labels, phases=phases,
         scores={k: round(v, 3) for k, v in shares.items() if v > 0}, model_turns=n,
-        topic=tally.topic, topic_shares=tally.shares(),
-        signals={k: v for k, v in signals.items() if v}, weak=weak,
+        topic=tally.topic, topic_shares=tally.shares(), topic_confidence=tally.confidence,
+        signals={k: v for k, v in signals.items() if v}, confidence=decision.confidence,
+        probability=round(decision.probability, 3),
     )
+
+
+def _window(idx: Sequence[int], sigs: Sequence[dict[Label, str]],
+            metrics: Sequence[TurnMetrics], shapes: Sequence[Shape]
+            ) -> tuple[list[dict[Label, str]], list[TurnMetrics], list[Shape]]:
+    return [sigs[i] for i in idx], [metrics[i] for i in idx], [shapes[i] for i in idx]
 
 
 def _run_start(turns: Sequence[Turn], positions: list[int], sigs: list[dict[Label, str]],
@@ -215,6 +180,8 @@ def _run_start(turns: Sequence[Turn], positions: list[int], sigs: list[dict[Labe
     model turns without the signal separate from the rest of the closing run,
     unless an operator turn explains the gap."""
     hits = [k for k, i in enumerate(positions) if i >= onset and label in sigs[i]]
+    if not hits:  # the label came from the window as a whole, not from one signal
+        return onset
     if len(hits) > 1 and hits[1] - hits[0] > RUN_GAP and not any(
             t.author == "operator" for t in turns[positions[hits[0]]:positions[hits[1]]]):
         return positions[hits[1]]
@@ -226,34 +193,26 @@ def _span(final: Sequence[int]) -> str:
 
 
 def _evidence(turns: Sequence[Turn], metrics: Sequence[TurnMetrics],
-              sigs: list[dict[Label, str]], final: Sequence[int], label: Label,
-              shares: dict[str, float], onset: int | None, phases: list[Phase],
-              weak: bool) -> list[str]:
+              sigs: list[dict[Label, str]], final: Sequence[int], decision: Decision,
+              onset: int | None, phases: list[Phase]) -> list[str]:
     size = len(final)
-    lines: list[str] = []
-    if label == "other":
-        best = strongest(shares)
-        top = (
-            f"strongest: {best} in {round(shares[best] * size)}/{size}" if shares[best]
-            else "none seen at all"
-        )
-        lines.append(f"{_span(final)}: no attractor signal fits ({top})")
-    else:
-        hits = [i for i in final if label in sigs[i]]
-        examples = "; ".join(f"turn {i + 1} {turns[i].side}: {sigs[i][label]}"
-                             for i in hits[-3:])
-        fit = " (weak: no signal covers half the window; this one covers the most)" if weak else ""
-        lines.append(f"{_span(final)}: {label} signal in {len(hits)}/{size}{fit} ({examples})")
-        if label == "emoji_spiral":
-            lines.append(f"emoji per turn over the final window: "
-                         f"{[metrics[i].emoji_count for i in final]}")
-        if label == "verbatim_loop":
-            run = repetition.longest_run(label in sigs[i] for i in final)
-            lines.append(f"longest run of repeating turns: {run}")
-        others = [f"{lab} {round(v * size)}/{size}" for lab, v in shares.items()
-                  if lab != label and v >= THRESHOLD[lab]]
-        if others:
-            lines.append("also present (lower priority or no run): " + ", ".join(others))
+    label, shares = decision.label, decision.shares
+    hits = [i for i in final if label in sigs[i]]
+    examples = "; ".join(f"turn {i + 1} {turns[i].side}: {sigs[i][label]}" for i in hits[-3:])
+    lines = [f"{_span(final)}: {label} signal in {len(hits)}/{size}"
+             + (f" ({examples})" if examples else ""),
+             f"{decision.confidence} (p={decision.probability:.2f}), decided by "
+             f"{decision.because() or 'the base rate'}"]
+    if label == "emoji_spiral":
+        lines.append(f"emoji per turn over the final window: "
+                     f"{[metrics[i].emoji_count for i in final]}")
+    if label == "verbatim_loop":
+        run = repetition.longest_run(label in sigs[i] for i in final)
+        lines.append(f"longest run of repeating turns: {run}")
+    others = [f"{lab} {round(v * size)}/{size}" for lab, v in shares.items()
+              if lab != label and v >= HALF]
+    if others:
+        lines.append("other signals in half the window or more: " + ", ".join(others))
     if onset is not None:
         lines.append(
             f"onset turn {onset + 1} ({turns[onset].side}): "
@@ -286,10 +245,12 @@ def analyze_log(log: SessionLog, conversation: int = 0) -> dict[str, Any]:
         "conversation": conversation,
         "source": log.start.source,
         "end_state": result.label,
-        "end_state_weak": result.weak,
+        "end_state_confidence": result.confidence,
+        "end_state_probability": result.probability,
         "onset_index": result.onset_index,
         "topic": result.topic,
         "topic_shares": result.topic_shares,
+        "topic_confidence": result.topic_confidence,
         "turns": len(turns),
         "model_turns": result.model_turns,
         "substantive_turns": result.substantive_turns,
@@ -315,3 +276,22 @@ def end_state_note(turns: Sequence[Turn]) -> tuple[str, str]:
     if result.onset_index is not None:
         state += f" (from turn {result.onset_index + 1})"
     return "End state", f"{state} — attractor-tui's analysis"
+
+
+def turn_shapes(turns: Sequence[Turn]) -> list[Shape]:
+    """Every turn's shape (`shape.Shape`), the vocabulary growing in turn order."""
+    tracker = ShapeTracker()
+    return [tracker.add(t.text, model=t.author == "model") for t in turns]
+
+
+def final_features(turns: Sequence[Turn]) -> dict[str, float] | None:
+    """The features of the final window (what the model reads), None when too short."""
+    metrics = turn_metrics(turns)
+    shapes = turn_shapes(turns)
+    sigs = [turn_signals(t, m, s) for t, m, s in zip(turns, metrics, shapes, strict=True)]
+    positions = [i for i, t in enumerate(turns) if t.author == "model"]
+    if len(positions) < MIN_MODEL_TURNS:
+        return None
+    final = positions[-final_size(len(positions)):]
+    return window_features([sigs[i] for i in final], [metrics[i] for i in final],
+                           [shapes[i] for i in final])

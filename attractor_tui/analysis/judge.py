@@ -372,6 +372,22 @@ def run_judge(model: str, api_base: str | None, items: Sequence[Item],
     return run
 
 
+def adopt_verdicts(items: Sequence[Item]) -> int:
+    """`--judge-only`: the judge's end state replaces the rules' in each record that has
+    a verdict (the rules' stays in `rules_end_state`, confidence becomes `judge`);
+    returns how many did."""
+    adopted = 0
+    for *_, record in items:
+        verdict = record.get("judge") or {}
+        if "end_state" not in verdict:
+            continue
+        record["rules_end_state"] = record["end_state"]
+        record["end_state"] = verdict["end_state"]
+        record["end_state_confidence"] = "judge"
+        adopted += 1
+    return adopted
+
+
 def judge_cell(record: dict[str, Any]) -> str:
     """The judge's label for a narrow table cell: ✓ when it is the rules' label, or `error`."""
     verdict = record.get("judge") or {}

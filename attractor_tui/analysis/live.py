@@ -28,12 +28,13 @@ from attractor_tui.analysis.classify import (
     WINDOW,
     Label,
     final_size,
-    label_final,  # the one end-state rule, shared so live and offline labels agree
-    strongest,
     substantive,
     turn_signals,
 )
+from attractor_tui.analysis.decide import decide  # the one end-state rule, live and offline
+from attractor_tui.analysis.fitted import Confidence
 from attractor_tui.analysis.metrics import MetricsTracker, TurnMetrics
+from attractor_tui.analysis.shape import Shape, ShapeTracker
 from attractor_tui.analysis.topics import TopicTally
 from attractor_tui.core.config import SessionConfig
 from attractor_tui.core.engine import StopRule
@@ -66,7 +67,7 @@ class LiveUpdate:
     label: Label
     previous: Label
     score: float
-    """Share of the window's model turns that carry the label's signal."""
+    """The fitted model's probability of the label (`decide`)."""
     evidence: tuple[str, ...]
     """A summary line, then the most recent signalling turns (real turn indices)."""
     entered: bool
@@ -79,12 +80,19 @@ class LiveUpdate:
     """None for a skipped (interrupted) turn."""
     topic: str = "other"
     """The dominant topic so far (`topics.TOPICS`)."""
-    weak: bool = False
-    """`label` is a weak fit (`classify.label_final`): shown, but no news and no streak."""
+    topic_confidence: str = "uncertain"
+    """How sure the topic model is of it (`topic_model.CONFIDENCES`)."""
+    confidence: Confidence = "strong"
+    """How sure the fitted model is; only a `strong` attractor is news and makes a streak."""
 
     @property
     def attractor(self) -> bool:
         return is_attractor(self.label)
+
+    @property
+    def weak(self) -> bool:
+        """Not `strong`: shown (with a `?` when uncertain), but no news and no streak."""
+        return self.confidence != "strong"
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +100,8 @@ class _Seen:
     index: int
     side: str
     signals: dict[Label, str]
+    metrics: TurnMetrics
+    shape: Shape
 
 
 class LiveAttractor:
@@ -105,6 +115,7 @@ class LiveAttractor:
 
     def __init__(self, series_length: int = SERIES_LENGTH) -> None:
         self.tracker = MetricsTracker()
+        self.shapes = ShapeTracker()
         self._seen: list[_Seen] = []
         """Every model turn's signals: the final window grows with the conversation."""
         self.topics = TopicTally()
@@ -112,8 +123,7 @@ class LiveAttractor:
         self.label: Label = "too_short"
         self.streak = 0
         self.score = 0.0
-        self.weak = False
-        """The label is a weak fit (`classify.label_final`)."""
+        self.confidence: Confidence = "strong"
         self.evidence: tuple[str, ...] = (self._too_short(),)
         self._held: dict[str, int] = {}
         """Model turn count when each label last held."""
@@ -140,18 +150,19 @@ class LiveAttractor:
         if turn.interrupted:
             return self._update(turn, previous, entered=False, metrics=None)
         metrics = self.tracker.add(turn)
+        shape = self.shapes.add(turn.text, model=turn.author == "model")
         if turn.author != "model":
             return self._update(turn, previous, entered=False, metrics=metrics)
         self.model_turns += 1
-        signals = turn_signals(turn, metrics)
-        self._seen.append(_Seen(turn.index, turn.side, signals))
+        signals = turn_signals(turn, metrics, shape)
+        self._seen.append(_Seen(turn.index, turn.side, signals, metrics, shape))
         if substantive(metrics, signals):
             self.topics.add(turn.text)
         self._record_series(turn.side, metrics)
-        was_strong = not self.weak
-        self.label, self.score, self.evidence, self.weak = self._judge()
-        # a weak fit is shown, but is no news and counts towards no stop rule
-        strong = is_attractor(self.label) and not self.weak
+        was_strong = self.confidence == "strong"
+        self.label, self.score, self.evidence, self.confidence = self._judge()
+        # a label that is not strong is shown, but is no news and counts towards no stop rule
+        strong = is_attractor(self.label) and self.confidence == "strong"
         last_held = self._held.get(self.label)
         entered = (strong and (self.label != previous or not was_strong)
                    and (last_held is None or self.model_turns - last_held > WINDOW))
@@ -175,23 +186,20 @@ class LiveAttractor:
         return (f"only {self.model_turns} model turn(s); need {MIN_MODEL_TURNS} "
                 "to call a state")
 
-    def _judge(self) -> tuple[Label, float, tuple[str, ...], bool]:
+    def _judge(self) -> tuple[Label, float, tuple[str, ...], Confidence]:
         if self.model_turns < MIN_MODEL_TURNS:
-            return "too_short", 0.0, (self._too_short(),), False
+            return "too_short", 0.0, (self._too_short(),), "strong"
         window = self._seen[-final_size(self.model_turns):]
         size = len(window)
-        label, score, shares, weak = label_final([w.signals for w in window])
+        d = decide([w.signals for w in window], [w.metrics for w in window],
+                   [w.shape for w in window])
         span = f"last {size} model turns ({window[0].index + 1}-{window[-1].index + 1})"
-        if label == "other":
-            best = strongest(shares)
-            top = (f"strongest: {best} {round(shares[best] * size)}/{size}"
-                         if shares[best] else "none seen")
-            return label, score, (f"{span}: no signal fits ({top})",), False
-        hits = [w for w in window if label in w.signals]
-        lines = [f"{span}: {label} signal in {len(hits)}/{size}" + (" (weak)" if weak else "")]
-        lines += [f"turn {w.index + 1} {w.side}: {w.signals[label]}"
+        hits = [w for w in window if d.label in w.signals]
+        lines = [f"{span}: {d.label} signal in {len(hits)}/{size}, {d.confidence} "
+                 f"(p={d.probability:.2f})"]
+        lines += [f"turn {w.index + 1} {w.side}: {w.signals[d.label]}"
                   for w in reversed(hits[-EXAMPLES:])]
-        return label, score, tuple(lines), weak
+        return d.label, d.probability, tuple(lines), d.confidence
 
     def _update(self, turn: Turn, previous: Label, *, entered: bool,
                 metrics: TurnMetrics | None) -> LiveUpdate:
@@ -199,7 +207,8 @@ class LiveAttractor:
             turn_index=turn.index, side=turn.side, label=self.label, previous=previous,
             score=round(self.score, 3), evidence=self.evidence, entered=entered,
             streak=self.streak, model_turns=self.model_turns, metrics=metrics,
-            topic=self.topics.topic, weak=self.weak,
+            topic=self.topics.topic, topic_confidence=self.topics.confidence,
+            confidence=self.confidence,
         )
 
 

@@ -13,12 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+from attractor_tui.analysis.labels import Label
 from attractor_tui.core.events import Turn
 
-if TYPE_CHECKING:
-    from attractor_tui.analysis.classify import Label
 
 WindowResult = tuple["Label", float, dict[str, float]]
 """A window's label, its score, and every label's share of its turns."""

@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from attractor_tui.analysis import repetition, salad
 from attractor_tui.analysis.metrics import FAREWELL, STOP_INTENT, TurnMetrics, normalise
+from attractor_tui.analysis.shape import Shape
+from attractor_tui.analysis.labels import Label
 from attractor_tui.core.events import Turn
 from attractor_tui.core.text import describe_invisible
 
-if TYPE_CHECKING:
-    from attractor_tui.analysis.classify import Label
 
 LONG_TURN = 150
 """Words beyond which a turn's loop talk, praise or bliss needs density, not presence."""
@@ -43,10 +42,11 @@ _THANKS = re.compile(r"(?<![\w'])(?:thank(?:s| you)|grateful|gratitude)(?![\w'])
 _WAVE = "👋"
 META_DENSITY = 0.03
 """Loop-talk words per word that make a long turn talk about the loop."""
-CREATIVE_WORDS = 25
-"""A turn this long that is not a repeat adds new content."""
-NEW_CONTENT = 0.45
-"""Similarity to the side's previous turn below which a turn counts as new."""
+CREATIVE_WORDS = 5
+"""Distinct content words a turn needs before its novelty says anything."""
+NEW_CONTENT = 0.3
+"""Share of a turn's content words new to the conversation that make it add content
+(a model re-planning the same reply, or changing only the wording, stays below)."""
 
 EMOJI_RUN = 3
 """Emoji in a turn that make a run (emoji_spiral) rather than a near-empty reply."""
@@ -63,8 +63,11 @@ def _first(values: Sequence[str], n: int = 2) -> str:
     return ", ".join(repr(v) for v in list(dict.fromkeys(values))[:n])
 
 
-def turn_signals(turn: Turn, m: TurnMetrics) -> dict[Label, str]:
-    """The attractor signals one turn shows, each with a human-readable reason."""
+def turn_signals(turn: Turn, m: TurnMetrics, shape: Shape | None = None) -> dict[Label, str]:
+    """The attractor signals one turn shows, each with a human-readable reason.
+
+    `shape` (what the turn adds) lets `creative_escape` ask for positive evidence
+    of new content; without it no turn shows that signal."""
     out: dict[Label, str] = {}
     if turn.author != "model":
         return out
@@ -114,14 +117,18 @@ def turn_signals(turn: Turn, m: TurnMetrics) -> dict[Label, str]:
     elif (not long and (m.meta_strong or len(set(m.meta)) >= 3)) or (
             len(set(m.meta)) >= 4 and len(m.meta) >= META_DENSITY * m.words):
         out["meta_loop"] = f"loop talk {_first(m.meta, 3)}"
-    creative = len(set(m.creative))
-    if m.stage_lines >= 2 or creative >= 2 or (m.stage_lines and creative):
-        out["creative_escape"] = (
-            f"{m.stage_lines} stage direction(s)" if m.stage_lines
-            else f"story words {_first(m.creative)}"
-        )
-    elif m.words >= CREATIVE_WORDS and not repeat and (m.sim_prev or 0.0) < NEW_CONTENT:
-        out["creative_escape"] = f"{m.words} words of new content"
+    if shape is not None and not repeat and shape.novelty >= NEW_CONTENT \
+            and shape.content_words >= CREATIVE_WORDS:
+        creative = len(set(m.creative))
+        if shape.structure >= 2 or shape.new_names >= 2:
+            out["creative_escape"] = (f"adds {shape.new_names} new name(s), "
+                                      f"{shape.structure} step(s)/heading(s)")
+        elif m.stage_lines >= 2 or creative >= 2 or (m.stage_lines and creative):
+            out["creative_escape"] = (
+                f"{m.stage_lines} stage direction(s)" if m.stage_lines
+                else f"story words {_first(m.creative)}")
+        else:
+            out["creative_escape"] = f"{shape.novelty:.0%} of its content words are new"
     return out
 
 

@@ -93,6 +93,9 @@ def add_analyze(sub: Subparsers) -> None:
     analyze.add_argument("--judge-concurrency", type=int, default=4, metavar="N",
                          help="judge calls at once after the first (default 4; 1 for a "
                               "rate-limited key); a bar shows them on a terminal")
+    analyze.add_argument("--judge-only", choices=["uncertain"],
+                         help="with --judge: ask only about the conversations whose end state "
+                              "is uncertain, and report the judge's label for them")
     analyze.set_defaults(handler=analyze_command)
 
 
@@ -107,7 +110,8 @@ def _analysis_table(results: list[dict[str, Any]], names: list[str], judged: boo
     from rich.text import Text
 
     def label(r: dict[str, Any]) -> str:
-        return safe_line(str(r["end_state"]) + ("?" if r.get("end_state_weak") else ""))
+        mark = {"uncertain": "?", "judge": " (judge)"}.get(str(r.get("end_state_confidence")), "")
+        return safe_line(str(r["end_state"]) + mark)
 
     def topic(r: dict[str, Any]) -> str:
         return safe_line(str(r.get("topic", "other")))
@@ -136,8 +140,8 @@ def _analysis_table(results: list[dict[str, Any]], names: list[str], judged: boo
 
             cells.append(Text(safe_line(judge_cell(r))))
         table.add_row(*cells)
-    if any(r.get("end_state_weak") for r in results):
-        table.caption = "? weak fit: the strongest signal, in a third to half of the final window"
+    if any(r.get("end_state_confidence") == "uncertain" for r in results):
+        table.caption = "? uncertain: the fitted model is unsure (--judge-only uncertain asks a judge)"
     return table
 
 
@@ -296,12 +300,15 @@ def analyze_command(args: argparse.Namespace) -> int:
              "no conversations found (the files hold none)")
     status = 1 if problems or (left_out and not results) else 0
     judged = None
+    if args.judge_only and not args.judge:
+        raise UserError("--judge-only needs --judge MODEL")
     if args.judge and results:
-        from attractor_tui.analysis.judge import run_judge
+        from attractor_tui.analysis.judge import adopt_verdicts, run_judge
 
         if args.judge_concurrency < 1:
             raise UserError("--judge-concurrency must be at least 1")
-        items = [(p, n, log, r) for (p, n, log), r in zip(loaded, results, strict=True)]
+        items = [(p, n, log, r) for (p, n, log), r in zip(loaded, results, strict=True)
+                 if not args.judge_only or r.get("end_state_confidence") == args.judge_only]
         with _judge_bar() as progress:
             try:
                 judged = run_judge(args.judge, args.judge_api_base, items, warn,
@@ -309,6 +316,9 @@ def analyze_command(args: argparse.Namespace) -> int:
             except ValueError as exc:
                 raise UserError(str(exc)) from exc
         status = max(status, judged.status)
+        if args.judge_only:
+            warn(f"judge: {len(items)} of {len(results)} conversation(s) {args.judge_only}; "
+                 f"{adopt_verdicts(items)} now carry the judge's end state")
     if args.json:
         from attractor_tui.sessions.export import json_text
 

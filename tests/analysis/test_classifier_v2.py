@@ -19,8 +19,8 @@ from attractor_tui.analysis.topics import dominant_topic
 from attractor_tui.core.config import SessionConfig
 from attractor_tui.core.events import SessionEnd, SessionStart
 from attractor_tui.sessions.store import SessionLog
-from tests.analysis.test_analysis import OPENING, T0, conv
-from tests.support.builders import CHAT, run_session, scripted, turns_of
+from tests.analysis.test_analysis import OPENING, SYNTHETIC, T0, conv
+from tests.support.builders import CHAT, FAREWELLS, run_session, scripted, turns_of
 from tests.support.formats import cli
 
 EMBEDDED_LOOP = "Hello here. How can I help you today?"
@@ -97,6 +97,23 @@ async def test_the_stop_rule_ends_the_embedded_loop(tmp_path: Path) -> None:
     assert len(log.turns) == 6
 
 
+_PARTS = ("lantern harbor compass meadow glacier orchard beacon quarry ferry canyon willow "
+          "falcon summit lagoon prairie citadel ember thistle marble copper saffron juniper "
+          "tundra bayou mesa fjord atoll delta steppe grotto ravine spire turret moat bastion "
+          "rampart parapet keystone lintel corbel plinth gable dormer alcove atrium portico "
+          "veranda cupola belfry crypt vault cellar larder pantry scullery garret loft "
+          "mezzanine foyer vestibule corridor gallery rotunda pavilion gazebo pergola arbor "
+          "trellis espalier parterre topiary hedgerow coppice spinney thicket bracken heather "
+          "gorse sedge rushes reeds osier alder aspen hornbeam linden sycamore chestnut walnut "
+          "hazel rowan elder blackthorn hawthorn bramble nettle sorrel chervil tarragon").split()
+
+
+def build(n: int, start: int = 0) -> list[str]:
+    """`n` turns of a shared build that keeps adding new named parts (new content)."""
+    return [f"Step {start + k + 1}: we add the {', the '.join(_PARTS[(start + k) * 5:(start + k) * 5 + 5])}"
+            " wings to the design, each with its own entrance." for k in range(n)]
+
+
 @pytest.mark.parametrize("kind", ["template", "pair", "growing", "replanned"])
 def test_verbatim_loop_variants(kind: str) -> None:
     fruits = ["apples", "pears", "plums", "figs", "limes", "dates", "kiwis", "grapes"]
@@ -123,14 +140,17 @@ def test_verbatim_loop_variants(kind: str) -> None:
 
 
 def test_a_short_repeat_at_the_end_of_a_long_talk_is_not_a_loop() -> None:
-    texts = SPEC * 2 + [SPEC[0], SPEC[0]]  # two repeats: a run of 2, not 4+ turns
+    texts = SPEC + build(12) + [SPEC[0], SPEC[0]]  # two repeats: a run of 2, not 4+ turns
     assert classify(conv(*texts)).label == "creative_escape"
+    # the same talk said again adds nothing new: no turn of it shows the creative signal
+    again = classify(conv(*SPEC, *SPEC))
+    assert "creative_escape" not in again.signals, again.evidence
 
 
 def test_word_salad() -> None:
     result = classify(conv(*OPENING, *[coined(k) for k in range(8)]))
     assert result.label == "word_salad", result.evidence
-    assert "coined compounds" in result.evidence[0]
+    assert "coined compounds" in " ".join(result.evidence)
     degenerate = " ".join(["ensuring that the importance,"] + ["ensuring,"] * 60)
     assert "'ensuring' is" in measure(degenerate).reason
     assert not measure(" ".join(SPEC)).reason  # dense technical prose is language
@@ -140,7 +160,7 @@ def test_word_salad() -> None:
 def test_a_build_that_keeps_adding_content_is_creative_escape() -> None:
     result = classify(conv(*SPEC))
     assert result.label == "creative_escape", result.evidence
-    assert "words of new content" in result.evidence[0]
+    assert "of its content words are new" in result.evidence[0]
     assert result.topic == "technical"
 
 
@@ -163,40 +183,33 @@ def test_priority_first_in_the_list_wins() -> None:
     result = classify(conv(*OPENING, *mixed))
     assert result.label == "goodbye_loop", result.evidence
     assert result.scores["identity_standoff"] >= 0.5
-    assert any("also present" in e and "identity_standoff" in e for e in result.evidence)
+    assert any("other signals" in e and "identity_standoff" in e for e in result.evidence)
 
 
-def test_a_signal_short_of_half_the_final_window_is_a_weak_fit() -> None:
-    chat = CHAT * 3  # 12 model turns, final window 6, no signal of its own
-    assert classify(turns_of(chat)).label == "other"
-    two = chat[:7] + [FAREWELLS[0]] + chat[8:10] + [FAREWELLS[1]] + chat[11:]
-    result = classify(turns_of(two))
-    assert (result.label, result.signals["goodbye_loop"]) == ("goodbye_loop", [7, 10])
-    assert "goodbye_loop signal in 2/6 (weak:" in result.evidence[0]
-    assert result.onset_index == 7 and result.weak
-    one = chat[:10] + [FAREWELLS[1]] + chat[11:]
-    assert classify(turns_of(one)).label == "other"
-    # a repeat without its run of four is never a weak verbatim loop
-    repeats = chat[:8] + [chat[8], chat[8], chat[9], chat[9]]
-    assert classify(turns_of(repeats)).label != "verbatim_loop"
-    live = LiveAttractor()
-    updates = [live.add(t) for t in turns_of(two)]
-    assert (updates[-1].label, updates[-1].weak, updates[-1].streak) == ("goodbye_loop", True, 0)
-    assert not any(u.entered for u in updates)
-
-
-async def test_analyze_marks_a_weak_fit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("COLUMNS", "80")
+def test_a_label_the_model_is_unsure_of_is_no_news() -> None:
     chat = CHAT * 3
     two = chat[:7] + [FAREWELLS[0]] + chat[8:10] + [FAREWELLS[1]] + chat[11:]
-    config = SessionConfig(a=scripted(two[0::2]), b=scripted(two[1::2]), turns=6)
+    result = classify(turns_of(two))
+    assert result.confidence != "strong", result.evidence
+    assert result.confidence in result.evidence[1]
+    live = LiveAttractor()
+    updates = [live.add(t) for t in turns_of(two)]
+    assert (updates[-1].label, updates[-1].confidence) == (result.label, result.confidence)
+    assert updates[-1].streak == 0 and updates[-1].weak
+    assert not any(u.entered for u in updates if u.confidence != "strong")
+
+
+async def test_analyze_marks_an_uncertain_label(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    texts = SYNTHETIC["other"]  # plain talk: the model has never seen one end like this
+    config = SessionConfig(a=scripted(texts[0::2]), b=scripted(texts[1::2]), turns=6)
     _, log, _ = await run_session(tmp_path, config)
-    assert [t.text for t in log.turns] == two
     code, out, _ = cli(["analyze", str(log.path), "--json"])
     record = json.loads(out)[0]
-    assert code == 0 and (record["end_state"], record["end_state_weak"]) == ("goodbye_loop", True)
+    assert code == 0 and record["end_state_confidence"] == "uncertain", record["evidence"]
     code, table, _ = cli(["analyze", str(log.path)])
-    assert code == 0 and "goodbye_loop?" in table and "? weak fit" in table
+    assert code == 0 and f"{record['end_state']}?" in table and "? uncertain" in table
     # at 80 columns the label is whole, and columns that are all zero are left out
     header = next(line for line in table.splitlines() if "end state" in line)
     assert "onset" in header and "operator" not in header and "tools" not in header
@@ -205,7 +218,7 @@ async def test_analyze_marks_a_weak_fit(tmp_path: Path, monkeypatch: pytest.Monk
 def test_final_window_is_the_last_third() -> None:
     assert [final_size(n) for n in (4, 6, 12, 18, 30, 31, 269)] == [4, 6, 6, 6, 10, 11, 90]
     # a goodbye loop in the last 5 of 30 model turns is not the end state: the last 10 judge
-    texts = SPEC * 2 + SPEC[:6] + ["Goodbye and take care!", "Bye, farewell!", "Take care!",
+    texts = SPEC + build(20) + ["Goodbye and take care!", "Bye, farewell!", "Take care!",
                                    "So long, friend!"]
     assert classify(conv(*texts)).label == "creative_escape"
 

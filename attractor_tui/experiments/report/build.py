@@ -124,6 +124,8 @@ class SessionSummary:
     def called_any_tool(self) -> bool:
         """A real tool was called (stop phrases are not tools)."""
         return any(name != PHRASE_TOOL for name in self.tool_calls)
+    confidence: str = "strong"
+    """The end state's confidence (`strong`, `weak`, `uncertain`; `judge` for a verdict)."""
 
     @property
     def models(self) -> str:
@@ -176,6 +178,8 @@ class Report:
         if not self.failed_runs:
             return None
         return failed_runs_note([r["reason"] for r in self.failed_runs])
+    uncertain: int = 0
+    """Conversations whose end state the fitted model is unsure of (worth a judge)."""
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -284,6 +288,7 @@ def build_report(directory: Path | str, *, exclude_interjected: bool = False,
         failed_runs=failed_runs,
         folders=dict(Counter(str(Path(s.file).parent) for s in sessions
                              if Path(s.file).parent != Path("."))),
+        uncertain=sum(1 for s in sessions if s.confidence == "uncertain"),
     )
 
 
@@ -369,6 +374,7 @@ def _summary(log: SessionLog, result: dict[str, Any], metrics: Sequence[TurnMetr
         phases=[p for p in result.get("phases", []) if isinstance(p, dict)],
         operator_at=operator_at, call_after_operator=after,
         memory=bool(config.a.memory or config.b.memory),
+        confidence=str(result.get("end_state_confidence", "strong")),
     )
 
 

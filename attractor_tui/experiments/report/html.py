@@ -135,13 +135,17 @@ def render_html(report: Report) -> str:
         parts.append("<h2>By model pair</h2>")
         parts.append(group_table(report.models, "models"))
     parts.append("<h2>Conversations</h2>")
+    if report.uncertain:
+        parts.append(f'<p class="muted">{report.uncertain} of {len(report.sessions)} end states '
+                     "are uncertain, marked ?.</p>")
     if report.interjected:
         parts.append(f'<p class="muted">{esc(OPERATOR_MARK.strip())} marks a conversation '
                      "with operator turns.</p>")
     parts.append(_html_table(
         ["file", "models", "end state", "topic", "onset turn", "turns", "substantive", "emoji",
          "tools", "keywords"],
-        [[c.file + (OPERATOR_MARK if c.interjected else ""), c.models, c.end_state, c.topic or "",
+        [[c.file + (OPERATOR_MARK if c.interjected else ""), c.models,
+          c.end_state + ("?" if c.confidence == "uncertain" else ""), c.topic or "",
           turn_text(c.onset_index), c.turns, c.substantive_before_onset, c.emoji_total,
           sum(c.tool_calls.values()), ", ".join(c.keywords[:5])] for c in report.sessions],
         numeric={4, 5, 6, 7, 8}, words={9}))

@@ -97,6 +97,9 @@ def render_markdown(report: Report) -> str:
                   f"(rolling mean over {report.similarity['window']} turns):", "",
                   f"`{sparkline(report.similarity['mean'])}` (0 to 1)"]
     lines += ["", "## Conversations", ""]
+    if report.uncertain:
+        lines += [f"{report.uncertain} of {len(report.sessions)} end states are uncertain "
+                  f"({report.uncertain / len(report.sessions):.0%}), marked ?.", ""]
     if report.interjected:
         lines += [f"{OPERATOR_MARK.strip()} marks a conversation with operator turns.", ""]
     lines += ["| file | models | end state | topic | onset turn | turns | substantive | emoji | "
@@ -104,7 +107,7 @@ def render_markdown(report: Report) -> str:
     for c in report.sessions:
         mark = OPERATOR_MARK if c.interjected else ""
         lines.append(
-            f"| {_md(c.file)}{mark} | {_md(c.models)} | {_md(c.end_state)} | "
+            f"| {_md(c.file)}{mark} | {_md(c.models)} | {_md(c.end_state)}{'?' if c.confidence == 'uncertain' else ''} | "
             f"{_md(c.topic or '')} | {turn_text(c.onset_index)} | {c.turns} | "
             f"{c.substantive_before_onset} | {c.emoji_total} | {sum(c.tool_calls.values())} | "
             f"{_md(', '.join(c.keywords[:5]))} |")

@@ -54,6 +54,9 @@ def render_report_rich(report: Report) -> Group:
         notes.append(f"with {len(report.folders)} sub-folder(s)")
     if report.failed_runs_note:
         notes.append(f"left out: {report.failed_runs_note}")
+    if report.uncertain:
+        notes.append(f"{report.uncertain} of {n} end state(s) uncertain "
+                     f"({report.uncertain / n:.0%}; analyze --judge-only uncertain checks them)")
     if report.failed:
         notes.append(f"{len(report.failed)} file(s) could not be read")
     if notes:
@@ -119,7 +122,8 @@ def render_report_rich(report: Report) -> Group:
                  "emoji", "tools", box=None, pad_edge=False)
     for c in report.sessions:
         runs.add_row(Text(c.file + (OPERATOR_MARK if c.interjected else "")), Text(c.models),
-                     Text(c.end_state, style=RICH_COLOURS.get(c.end_state, "")),
+                     Text(c.end_state + ("?" if c.confidence == "uncertain" else ""),
+                                style=RICH_COLOURS.get(c.end_state, "")),
                      Text(c.topic or ""), Text(turn_text(c.onset_index)),
                      Text(str(c.turns)), Text(str(c.substantive_before_onset)),
                      Text(str(c.emoji_total)), Text(str(sum(c.tool_calls.values()))))

@@ -178,7 +178,7 @@ class AttractorMeter(Widget):
             return
         live = self.live
         label = self.query_one("#meter-label", Static)
-        label.update(Text(live.label))
+        label.update(Text(live.label + ("?" if live.confidence == "uncertain" else "")))
         label.set_classes(label_class(live.label))
         topic = self.query_one("#meter-topic", Static)
         topic.update(Text(f"topic {safe_line(self.topic)}" if self.topic else ""))
@@ -196,5 +196,5 @@ class AttractorMeter(Widget):
             since = f" since turn {self.since + 1}" if self.since is not None else ""
             parts.insert(0, f"held {live.streak} model turn(s){since}")
         if live.label != "too_short":
-            parts.append(f"window share {live.score:.0%}")
+            parts.append(f"{live.confidence} (p={live.score:.0%})")
         return " · ".join(parts)
