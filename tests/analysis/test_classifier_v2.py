@@ -202,7 +202,7 @@ def test_a_label_the_model_is_unsure_of_is_no_news() -> None:
 async def test_analyze_marks_an_uncertain_label(tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLUMNS", "80")
-    texts = SYNTHETIC["other"]  # plain talk: the model has never seen one end like this
+    texts = SYNTHETIC["meta_loop"]  # a label no labelled conversation ends in: uncertain
     config = SessionConfig(a=scripted(texts[0::2]), b=scripted(texts[1::2]), turns=6)
     _, log, _ = await run_session(tmp_path, config)
     code, out, _ = cli(["analyze", str(log.path), "--json"])
