@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from attractor_tui.analysis import analyze_log, classify
-from attractor_tui.analysis.live import LiveAttractor
 from attractor_tui.analysis.labelled import Labelled
+from attractor_tui.analysis.live import LiveAttractor
 from attractor_tui.analysis.topic_fit import (
     Prediction,
     calibrate,
