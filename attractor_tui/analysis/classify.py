@@ -25,8 +25,8 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from attractor_tui.analysis import repetition
-from attractor_tui.analysis.decide import Decision, decide
-from attractor_tui.analysis.features import window_features
+from attractor_tui.analysis.decide import Decision, decide_features
+from attractor_tui.analysis.features import WindowSums
 from attractor_tui.analysis.fitted import Confidence
 from attractor_tui.analysis.labels import LABELS, PRIORITY, Label
 from attractor_tui.analysis.metrics import (
@@ -73,11 +73,20 @@ def final_size(model_turns: int) -> int:
     return min(model_turns, max(FINAL_MIN, -(-model_turns // 3)))
 
 
-def label_window(sigs: Sequence[dict[Label, str]], metrics: Sequence[TurnMetrics],
-                 shapes: Sequence[Shape]) -> WindowResult:
-    """A sliding window's label, its probability and every label's signal share."""
-    d = decide(sigs, metrics, shapes, explain=False)
+def label_window(x: dict[str, float]) -> WindowResult:
+    """A sliding window's label, its probability and every label's signal share, from
+    its features (`features.WindowSums.features`)."""
+    d = decide_features(x, explain=False)
     return d.label, d.probability, d.shares
+
+
+def window_sums(positions: Sequence[int], sigs: Sequence[dict[Label, str]],
+                metrics: Sequence[TurnMetrics], shapes: Sequence[Shape]) -> WindowSums:
+    """Running sums over the model turns at `positions` (what the live meter keeps)."""
+    sums = WindowSums()
+    for i in positions:
+        sums.add(sigs[i], metrics[i], shapes[i])
+    return sums
 
 
 @dataclass(frozen=True)
@@ -133,13 +142,12 @@ def classify(turns: Sequence[Turn], metrics: Sequence[TurnMetrics] | None = None
             topic_shares=tally.shares(), topic_confidence=tally.confidence,
         )
     final = positions[-final_size(n):]
-    decision = decide(*_window(final, sigs, metrics, shapes))
+    sums = window_sums(positions, sigs, metrics, shapes)
+    decision = decide_features(sums.features(n - len(final), n))
     label, shares = decision.label, decision.shares
     size = min(WINDOW, n)
-    windows: list[WindowResult] = [
-        label_window(*_window(positions[k:k + size], sigs, metrics, shapes))
-        for k in range(n - size + 1)
-    ]
+    windows: list[WindowResult] = [label_window(sums.features(k, k + size))
+                                   for k in range(n - size + 1)]
     onset = None
     if label != "other":
         k = onset_window(label, windows, provoked(turns, positions, size))
@@ -166,12 +174,6 @@ def classify(turns: Sequence[Turn], metrics: Sequence[TurnMetrics] | None = None
         signals={k: v for k, v in signals.items() if v}, confidence=decision.confidence,
         probability=round(decision.probability, 3),
     )
-
-
-def _window(idx: Sequence[int], sigs: Sequence[dict[Label, str]],
-            metrics: Sequence[TurnMetrics], shapes: Sequence[Shape]
-            ) -> tuple[list[dict[Label, str]], list[TurnMetrics], list[Shape]]:
-    return [sigs[i] for i in idx], [metrics[i] for i in idx], [shapes[i] for i in idx]
 
 
 def _run_start(turns: Sequence[Turn], positions: list[int], sigs: list[dict[Label, str]],
@@ -292,6 +294,5 @@ def final_features(turns: Sequence[Turn]) -> dict[str, float] | None:
     positions = [i for i, t in enumerate(turns) if t.author == "model"]
     if len(positions) < MIN_MODEL_TURNS:
         return None
-    final = positions[-final_size(len(positions)):]
-    return window_features([sigs[i] for i in final], [metrics[i] for i in final],
-                           [shapes[i] for i in final])
+    n = len(positions)
+    return window_sums(positions, sigs, metrics, shapes).features(n - final_size(n), n)

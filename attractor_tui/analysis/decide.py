@@ -1,7 +1,8 @@
 """The one end-state rule: a window's signals and shapes in, a label and its confidence out.
 
 `classify` (offline, every window) and `live.LiveAttractor` (the meter, the
-final window after each turn) both call `decide`, so live equals offline.
+final window after each turn) both call `decide_features` on features from the
+same running sums (`features.WindowSums`), so live equals offline.
 Two fitted steps (`fitted.end_state_model`, written by
 `bench/fit_classifier.py` from the labelled conversations):
 
@@ -52,18 +53,17 @@ class Decision:
 
 
 def decide(sigs: Sequence[dict[Label, str]], metrics: Sequence[TurnMetrics],
-           shapes: Sequence[Shape], model: Model | None = None, *,
-           explain: bool = True) -> Decision:
-    """The end state of a window of model turns (see module doc); without `explain`,
-    no reasons (sliding windows need only the label)."""
-    return decide_features(window_features(sigs, metrics, shapes), model, explain=explain)
+           shapes: Sequence[Shape], model: Model | None = None) -> Decision:
+    """The end state of a window of model turns (see module doc)."""
+    return decide_features(window_features(sigs, metrics, shapes), model)
 
 
 def decide_features(x: Mapping[str, float], model: Model | None = None, *,
                     explain: bool = True) -> Decision:
-    """The end state of a window given its features (`features.window_features`)."""
+    """The end state of a window given its features (`features.WindowSums`); without
+    `explain`, no reasons (sliding windows need only the label)."""
     model = model or end_state_model()
-    shares = {label: x[f"signal_{label}"] for label in PRIORITY}
+    shares: dict[str, float] = {label: x[f"signal_{label}"] for label in PRIORITY}
     first = next((lab for lab in PRIORITY if shares[lab] >= model.unanimous), None)
     if first is not None:
         p = model.probabilities(x).get(first, 0.0)

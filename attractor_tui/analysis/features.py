@@ -44,42 +44,62 @@ DESCRIBE: dict[str, str] = {
 """What each feature is, for the evidence people read."""
 
 
-def _mean(values: Sequence[float]) -> float:
-    return sum(values) / len(values) if values else 0.0
+MEANS: tuple[str, ...] = (
+    *(f"signal_{label}" for label in PRIORITY),
+    "sim_prev", "sim_other", "near_empty", "invisible", "emoji_density", "emoji_turns",
+    "farewell", "thanks", "novelty", "new_names", "build", "coinage", "function_words",
+    "words", "questions", "bliss_density", "meta_density",
+)
+"""The features that are a mean of one value per turn (`turn_terms`, in this order)."""
+
+
+def turn_terms(sig: dict[Label, str], m: TurnMetrics, s: Shape) -> tuple[float, ...]:
+    """One model turn's value of each of `MEANS` (`words`: its raw word count)."""
+    w = max(m.words, 1)
+    return (
+        *(float(label in sig) for label in PRIORITY),
+        m.sim_prev or 0.0, m.sim_other or 0.0, float(m.minimal), float(m.invisible_only),
+        m.emoji_count / (m.emoji_count + w), float(m.emoji_count > 0),
+        float(bool(m.farewell or m.stop_intent)), float(s.thanks), s.novelty,
+        min(1.0, s.new_names / 5),
+        float((s.structure >= 2 or s.new_names >= 2) and s.novelty >= BUILD_NOVELTY),
+        min(1.0, s.coinage * 10), s.function_share, float(m.words), float(m.questions > 0),
+        min(1.0, 10 * len(m.bliss) / w), min(1.0, 10 * len(m.meta) / w),
+    )
+
+
+class WindowSums:
+    """Running sums of every model turn's terms, so any window's features cost one
+    subtraction per feature (the live meter at turn 500 judges a 167-turn window)."""
+
+    def __init__(self) -> None:
+        self.prefix: list[tuple[float, ...]] = [(0.0,) * len(MEANS)]
+        self.flags: list[bool] = []
+        """Per model turn: it repeats (the verbatim_loop signal)."""
+
+    def add(self, sig: dict[Label, str], m: TurnMetrics, s: Shape) -> None:
+        terms = turn_terms(sig, m, s)
+        self.prefix.append(tuple(a + b for a, b in zip(self.prefix[-1], terms, strict=True)))
+        self.flags.append("verbatim_loop" in sig)
+
+    def features(self, lo: int, hi: int) -> dict[str, float]:
+        """The features of model turns `lo`..`hi - 1` (positions among the model turns)."""
+        n = hi - lo
+        if n <= 0:
+            return dict.fromkeys(FEATURES, 0.0)
+        top, bottom = self.prefix[hi], self.prefix[lo]
+        out = {name: (a - b) / n for name, a, b in zip(MEANS, top, bottom, strict=True)}
+        out["words"] = math.log1p(max(0.0, out["words"])) / 8
+        flags = self.flags[lo:hi]
+        out["repeat_trailing"] = repetition.trailing_run(flags) / n
+        out["repeat_longest"] = repetition.longest_run(flags) / n
+        return out
 
 
 def window_features(sigs: Sequence[dict[Label, str]], metrics: Sequence[TurnMetrics],
                     shapes: Sequence[Shape]) -> dict[str, float]:
     """The features of a window of model turns (each sequence: one item per turn)."""
-    n = len(sigs)
-    if not n:
-        return dict.fromkeys(FEATURES, 0.0)
-    out = {f"signal_{label}": sum(label in s for s in sigs) / n for label in PRIORITY}
-    flags = ["verbatim_loop" in s for s in sigs]
-    words = [max(m.words, 1) for m in metrics]
-    out.update(
-        repeat_trailing=repetition.trailing_run(flags) / n,
-        repeat_longest=repetition.longest_run(flags) / n,
-        sim_prev=_mean([m.sim_prev or 0.0 for m in metrics]),
-        sim_other=_mean([m.sim_other or 0.0 for m in metrics]),
-        near_empty=_mean([float(m.minimal) for m in metrics]),
-        invisible=_mean([float(m.invisible_only) for m in metrics]),
-        emoji_density=_mean([m.emoji_count / (m.emoji_count + w)
-                             for m, w in zip(metrics, words, strict=True)]),
-        emoji_turns=_mean([float(m.emoji_count > 0) for m in metrics]),
-        farewell=_mean([float(bool(m.farewell or m.stop_intent)) for m in metrics]),
-        thanks=_mean([float(s.thanks) for s in shapes]),
-        novelty=_mean([s.novelty for s in shapes]),
-        new_names=_mean([min(1.0, s.new_names / 5) for s in shapes]),
-        build=_mean([float((s.structure >= 2 or s.new_names >= 2) and s.novelty >= BUILD_NOVELTY)
-                     for s in shapes]),
-        coinage=_mean([min(1.0, s.coinage * 10) for s in shapes]),
-        function_words=_mean([s.function_share for s in shapes]),
-        words=math.log1p(_mean([float(m.words) for m in metrics])) / 8,
-        questions=_mean([float(m.questions > 0) for m in metrics]),
-        bliss_density=_mean([min(1.0, 10 * len(m.bliss) / w)
-                             for m, w in zip(metrics, words, strict=True)]),
-        meta_density=_mean([min(1.0, 10 * len(m.meta) / w)
-                            for m, w in zip(metrics, words, strict=True)]),
-    )
-    return out
+    sums = WindowSums()
+    for sig, m, s in zip(sigs, metrics, shapes, strict=True):
+        sums.add(sig, m, s)
+    return sums.features(0, len(sigs))

@@ -18,8 +18,8 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from functools import cache
-from operator import mul
 from importlib import resources
+from operator import mul
 from typing import Literal
 
 Confidence = Literal["strong", "weak", "uncertain"]

@@ -31,10 +31,11 @@ from attractor_tui.analysis.classify import (
     substantive,
     turn_signals,
 )
-from attractor_tui.analysis.decide import decide  # the one end-state rule, live and offline
+from attractor_tui.analysis.decide import decide_features  # one end-state rule, live and offline
+from attractor_tui.analysis.features import WindowSums
 from attractor_tui.analysis.fitted import Confidence
 from attractor_tui.analysis.metrics import MetricsTracker, TurnMetrics
-from attractor_tui.analysis.shape import Shape, ShapeTracker
+from attractor_tui.analysis.shape import ShapeTracker
 from attractor_tui.analysis.topics import TopicTally
 from attractor_tui.core.config import SessionConfig
 from attractor_tui.core.engine import StopRule
@@ -100,8 +101,6 @@ class _Seen:
     index: int
     side: str
     signals: dict[Label, str]
-    metrics: TurnMetrics
-    shape: Shape
 
 
 class LiveAttractor:
@@ -116,6 +115,7 @@ class LiveAttractor:
     def __init__(self, series_length: int = SERIES_LENGTH) -> None:
         self.tracker = MetricsTracker()
         self.shapes = ShapeTracker()
+        self.sums = WindowSums()
         self._seen: list[_Seen] = []
         """Every model turn's signals: the final window grows with the conversation."""
         self.topics = TopicTally()
@@ -155,7 +155,8 @@ class LiveAttractor:
             return self._update(turn, previous, entered=False, metrics=metrics)
         self.model_turns += 1
         signals = turn_signals(turn, metrics, shape)
-        self._seen.append(_Seen(turn.index, turn.side, signals, metrics, shape))
+        self._seen.append(_Seen(turn.index, turn.side, signals))
+        self.sums.add(signals, metrics, shape)
         if substantive(metrics, signals):
             self.topics.add(turn.text)
         self._record_series(turn.side, metrics)
@@ -189,10 +190,10 @@ class LiveAttractor:
     def _judge(self) -> tuple[Label, float, tuple[str, ...], Confidence]:
         if self.model_turns < MIN_MODEL_TURNS:
             return "too_short", 0.0, (self._too_short(),), "strong"
-        window = self._seen[-final_size(self.model_turns):]
+        n = self.model_turns
+        window = self._seen[-final_size(n):]
         size = len(window)
-        d = decide([w.signals for w in window], [w.metrics for w in window],
-                   [w.shape for w in window])
+        d = decide_features(self.sums.features(n - size, n))
         span = f"last {size} model turns ({window[0].index + 1}-{window[-1].index + 1})"
         hits = [w for w in window if d.label in w.signals]
         lines = [f"{span}: {d.label} signal in {len(hits)}/{size}, {d.confidence} "

@@ -18,8 +18,8 @@ from attractor_tui.analysis.classify import final_features
 from attractor_tui.analysis.decide import decide_features
 from attractor_tui.analysis.features import FEATURES
 from attractor_tui.analysis.fitted import Model, fit
-from attractor_tui.analysis.labels import PRIORITY
 from attractor_tui.analysis.labelled import Labelled
+from attractor_tui.analysis.labels import PRIORITY
 
 STRONG_ACCURACY = 0.95
 """`strong` labels must be right this often (issue 24), out of family."""

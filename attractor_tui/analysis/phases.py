@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from attractor_tui.analysis.labels import Label
 from attractor_tui.core.events import Turn
 
-
 WindowResult = tuple["Label", float, dict[str, float]]
 """A window's label, its score, and every label's share of its turns."""
 

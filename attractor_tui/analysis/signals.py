@@ -14,12 +14,11 @@ import re
 from collections.abc import Sequence
 
 from attractor_tui.analysis import repetition, salad
+from attractor_tui.analysis.labels import Label
 from attractor_tui.analysis.metrics import FAREWELL, STOP_INTENT, TurnMetrics, normalise
 from attractor_tui.analysis.shape import Shape
-from attractor_tui.analysis.labels import Label
 from attractor_tui.core.events import Turn
 from attractor_tui.core.text import describe_invisible
-
 
 LONG_TURN = 150
 """Words beyond which a turn's loop talk, praise or bliss needs density, not presence."""

@@ -141,7 +141,8 @@ def _analysis_table(results: list[dict[str, Any]], names: list[str], judged: boo
             cells.append(Text(safe_line(judge_cell(r))))
         table.add_row(*cells)
     if any(r.get("end_state_confidence") == "uncertain" for r in results):
-        table.caption = "? uncertain: the fitted model is unsure (--judge-only uncertain asks a judge)"
+        table.caption = ("? uncertain: the fitted model is unsure "
+                         "(--judge-only uncertain asks a judge)")
     return table
 
 

@@ -214,9 +214,9 @@ def test_synthetic_label(label: str) -> None:
     turns = conv(*SYNTHETIC[label])
     result = classify(turns)
     if label == "other":
-        # the fitted model has never seen a labelled conversation end in `other`: plain
-        # talk gets some label, but never a strong one
-        assert result.confidence != "strong", result.evidence
+        # no labelled conversation ends in `other`, so the fitted model never says it:
+        # talk that keeps adding new content is creative_escape, which is no attractor
+        assert result.label == "creative_escape", result.evidence
         return
     assert result.label == label, result.evidence
     expected_onset = 1 if label == "identity_standoff" else len(OPENING)

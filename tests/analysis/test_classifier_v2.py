@@ -20,7 +20,7 @@ from attractor_tui.core.config import SessionConfig
 from attractor_tui.core.events import SessionEnd, SessionStart
 from attractor_tui.sessions.store import SessionLog
 from tests.analysis.test_analysis import OPENING, SYNTHETIC, T0, conv
-from tests.support.builders import CHAT, FAREWELLS, run_session, scripted, turns_of
+from tests.support.builders import CHAT, run_session, scripted, turns_of
 from tests.support.formats import cli
 
 EMBEDDED_LOOP = "Hello here. How can I help you today?"
@@ -97,21 +97,26 @@ async def test_the_stop_rule_ends_the_embedded_loop(tmp_path: Path) -> None:
     assert len(log.turns) == 6
 
 
-_PARTS = ("lantern harbor compass meadow glacier orchard beacon quarry ferry canyon willow "
-          "falcon summit lagoon prairie citadel ember thistle marble copper saffron juniper "
-          "tundra bayou mesa fjord atoll delta steppe grotto ravine spire turret moat bastion "
-          "rampart parapet keystone lintel corbel plinth gable dormer alcove atrium portico "
-          "veranda cupola belfry crypt vault cellar larder pantry scullery garret loft "
-          "mezzanine foyer vestibule corridor gallery rotunda pavilion gazebo pergola arbor "
-          "trellis espalier parterre topiary hedgerow coppice spinney thicket bracken heather "
-          "gorse sedge rushes reeds osier alder aspen hornbeam linden sycamore chestnut walnut "
-          "hazel rowan elder blackthorn hawthorn bramble nettle sorrel chervil tarragon").split()
+_PARTS = ("lantern", "harbor", "compass", "meadow", "glacier", "orchard", "beacon", "quarry",
+          "ferry", "canyon", "willow", "falcon", "summit", "lagoon", "prairie", "citadel",
+          "ember", "thistle", "marble", "copper", "saffron", "juniper", "tundra", "bayou",
+          "mesa", "fjord", "atoll", "delta", "steppe", "grotto", "ravine", "spire", "turret",
+          "moat", "bastion", "rampart", "parapet", "keystone", "lintel", "corbel", "plinth",
+          "gable", "dormer", "alcove", "atrium", "portico", "veranda", "cupola", "belfry",
+          "crypt", "vault", "cellar", "larder", "pantry", "scullery", "garret", "loft",
+          "mezzanine", "foyer", "vestibule", "corridor", "gallery", "rotunda", "pavilion",
+          "gazebo", "pergola", "arbor", "trellis", "espalier", "parterre", "topiary", "hedgerow",
+          "coppice", "spinney", "thicket", "bracken", "heather", "gorse", "sedge", "rushes",
+          "reeds", "osier", "alder", "aspen", "hornbeam", "linden", "sycamore", "chestnut",
+          "walnut", "hazel", "rowan", "elder", "blackthorn", "hawthorn", "bramble", "nettle",
+          "sorrel", "chervil", "tarragon")
 
 
 def build(n: int, start: int = 0) -> list[str]:
     """`n` turns of a shared build that keeps adding new named parts (new content)."""
-    return [f"Step {start + k + 1}: we add the {', the '.join(_PARTS[(start + k) * 5:(start + k) * 5 + 5])}"
-            " wings to the design, each with its own entrance." for k in range(n)]
+    parts = [", the ".join(_PARTS[(start + k) * 5:(start + k) * 5 + 5]) for k in range(n)]
+    return [f"Step {start + k + 1}: we add the {p} wings to the design, each with its own "
+            "entrance." for k, p in enumerate(parts)]
 
 
 @pytest.mark.parametrize("kind", ["template", "pair", "growing", "replanned"])
@@ -202,7 +207,7 @@ def test_a_label_the_model_is_unsure_of_is_no_news() -> None:
 async def test_analyze_marks_an_uncertain_label(tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLUMNS", "80")
-    texts = SYNTHETIC["other"]  # plain talk: the model has never seen one end like this
+    texts = SYNTHETIC["meta_loop"]  # a label no labelled conversation ends in: uncertain
     config = SessionConfig(a=scripted(texts[0::2]), b=scripted(texts[1::2]), turns=6)
     _, log, _ = await run_session(tmp_path, config)
     code, out, _ = cli(["analyze", str(log.path), "--json"])

@@ -80,7 +80,7 @@ def test_creative_exchange_is_labelled_but_never_an_attractor() -> None:
 
 def test_plain_chat_is_never_news() -> None:
     live, updates = feed(SYNTHETIC["other"])
-    assert live.confidence != "strong" and not any(u.entered for u in updates)
+    assert not is_attractor(live.label) and not any(u.entered for u in updates)
     assert live.confidence in live.evidence[0]
     assert not is_attractor("other") and not is_attractor("too_short")
 
@@ -114,7 +114,7 @@ def test_flicker_at_the_threshold_is_news_once_but_resets_the_streak() -> None:
 
 
 def test_coming_back_after_a_full_window_away_is_news_again() -> None:
-    _, updates = feed(goodbye_session(loop=8) + CHAT * 4 + FAREWELLS * 3)
+    _, updates = feed(goodbye_session(loop=8) + build(8) + FAREWELLS * 3)
     assert [u.label for u in updates if u.entered] == ["goodbye_loop", "goodbye_loop"]
 
 

@@ -162,3 +162,36 @@ def test_report_reads_cached_verdicts_only(tmp_path: Path, stub: JudgeStub) -> N
     code, out, _ = cli(["report", str(runs)])
     assert code == 0 and "goodbye_loop" not in out  # the rules' labels by default
     assert "LLM judge" not in out
+
+
+def test_judge_only_uncertain_asks_only_about_those_and_reports_the_judges_label(
+        tmp_path: Path, stub: JudgeStub) -> None:
+    from tests.analysis.test_analysis import SYNTHETIC
+
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    # a plain loop (a strong label) and talk about the loop itself (meta_loop: a label no
+    # labelled conversation ends in, so the fitted model is uncertain of it)
+    cross_model_file(runs / "c.json", [conversation("hi", *LOOP),
+                                       conversation("hm", *SYNTHETIC["meta_loop"])], model="m")
+    stub.default = json.dumps({"end_state": "goodbye_loop", "onset_index": 4,
+                               "topic": "the_conversation", "evidence": "they keep leaving"})
+    code, out, err = judge(stub, str(runs), "--judge-only", "uncertain", "--json")
+    assert code == 0, err
+    assert len(stub.requests) == 1  # only the uncertain conversation reached the judge
+    asked = stub.requests[0]["messages"][1]["content"]
+    assert SYNTHETIC["meta_loop"][-1][:30] in asked and LOOP[0] not in asked
+    assert err.splitlines()[0].startswith("judge openai/stub: 1 conversation(s) to judge")
+    assert "1 of 2 conversation(s) uncertain; 1 now carry the judge's end state" in err
+    plain, unsure = json.loads(out)
+    assert (plain["end_state"], plain["end_state_confidence"]) == ("verbatim_loop", "strong")
+    assert "judge" not in plain
+    assert (unsure["end_state"], unsure["rules_end_state"], unsure["end_state_confidence"]) == (
+        "goodbye_loop", "meta_loop", "judge")
+    code, table, err = judge(stub, str(runs), "--judge-only", "uncertain")
+    assert code == 0 and "goodbye_loop (judge)" in table and len(stub.requests) == 1  # cached
+
+
+def test_judge_only_needs_a_judge(tmp_path: Path) -> None:
+    code, _, err = cli(["analyze", str(folder(tmp_path)), "--judge-only", "uncertain"])
+    assert code == 2 and "--judge-only needs --judge MODEL" in err

@@ -62,12 +62,14 @@ async def test_report_aggregates_a_batch(folder: Path) -> None:
     pairs = {r["models"]: r for r in report.models}
     assert "scripted/bye ↔ scripted/party" in pairs
     assert pairs["scripted/party"]["top_end_state"] == "emoji_spiral"
-    # degradation: a goodbye loop settles at once, the garden talk never does
+    # degradation: a goodbye loop settles at once; in the garden talk B says A's line back
+    # every turn, an echo the fitted model calls a verbatim loop from its first copy
     by_file = {s.file: s for s in report.sessions}
     assert by_file["run-0000.jsonl"].onset_index == 0
     assert by_file["run-0000.jsonl"].substantive_before_onset == 0
-    assert by_file["run-0002.jsonl"].onset_index is None
-    assert by_file["run-0002.jsonl"].substantive_before_onset == 10
+    garden_run = by_file["run-0002.jsonl"]
+    assert (garden_run.end_state, garden_run.onset_index) == ("verbatim_loop", 1)
+    assert garden_run.substantive_before_onset == 1
     assert report.batch is not None and report.batch["spec"]["scenario"] == "mix"
     curve = report.similarity["mean"]
     assert curve[0] is None and all(0 <= v <= 1 for v in curve[1:])

@@ -8,7 +8,8 @@ from attractor_tui.core.events import Turn
 from attractor_tui.experiments.report import sparkline
 from attractor_tui.ui.themes import SPEAKER_DEFAULTS
 from attractor_tui.ui.widgets.meter import AttractorMeter, SparkRow, label_class, latest
-from tests.support.builders import CHAT, FAREWELLS, STORY, turns_of
+from tests.analysis.test_classifier_v2 import build
+from tests.support.builders import CHAT, FAREWELLS, turns_of
 from tests.support.ui import screen_lines
 
 
@@ -83,7 +84,7 @@ async def test_quiet_states_and_narrow_widths() -> None:
     async with app.run_test(size=(40, 12)) as pilot:
         meter = app.query_one(AttractorMeter)
         assert "too_short" in "\n".join(screen_lines(app))
-        for turn in turns_of(STORY * 3):
+        for turn in turns_of(build(9)):  # a story that keeps adding new named things
             meter.add_turn(turn)
         await pilot.pause()
         text = "\n".join(screen_lines(app))

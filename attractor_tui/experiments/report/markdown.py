@@ -100,8 +100,9 @@ def render_markdown(report: Report) -> str:
               "tools | keywords |", "|---|---|---|---|---:|---:|---:|---:|---:|---|"]
     for c in report.sessions:
         mark = OPERATOR_MARK if c.interjected else ""
+        unsure = "?" if c.confidence == "uncertain" else ""
         lines.append(
-            f"| {_md(c.file)}{mark} | {_md(c.models)} | {_md(c.end_state)}{'?' if c.confidence == 'uncertain' else ''} | "
+            f"| {_md(c.file)}{mark} | {_md(c.models)} | {_md(c.end_state)}{unsure} | "
             f"{_md(c.topic or '')} | {turn_text(c.onset_index)} | {c.turns} | "
             f"{c.substantive_before_onset} | {c.emoji_total} | {sum(c.tool_calls.values())} | "
             f"{_md(', '.join(c.keywords[:5]))} |")
