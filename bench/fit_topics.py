@@ -39,6 +39,7 @@ def report(predictions: list[Prediction], wanted: dict[str, str]) -> float:
     right: Counter[str] = Counter(p.topic for p in predictions if p.right)
     truth: Counter[str] = Counter(wanted[p.key] for p in predictions)
     found: Counter[str] = Counter(wanted[p.key] for p in predictions if p.right)
+    print("  over held-out predictions (a cross-model pair once per family):")
     print("  topic              precision   recall")
     for topic in sorted(set(said) | set(truth)):
         print(f"  {topic:18s} {right[topic]:3d}/{said[topic]:<3d}     "

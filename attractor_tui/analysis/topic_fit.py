@@ -47,6 +47,16 @@ def examples_of(labelled: Sequence[Labelled]) -> list[Example]:
                     groups=x.families) for x in labelled]
 
 
+def fit_labelled(rows: Sequence[Labelled], settings: FitSettings | None = None) -> TopicModel:
+    """The topic model fitted on `rows` (for a generic leave-one-family-out loop)."""
+    return fit_topics(examples_of(rows), settings)
+
+
+def predict_labelled(model: TopicModel, row: Labelled) -> str:
+    """`model`'s topic for one labelled conversation."""
+    return model.predict(substantive_texts(row.log))[0]
+
+
 @dataclass(frozen=True)
 class Prediction:
     """One held-out prediction: fitted without `family`."""

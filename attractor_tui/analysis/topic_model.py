@@ -287,7 +287,7 @@ class FitSettings:
     min_examples: int = 4
     """... and at least this many conversations."""
     max_stems: int = 1500
-    smoothing: float = 0.5
+    smoothing: float = 0.2
     """Added to every stem's count per topic (log-odds of rare topics stay small)."""
     l2: float = 0.1
     """Penalty on the per-topic lexicon corrections."""

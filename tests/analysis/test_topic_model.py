@@ -14,8 +14,17 @@ from pathlib import Path
 import pytest
 
 from attractor_tui.analysis import analyze_log, classify
+from attractor_tui.analysis.labelled import Labelled
 from attractor_tui.analysis.live import LiveAttractor
-from attractor_tui.analysis.topic_fit import Prediction, calibrate, recut
+from attractor_tui.analysis.topic_fit import (
+    Prediction,
+    calibrate,
+    fit_labelled,
+    lofo,
+    lofo_topic,
+    predict_labelled,
+    recut,
+)
 from attractor_tui.analysis.topic_model import (
     Example,
     FitSettings,
@@ -141,6 +150,28 @@ def test_analyze_log_reports_the_topic_confidence() -> None:
     record = analyze_log(log)
     assert record["topic"] == "technical"
     assert record["topic_confidence"] in ("strong", "weak", "uncertain")
+
+
+def labelled(texts: list[str], topic: str, families: set[str]) -> Labelled:
+    start = SessionStart(ts=T0, session_id="s", config=SessionConfig())
+    log = SessionLog(path=Path("c.json"), events=[start, *conv(*texts), SessionEnd(reason="t")])
+    return Labelled(key=f"{topic}/{sorted(families)}", source="own",
+                    families=frozenset(families), log=log, end_state="other",
+                    end_state_ok=frozenset({"other"}), topic=topic,
+                    topic_ok=frozenset({topic}), onset_index=None)
+
+
+def test_leave_one_family_out_on_labelled_conversations() -> None:
+    rows = [labelled([*COOKING, *COOKING], "leisure", {f}) for f in ("a", "b", "c")]
+    rows += [labelled([*CODE, *CODE], "technical", {f}) for f in ("a", "b", "c")]
+    rows.append(labelled([*CODE, *CODE], "technical", {"a", "b"}))  # a cross-model pair
+    predictions = lofo(rows, SMALL)
+    # each row once per family it belongs to: the pair twice, fitted without a, then b
+    assert len(predictions) == 8
+    assert sorted(p.family for p in predictions if "'a', 'b'" in p.key) == ["a", "b"]
+    assert lofo_topic(rows, SMALL) == 1.0
+    model = fit_labelled(rows, SMALL)
+    assert predict_labelled(model, rows[0]) == "leisure"
 
 
 @pytest.mark.skipif(not (FIXTURES / "labelled" / "labels.toml").is_file(),
