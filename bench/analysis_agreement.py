@@ -10,9 +10,8 @@ the confusion matrix, how often `strong` labels are right, the uncertain and
 `../shared/fixtures` is absent. Last line:
 `lofo_end_state=<x> lofo_topic=<y> other=<z> strong_right=<s> uncertain=<u> n=<n>`.
 
-The topic figure comes from `topic_predictions`: whatever topic `analyze_log`
-gives (nothing fitted) unless a `fit`/`predict` pair is passed, which it then
-scores leave-one-family-out too.
+The topic figure is leave-one-family-out too, by the same `lofo` split: the
+topic model (`analysis.topic_fit`) fitted without the held-out families.
 """
 
 from __future__ import annotations
@@ -37,6 +36,7 @@ from attractor_tui.analysis.lofo import (  # noqa: E402
     lofo,
     predict_example,
 )
+from attractor_tui.analysis.topic_fit import fit_labelled, predict_labelled  # noqa: E402
 
 OWN = ROOT / "tests" / "analysis" / "labels" / "fixture_labels.toml"
 FIXTURES = ROOT.parent / "shared" / "fixtures"
@@ -102,7 +102,7 @@ def report(rows: Sequence[Labelled], preds: Sequence[tuple[str, float, str]],
     misses = Counter((r.end_state, p[0]) for r, p, ok in zip(rows, preds, right, strict=True)
                      if not ok)
     print("misses: " + ", ".join(f"{a}->{b} {k}" for (a, b), k in misses.most_common()))
-    print(f"topic (analyze_log's, nothing fitted yet): {_share(topic_right, n)}")
+    print(f"topic, leave-one-family-out: {_share(topic_right, n)}")
     return (f"lofo_end_state={sum(right) / n:.3f} lofo_topic={topic_right / n:.3f} "
             f"other={got['other'] / n:.3f} "
             f"strong_right={(sum(strong) / len(strong) if strong else 0):.3f} "
@@ -115,7 +115,7 @@ def main() -> int:
         return 0
     rows = load_labelled(FIXTURES, OWN)
     preds = end_state_predictions(examples(rows))
-    print(report(rows, preds, topic_predictions(rows)))
+    print(report(rows, preds, topic_predictions(rows, fit_labelled, predict_labelled)))
     return 0
 
 
