@@ -53,7 +53,10 @@ async def test_runs_to_the_end_and_shows_both_sides(tmp_path: Path) -> None:
         assert "Hello! How can I help you today?" in text
         assert "echo 0: Hello! How can I help you today?" in text
         assert "ended: turns" in text
-        assert "scripted/goodbye · #1" in text and "scripted/echo · #2" in text
+        # the pane titles name the models; the cards do not repeat them (issue 25, item 10)
+        assert "A · scripted/goodbye" in text and "B · scripted/echo" in text
+        assert "─ #1 ─" in text and "─ #2 ─" in text
+        assert "scripted/goodbye · #1" not in text and "scripted/echo · #2" not in text
         assert session(app).display_errors == []
     log = load_session(tmp_path / "session.jsonl")
     assert [t.side for t in log.turns] == ["A", "B", "A", "B"]
