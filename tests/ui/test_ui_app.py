@@ -398,7 +398,10 @@ async def test_narrow_terminal_stacks_the_panes(tmp_path: Path) -> None:
 async def test_a_status_line_too_long_for_the_terminal_ends_in_an_ellipsis(
     tmp_path: Path,
 ) -> None:
-    app = make_app(tmp_path, config(turns=1))
+    """Shorter words first (item 9 of issue 25); a file name longer than the line
+    still ends in … rather than wrapping."""
+    path = tmp_path / ("a-session-file-name-far-too-long-for-sixty-columns" * 2 + ".jsonl")
+    app = make_app(tmp_path, config(turns=1), session_path=path)
     async with app.run_test(size=(60, 30)) as pilot:
         await wait_ended(pilot)
         row = app.screen.query_one(StatusLine).region.y
