@@ -53,7 +53,10 @@ async def test_runs_to_the_end_and_shows_both_sides(tmp_path: Path) -> None:
         assert "Hello! How can I help you today?" in text
         assert "echo 0: Hello! How can I help you today?" in text
         assert "ended: turns" in text
-        assert "scripted/goodbye · #1" in text and "scripted/echo · #2" in text
+        # the pane titles name the models; the cards do not repeat them (issue 25, item 10)
+        assert "A · scripted/goodbye" in text and "B · scripted/echo" in text
+        assert "─ #1 ─" in text and "─ #2 ─" in text
+        assert "scripted/goodbye · #1" not in text and "scripted/echo · #2" not in text
         assert session(app).display_errors == []
     log = load_session(tmp_path / "session.jsonl")
     assert [t.side for t in log.turns] == ["A", "B", "A", "B"]
@@ -395,7 +398,10 @@ async def test_narrow_terminal_stacks_the_panes(tmp_path: Path) -> None:
 async def test_a_status_line_too_long_for_the_terminal_ends_in_an_ellipsis(
     tmp_path: Path,
 ) -> None:
-    app = make_app(tmp_path, config(turns=1))
+    """Shorter words first (item 9 of issue 25); a file name longer than the line
+    still ends in … rather than wrapping."""
+    path = tmp_path / ("a-session-file-name-far-too-long-for-sixty-columns" * 2 + ".jsonl")
+    app = make_app(tmp_path, config(turns=1), session_path=path)
     async with app.run_test(size=(60, 30)) as pilot:
         await wait_ended(pilot)
         row = app.screen.query_one(StatusLine).region.y

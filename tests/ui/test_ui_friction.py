@@ -236,7 +236,7 @@ async def test_status_cards_and_meter_count_turns_alike(tmp_path: Path) -> None:
         assert "round 1 · turn 2/3" in status_line(app)
         await pilot.press("p")
         await wait_ended(pilot)
-        assert "scripted/test · #2" in screen_text(app)
+        assert "─ #2 ─" in screen_text(app)
         assert "round 1 · turn 3/3" in status_line(app)
 
 

@@ -65,7 +65,8 @@ async def test_a_long_reply_streams_with_few_live_blocks(tmp_path: Path) -> None
 
 
 async def test_footer_follows_focus_and_clicks_press_keys(tmp_path: Path) -> None:
-    app = make_app(tmp_path, config(a=scripted(["x" * 50], delay=0.05), turns=3))
+    # long enough to be still running after the settled waits of a loaded machine
+    app = make_app(tmp_path, config(a=scripted(["x" * 800], delay=0.05), turns=3))
     async with app.run_test(size=(160, 40)) as pilot:
         footer = app.screen.query_one(KeyFooter)
         text = footer.render().plain

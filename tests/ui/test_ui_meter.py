@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import re
+
 from textual.app import App, ComposeResult
 
 from attractor_tui.core.events import Turn
 from attractor_tui.experiments.report import sparkline
 from attractor_tui.ui.themes import SPEAKER_DEFAULTS
-from attractor_tui.ui.widgets.meter import AttractorMeter, SparkRow, label_class, latest
+from attractor_tui.ui.widgets.meter import (
+    CELLS_PER_TURN,
+    AttractorMeter,
+    SparkRow,
+    label_class,
+    latest,
+)
 from tests.analysis.test_classifier_v2 import build
 from tests.support.builders import CHAT, FAREWELLS, turns_of
 from tests.support.ui import screen_lines
@@ -50,10 +58,13 @@ async def test_goodbye_loop_shows_label_evidence_and_sparklines() -> None:
         assert "length" in text and "emoji" in text and "similarity" in text
         row_a = next(line for line in lines if line.startswith("│ A "))
         row_b = next(line for line in lines if line.startswith("│ B "))
-        # seven A turns: seven bars in each of A's sparklines, and the latest length
-        assert sum(ch in "▁▂▃▄▅▆▇█" for ch in row_a) == 3 * 7
+        # seven A turns: seven bars in each of A's three sparklines, each turn as
+        # wide as the room allows (up to CELLS_PER_TURN), and right after the bars
+        # the latest value (it sat a whole column away from a short sparkline)
+        assert sum(ch in "▁▂▃▄▅▆▇█" for ch in row_a) == 3 * 7 * CELLS_PER_TURN
         last_a = updates[-2].metrics
-        assert last_a is not None and f"{last_a.words}w" in row_a  # the latest length
+        assert last_a is not None
+        assert re.search(rf"[▁▂▃▄▅▆▇█]{{{7 * CELLS_PER_TURN}}} {last_a.words}w", row_a)
         assert any(ch in "▂▃▄▅▆▇█" for ch in row_b)
         label = meter.query_one("#meter-label")
         assert label.has_class("-attractor")
