@@ -21,7 +21,7 @@ import pytest
 from rich.console import Console
 
 from attractor_tui.cli.parser import main
-from attractor_tui.experiments.batch import batch_command
+from attractor_tui.experiments.launch import batch_command
 from tests.support.hostile_server import HostileServer
 
 
