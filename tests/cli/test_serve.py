@@ -149,10 +149,11 @@ async def test_a_foreign_origin_is_refused_even_with_the_token(tmp_path: Path) -
     assert "refused a WebSocket from Origin http://evil.example" in served.logged()
 
 
-async def _keep_busy(ws: aiohttp.ClientWebSocketResponse) -> None:
-    """A tab someone is using: a focus message every half second."""
+async def _keep_busy(ws: aiohttp.ClientWebSocketResponse, sent: list[float]) -> None:
+    """A tab someone is using: a focus message every half second (`sent`: when the last went)."""
     while True:
         await ws.send_json(["focus"])
+        sent[:] = [asyncio.get_running_loop().time()]
         await asyncio.sleep(0.5)
 
 
@@ -164,7 +165,8 @@ async def test_max_sessions_refuses_a_second_tab_in_the_page_and_idle_tabs_end(
         ws_url = f"ws://127.0.0.1:{served.port}/ws?token={served.token}"
         async with client() as http:
             async with http.ws_connect(ws_url) as first:
-                busy = asyncio.create_task(_keep_busy(first))
+                sent: list[float] = []
+                busy = asyncio.create_task(_keep_busy(first, sent))
                 await first.send_json(["resize", {"width": 100, "height": 30}])
                 await read_until(first, b"scripted/goodbye")
                 assert len(app_children(served.proc.pid)) == 1
@@ -182,7 +184,7 @@ async def test_max_sessions_refuses_a_second_tab_in_the_page_and_idle_tabs_end(
                 # the first tab now says nothing: its app is ended after the timeout
                 busy.cancel()
                 loop = asyncio.get_running_loop()
-                silent_since = loop.time()
+                silent_since = sent[-1]  # the tab's last message, up to 0.5 s before the cancel
                 while (await first.receive(timeout=30)).type not in (
                         aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
                     assert loop.time() < silent_since + 30
