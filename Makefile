@@ -22,7 +22,7 @@ run: install
 # Two workers: the slow tests (the embedded model) stay together on one of them
 # (`--dist loadgroup`, see tests/conftest.py) while the other runs the rest.
 test: install
-	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -q -n 3 --dist loadgroup
 
 # ruff, the type checker, and the layer contract (imports point inward).
 lint: install

@@ -32,8 +32,8 @@ EMBEDDED_GROUP = "embedded"
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Put every `slow` test (the real embedded model) in one xdist group.
 
-    `make test` runs two workers with `--dist loadgroup`: the group goes to one
-    of them, which loads llama.cpp once (`embedded_model`), while the other runs
+    `make test` runs three workers with `--dist loadgroup`: the group goes to one
+    of them, which loads llama.cpp once (`embedded_model`), while the others run
     the rest; two workers loading and generating at once would fight over the
     same two cores. Without xdist the mark does nothing.
     """
