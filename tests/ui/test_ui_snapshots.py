@@ -129,6 +129,9 @@ def test_tool_panel_with_entry(snap_compare, tmp_path: Path) -> None:
         await _ended(pilot)
         await pilot.press("t")
         await settle(pilot)
+        tools = pilot.app.screen.query_one("#tools")
+        # Shorter than the panel: drawn from the top, not bottom-aligned.
+        assert (tools.scroll_y, tools.is_anchored) == (0, False)
 
     cfg = config(a=scripted([TOOL_REPLY]), turns=1)
     assert snap_compare(_app(tmp_path, cfg), terminal_size=SIZE, run_before=run_before)

@@ -68,6 +68,10 @@ class FollowBottom(VerticalScroll):
 
     def watch_virtual_size(self) -> None:
         self._follow_when_overflowing()
+        # When a hidden container is shown, its new virtual size arrives
+        # before its region does, so `max_scroll_y` is briefly the whole
+        # content: decide again once the layout has settled.
+        self.call_after_refresh(self._follow_when_overflowing)
 
     def note_new_text(self) -> None:
         """Text was added at the bottom: mark it if the reader is scrolled up.
@@ -84,6 +88,8 @@ class FollowBottom(VerticalScroll):
             self.marker.display = False
 
     def _follow_when_overflowing(self) -> None:
+        if not self.display or self.size.height == 0:
+            return
         overflowing = self.max_scroll_y > 0
         if overflowing and not self.is_anchored:
             self.anchor()
