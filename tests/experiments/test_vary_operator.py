@@ -48,11 +48,16 @@ def test_one_folder_per_approach_and_rates_per_condition(
     rates = {row["label"]: row["counts"] for row in data["tool_rates"]}
     assert rates[ANY_TOOL] == [0, 0, 2, 2, 0]
     assert rates[AFTER_OPERATOR] == [0, 0, 2, 2, 0]
+    after = next(row for row in data["tool_rates"] if row["label"] == AFTER_OPERATOR)
+    # "none" had no operator turn: nothing to count there, and the test leaves it out
+    assert after["sizes"] == [0, 2, 2, 2, 2] and after["test"] == "freeman-halton"
     assert data["turns_to_call"]["n"] == [0, 0, 2, 2, 0]
     assert [c["interjected"] for c in data["conditions"]] == [0, 2, 2, 2, 2]
     assert main(["report", str(out), "--compare"]) == 0
     text = capsys.readouterr().out
     assert f"| {ANY_TOOL} |" in text and "operator=2:B:@authority.txt" in text
+    row = next(line for line in text.splitlines() if line.startswith(f"| {AFTER_OPERATOR} |"))
+    assert row.split(" | ")[1] == "—" and "0–0%" not in row
     assert "| exit_harming_animals |" in text and "| exit_burning_money |" in text
 
 

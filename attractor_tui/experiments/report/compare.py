@@ -78,6 +78,28 @@ class LabelTest:
     p_value: float
     p_adjusted: float = 1.0
     test: str = "fisher"
+    sizes: list[int] = field(default_factory=list)
+    """Conversations counted per condition; 0 where the rate does not apply (no operator
+    turn in that condition): its cell is "—" and the test leaves it out."""
+
+    @property
+    def tested(self) -> bool:
+        """False when fewer than two conditions had anything to count."""
+        return self.test != NOT_TESTED
+
+    def cells(self) -> list[tuple[int, float, float, float] | None]:
+        """Per condition (count, %, interval low, high), None where nothing was counted."""
+        sizes = self.sizes or [1] * len(self.counts)
+        return [(k, pct, lo, hi) if n else None for k, pct, (lo, hi), n
+                in zip(self.counts, self.pct, self.intervals, sizes, strict=True)]
+
+
+NOT_TESTED = "none"
+
+
+def p_text(p: float) -> str:
+    """A p-value as people read it: 3 significant digits, tiny ones as "<0.001"."""
+    return "<0.001" if p < 0.001 else f"{p:.3g}"
 
 
 @dataclass
@@ -240,8 +262,11 @@ def label_tests(counts: Sequence[dict[str, int]], sizes: Sequence[int]) -> list[
     tests: list[LabelTest] = []
     for label in sorted(totals, key=lambda lab: (-totals[lab], lab)):
         ks = [c.get(label, 0) for c in counts]
-        rows = [(k, n - k) for k, n in zip(ks, sizes, strict=True)]
-        if len(rows) == 2:
+        # A condition with nothing to count (n = 0) is no evidence either way.
+        rows = [(k, n - k) for k, n in zip(ks, sizes, strict=True) if n]
+        if len(rows) < 2:
+            p, name = 1.0, NOT_TESTED
+        elif len(rows) == 2:
             p, name = fisher_exact(*rows[0], *rows[1]), "fisher"
         else:
             p = exact_2xk(rows)
@@ -250,8 +275,9 @@ def label_tests(counts: Sequence[dict[str, int]], sizes: Sequence[int]) -> list[
             label=label, counts=ks,
             pct=[round(100 * k / n, 1) if n else 0.0 for k, n in zip(ks, sizes, strict=True)],
             intervals=[interval(k, n) for k, n in zip(ks, sizes, strict=True)],
-            p_value=p, test=name))
-    for test, adjusted in zip(tests, holm([t.p_value for t in tests]), strict=True):
+            p_value=p, test=name, sizes=list(sizes)))
+    tested = [t for t in tests if t.tested]
+    for test, adjusted in zip(tested, holm([t.p_value for t in tested]), strict=True):
         test.p_adjusted = adjusted
     return tests
 

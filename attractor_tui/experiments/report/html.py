@@ -22,7 +22,7 @@ from attractor_tui.experiments.report.charts import (
     svg_stacked,
     turn_text,
 )
-from attractor_tui.experiments.report.compare import Comparison, LabelTest
+from attractor_tui.experiments.report.compare import Comparison, LabelTest, p_text
 
 LABEL_COLOURS = {
     "goodbye_loop": "#d9822b", "identity_standoff": "#c23030", "meta_loop": "#8f398f",
@@ -196,7 +196,7 @@ def _html_table(head: list[str], rows: list[list[Any]],
 
 
 def _p(p: float) -> str:
-    return "&lt;0.001" if p < 0.001 else f"{p:.3g}"
+    return esc(p_text(p))
 
 
 def _label_tests_html(comparison: Comparison, tests: list[LabelTest], what: str) -> str:
@@ -205,11 +205,12 @@ def _label_tests_html(comparison: Comparison, tests: list[LabelTest], what: str)
     out = [f"<table><thead><tr>{head}</tr></thead><tbody>"]
     for t in tests:
         cells = "".join(
-            f'<td class="n">{k} ({pct:g}%)<br><span class="muted">{lo:g}&ndash;{hi:g}%</span>'
-            "</td>" for k, pct, (lo, hi) in zip(t.counts, t.pct, t.intervals, strict=True))
-        strong = ' class="n sig"' if t.p_adjusted < 0.05 else ' class="n"'
-        out.append(f"<tr><td>{esc(t.label)}</td>{cells}<td class=\"n\">{_p(t.p_value)}</td>"
-                   f"<td{strong}>{_p(t.p_adjusted)}</td></tr>")
+            f'<td class="n">{c[0]} ({c[1]:g}%)<br><span class="muted">{c[2]:g}&ndash;{c[3]:g}%'
+            "</span></td>" if c else '<td class="n">&mdash;</td>' for c in t.cells())
+        strong = ' class="n sig"' if t.tested and t.p_adjusted < 0.05 else ' class="n"'
+        p, adjusted = (_p(t.p_value), _p(t.p_adjusted)) if t.tested else ("&mdash;", "&mdash;")
+        out.append(f"<tr><td>{esc(t.label)}</td>{cells}<td class=\"n\">{p}</td>"
+                   f"<td{strong}>{adjusted}</td></tr>")
     out.append("</tbody></table>")
     return "".join(out)
 

@@ -16,7 +16,7 @@ from attractor_tui.experiments.report.charts import (
     text_bar,
     turn_text,
 )
-from attractor_tui.experiments.report.compare import Comparison, LabelTest
+from attractor_tui.experiments.report.compare import Comparison, LabelTest, p_text
 
 _TAG = re.compile(r"<(?=[A-Za-z/!?])")
 """A `<` that could open an HTML tag or comment; `<9B>` (a control's stand-in) cannot."""
@@ -150,22 +150,16 @@ def group_table(rows: list[dict[str, Any]], what: str) -> list[str]:
 
 
 
-def p_text(p: float) -> str:
-    """A p-value as people read it: 3 significant digits, tiny ones as "<0.001"."""
-    return "<0.001" if p < 0.001 else f"{p:.3g}"
-
-
 def label_test_table(comparison: Comparison, tests: list[LabelTest], what: str) -> list[str]:
     """One row per label: per condition count (share, 95% CI), then p and Holm's p."""
     names = [c.name for c in comparison.conditions]
     out = [f"| {what} | " + " | ".join(_md(n) for n in names) + " | p | p (Holm) |",
            "|---|" + "---:|" * (len(names) + 2)]
     for t in tests:
-        cells = [f"{k} ({pct:g}%, {lo:g}–{hi:g}%)"
-                 for k, pct, (lo, hi) in zip(t.counts, t.pct, t.intervals, strict=True)]
-        star = " *" if t.p_adjusted < 0.05 else ""
-        out.append(f"| {_md(t.label)} | " + " | ".join(cells)
-                   + f" | {p_text(t.p_value)} | {p_text(t.p_adjusted)}{star} |")
+        cells = [f"{c[0]} ({c[1]:g}%, {c[2]:g}–{c[3]:g}%)" if c else "—" for c in t.cells()]
+        star = " *" if t.tested and t.p_adjusted < 0.05 else ""
+        ps = f"{p_text(t.p_value)} | {p_text(t.p_adjusted)}{star}" if t.tested else "— | —"
+        out.append(f"| {_md(t.label)} | " + " | ".join(cells) + f" | {ps} |")
     return out
 
 

@@ -18,7 +18,7 @@ from attractor_tui.experiments.report.charts import (
     text_bar,
     turn_text,
 )
-from attractor_tui.experiments.report.compare import Comparison, LabelTest
+from attractor_tui.experiments.report.compare import Comparison, LabelTest, p_text
 
 if TYPE_CHECKING:
     from rich.console import Group, RenderableType
@@ -154,10 +154,6 @@ def distribution_grid(rows: list[dict[str, Any]], colours: dict[str, str]) -> Ta
     return grid
 
 
-def _p(p: float) -> str:
-    return "<0.001" if p < 0.001 else f"{p:.3g}"
-
-
 def label_tests_table(comparison: Comparison, tests: list[LabelTest], colours: dict[str, str]
                       ) -> Table:
     """Per label: count (share) and 95% interval per condition, p and Holm's p."""
@@ -171,11 +167,14 @@ def label_tests_table(comparison: Comparison, tests: list[LabelTest], colours: d
     table.add_column("p", justify="right")
     table.add_column("p (Holm)", justify="right")
     for t in tests:
-        cells = [Text(f"{k} ({pct:g}%) ").append(f"{lo:g}–{hi:g}%", style="dim")
-                 for k, pct, (lo, hi) in zip(t.counts, t.pct, t.intervals, strict=True)]
-        table.add_row(Text(t.label, style=colours.get(t.label, "")), *cells,
-                      Text(_p(t.p_value)),
-                      Text(_p(t.p_adjusted), style="bold" if t.p_adjusted < 0.05 else ""))
+        cells = [Text(f"{c[0]} ({c[1]:g}%) ").append(f"{c[2]:g}–{c[3]:g}%", style="dim")
+                 if c else Text("—", style="dim") for c in t.cells()]
+        if t.tested:
+            ps = [Text(p_text(t.p_value)),
+                  Text(p_text(t.p_adjusted), style="bold" if t.p_adjusted < 0.05 else "")]
+        else:
+            ps = [Text("—", style="dim"), Text("—", style="dim")]
+        table.add_row(Text(t.label, style=colours.get(t.label, "")), *cells, *ps)
     return table
 
 
@@ -207,7 +206,7 @@ def render_compare_rich(comparison: Comparison) -> Group:
     for d in comparison.distributions:
         dist.add_row(d.name, *[Text(f"median {number(s['median'])} (n={n})")
                                for s, n in zip(d.stats, d.n, strict=True)],
-                     d.test, _p(d.p_value))
+                     d.test, p_text(d.p_value))
     blocks.append(Panel(dist, title="onset and substantive turns", title_align="left"))
     if comparison.tool_rates:
         blocks.append(Panel(label_tests_table(comparison, comparison.tool_rates, {}),
