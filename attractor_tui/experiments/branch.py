@@ -11,6 +11,15 @@ puts an operator's words into the branch point (on the side given) to show
 what they would have changed.
 
 TURN is 1-based, as people count: branches regenerate turn TURN onwards.
+
+A parent with a memory file: each branch starts from the notes the parent
+started with (recorded in its file) and updates no memory file. N samples of
+one moment are not N more sessions of a life, and N runs writing one file
+would each have to wait for the others' lock.
+
+Only branches that ran count: one that failed before writing a model turn of
+its own (`sessions.log.failed_run`) or has not finished is listed apart, so a
+failure is never read as the parent's prefix ending `too_short`.
 """
 
 from __future__ import annotations
@@ -31,6 +40,7 @@ from attractor_tui.core.events import (
     new_session_id,
 )
 from attractor_tui.experiments.batch import BatchError, BatchSpec
+from attractor_tui.sessions.log import failed_runs_note
 from attractor_tui.sessions.runner import check_resumable, completed
 from attractor_tui.sessions.store import SessionFileError, SessionLog, dump_event, load_session
 
@@ -72,6 +82,10 @@ class BranchReport:
     """1-based turns at which each branch's final state set in (branches that have one)."""
     interject: str | None = None
     side: Side | None = None
+    failed: list[str] = field(default_factory=list)
+    """Why each branch that failed (or cannot be read) failed: in no count."""
+    unfinished: int = 0
+    """Branches not run to their end yet (a rerun finishes them): in no count."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -80,6 +94,7 @@ class BranchReport:
             "intervals_95": {k: list(v) for k, v in self.intervals.items()},
             "topics": self.topics, "onset_turns": self.onsets,
             "interject": self.interject, "side": self.side,
+            "failed": self.failed, "unfinished": self.unfinished,
         }
 
 
@@ -113,6 +128,8 @@ def branch_config(log: SessionLog, plan: BranchPlan, index: int) -> SessionConfi
             fields["temperature"] = plan.temperature
         if side.model.startswith(SEEDED):
             fields["params"] = {**side.params, "seed": index + 1}
+        if side.memory:
+            fields["memory"] = None  # the parent's notes stay (`notes`); see the docstring
         if fields:
             update[key] = side.model_copy(update=fields)
     return config.model_copy(update=update)
@@ -175,11 +192,17 @@ def report(plan: BranchPlan, log: SessionLog) -> BranchReport:
     topics: Counter[str] = Counter()
     for i in range(plan.samples):
         try:
-            turns = [t for t in load_session(run_file(plan.folder(), i, plan.samples)).turns
-                     if not t.interrupted]
-        except SessionFileError:
+            branch = load_session(run_file(plan.folder(), i, plan.samples))
+        except SessionFileError as exc:
+            out.failed.append(str(exc))
             continue
-        found = classify(turns)
+        if branch.failure is not None:
+            out.failed.append(branch.failure)
+            continue
+        if branch.end is None:
+            out.unfinished += 1
+            continue
+        found = classify([t for t in branch.turns if not t.interrupted])
         labels[found.label] += 1
         topics[found.topic] += 1
         if found.onset_index is not None:
@@ -207,6 +230,11 @@ def report_lines(r: BranchReport) -> list[str]:
     if r.onsets:
         lines.append(f"final state set in at turn {statistics.median(r.onsets):g} (median; "
                      f"{min(r.onsets)}-{max(r.onsets)} over {len(r.onsets)} branch(es))")
+    if r.failed:
+        lines.append("not counted: " + failed_runs_note(r.failed))
+    if r.unfinished:
+        lines.append(f"not counted: {r.unfinished} unfinished branch(es); rerun the same "
+                     "command to finish them")
     return lines
 
 

@@ -95,15 +95,20 @@ def failed_run(events: Iterable[PersistedEvent]) -> str | None:
     """Why a session is a failed run, or None when it is a result.
 
     The one rule every statistic and the browser use: a session that never
-    produced a model turn (a whole one, not an interrupted one) and recorded
+    produced a model turn of its own (a whole one, not an interrupted one, and
+    not one a fork copied from its parent) and recorded
     an error failed; its reason is the error that stopped it (the last one
     not followed by a retry). An empty session without an error (stopped at
     once, still starting) is no failure: it is counted, as `too_short`.
     """
     reason: str | None = None
     final = False
+    inherited = 0  # a fork's copied turns are its parent's, not its own
     for event in events:
-        if isinstance(event, Turn) and event.author == "model" and not event.interrupted:
+        if isinstance(event, SessionStart):
+            inherited = event.parent_turn or 0
+        if (isinstance(event, Turn) and event.author == "model" and not event.interrupted
+                and event.index >= inherited):
             return None
         if isinstance(event, ErrorEvent) and (not final or not event.retryable):
             reason, final = event.message, not event.retryable

@@ -143,3 +143,58 @@ async def test_replay_f_branches_from_the_turn_in_view(tmp_path: Path) -> None:
     fork = load_session(runs[0])
     assert fork.start.parent == str(path) and fork.start.parent_turn == 2
     assert len([t for t in fork.turns if not t.interrupted]) == 6
+
+
+async def test_branches_of_a_session_with_memory_start_from_its_notes_and_write_none(
+        tmp_path: Path) -> None:
+    memory = tmp_path / "notes.md"
+    memory.write_text("## A\nA remembers the sea.\n\n## B\nB remembers rivers.\n",
+                      encoding="utf-8")
+    side = scripted(name="echo").model_copy(update={"memory": str(memory)})
+    _, log, _ = await run_session(tmp_path, SessionConfig(a=side, b=side.model_copy(), turns=3))
+    notes_after_parent = memory.read_bytes()
+    plan = BranchPlan(file=log.path, at=2, samples=3, turns=1)
+    _, spec = prepare(plan)
+    from attractor_tui.experiments.batch import run_batch
+
+    result = await run_batch(spec)
+    assert result.ok and result.new_turns == 3 * 2  # every branch ran: none waited on a lock
+    for i in range(3):
+        fork = load_session(run_file(plan.folder(), i, 3))
+        assert fork.config.a.memory is None and fork.config.b.memory is None
+        assert (fork.config.a.notes, fork.config.b.notes) == ("A remembers the sea.",
+                                                              "B remembers rivers.")
+    assert memory.read_bytes() == notes_after_parent
+    assert not list(tmp_path.glob("notes.md.lock"))
+
+
+async def test_a_branch_that_failed_is_listed_apart_not_counted(tmp_path: Path) -> None:
+    source = await parent(tmp_path)
+    plan = BranchPlan(file=source, at=2, samples=3, turns=1)
+    log, spec = prepare(plan)
+    from attractor_tui.experiments.batch import run_batch
+
+    assert (await run_batch(spec)).ok
+    # branch 2 as a run whose first call failed: its fork, then the error and the end
+    from attractor_tui.core.events import ErrorEvent, SessionEnd
+    from attractor_tui.sessions.store import dump_event
+
+    failed = run_file(plan.folder(), 1, 3)
+    records = [json.loads(line) for line in failed.read_text(encoding="utf-8").splitlines()]
+    kept = [json.dumps(r) for r in records
+            if r["type"] not in ("turn", "session_end") or r["type"] == "turn" and r["index"] < 2]
+    kept += [dump_event(ErrorEvent(side="A", kind="auth", message="No API key for side A",
+                                   retryable=False)),
+             dump_event(SessionEnd(reason="error", detail="No API key for side A"))]
+    failed.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    assert load_session(failed).failure == "No API key for side A"
+    unfinished = run_file(plan.folder(), 2, 3)
+    unfinished.write_text("\n".join(line for line in unfinished.read_text().splitlines()
+                                    if json.loads(line)["type"] != "session_end") + "\n")
+    summary = report(plan, log)
+    assert sum(summary.labels.values()) == 1
+    assert summary.failed == ["No API key for side A"] and summary.unfinished == 1
+    lines = report_lines(summary)
+    assert lines[0].startswith("1 branch(es) of session.jsonl")
+    assert "not counted: 1 failed run (No API key for side A)" in lines
+    assert any("1 unfinished branch(es)" in line for line in lines)

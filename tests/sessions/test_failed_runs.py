@@ -75,3 +75,21 @@ def test_analyze_and_report_read_sub_folders(runs: Path) -> None:
     assert sorted(str(p.relative_to(runs)) for p, _, _ in loaded if p.parent != runs) == [
         "batch/run-0000.jsonl", "batch/run-0001.jsonl"]
     assert len(loaded) == 6  # 4 at the top (2 failed), 2 in the batch
+
+
+def test_a_fork_whose_own_run_failed_is_failed_despite_its_parents_turns(
+        tmp_path: Path) -> None:
+    from attractor_tui.sessions.store import dump_event
+
+    parent = load_session(write_session(tmp_path / "parent.jsonl", 4))
+    start = SessionStart(ts=T0, session_id="f" * 32, config=parent.config,
+                         parent=str(parent.path), parent_turn=2)
+    events = [start, *parent.turns[:2], ErrorEvent(message=NO_KEY), SessionEnd(reason="error")]
+    folder = tmp_path / "forks"
+    folder.mkdir()
+    (folder / "fork.jsonl").write_text("".join(dump_event(e) + "\n" for e in events),
+                                       encoding="utf-8")
+    assert load_session(folder / "fork.jsonl").failure == NO_KEY
+    assert [s.failed for s in SessionIndex(folder).refresh()] == [NO_KEY]  # the browser too
+    # the parent's own copy of those turns is a result, as is a fork that wrote a turn
+    assert failed_run([start, *parent.turns[:3], ErrorEvent(message=NO_KEY)]) is None

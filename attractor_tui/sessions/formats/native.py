@@ -176,15 +176,21 @@ def summarise(path: Path, handle: BinaryIO, summary: SessionSummary) -> None:
     summary.parent = as_str(data.get("parent")) or None
     records, _ = records_from_tail(handle, summary.size, header_bytes)
     _tail(summary, records)
-    if _may_have_failed(records):
+    inherited = data.get("parent_turn")
+    if _may_have_failed(records, inherited if isinstance(inherited, int) else 0):
         _check_failed(path, handle, summary)
 
 
-def _may_have_failed(records: list[dict[str, Any]]) -> bool:
-    """An error in the tail and no whole model turn: the file must be read to know."""
+def _may_have_failed(records: list[dict[str, Any]], inherited: int) -> bool:
+    """An error in the tail and no whole model turn of its own (a fork's first `inherited`
+    turns are its parent's): the file must be read to know."""
+    def own_index(r: dict[str, Any]) -> bool:
+        index = r.get("index")
+        return not isinstance(index, int) or index >= inherited
+
     return any(r.get("type") == "error" for r in records) and not any(
         r.get("type") == "turn" and r.get("author", "model") == "model"
-        and not r.get("interrupted") for r in records)
+        and not r.get("interrupted") and own_index(r) for r in records)
 
 
 def _check_failed(path: Path, handle: BinaryIO, summary: SessionSummary) -> None:
