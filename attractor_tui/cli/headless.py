@@ -66,6 +66,8 @@ class ConsolePrinter:
             pass
         elif isinstance(event, StateChange) and event.state == "pacing":  # before any text
             c.print(Text(f"  … {safe_line(event.detail)}", style="dim"))
+        elif isinstance(event, StateChange) and event.state == "remembering":  # after the last
+            c.print(Text(f"\n  … {safe_line(event.detail)}", style="dim"), end="")
         elif isinstance(event, Turn):
             if event.author == "operator":
                 c.print(Text(safe_text(event.text), style=SIDE_STYLE[event.side]),

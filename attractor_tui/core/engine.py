@@ -345,8 +345,16 @@ class Engine:
             return
         path = keeper.path(side)
         previous = keeper.current(side)
+        if trigger == "end":  # the turns are over: say why the session has not ended yet
+            await self._set_state("remembering", f"{side} is updating its notes in {path}")
         try:
             notes = await update_notes(self.config, side, self.turns, previous, start, stop)
+        except asyncio.CancelledError:
+            # quitting without waiting for the notes: the file says they were not updated
+            await self._emit(ErrorEvent(side=side, kind="memory", message=(
+                f"notes not updated (stopped before {side}'s model answered); {path} is "
+                "unchanged")))
+            raise
         except Exception as exc:
             problem = describe(exc, self.config.side(side).model)
             await self._emit(ErrorEvent(side=side, kind="memory", message=(

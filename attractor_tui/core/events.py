@@ -240,8 +240,9 @@ class StateChange(_Event):
     """The engine's state as the UI should show it."""
 
     type: Literal["state"] = "state"
-    state: Literal["running", "paused", "pausing", "waiting", "pacing", "ended"]
-    """`pacing`: a call waits for its side's per-minute budget (`detail` says how long)."""
+    state: Literal["running", "paused", "pausing", "waiting", "pacing", "remembering", "ended"]
+    """`pacing`: a call waits for its side's per-minute budget (`detail` says how long);
+    `remembering`: the turns are over and a side's model is rewriting its memory notes."""
     detail: str = ""
 
 

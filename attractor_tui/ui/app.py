@@ -89,6 +89,7 @@ class AttractorApp(ThemedApp[int]):
         self.resume_turns = resume_turns
         self.session: SessionScreen | None = None
         self._sending = False
+        self._ending = False
         """True while quitting waits for queued text to fill its slot."""
 
     # ---------------------------------------------------------------- screens
@@ -195,8 +196,12 @@ class AttractorApp(ThemedApp[int]):
             self.screen.dismiss("keep")
             return
         session = self.session
+        if self._ending:  # q again while the session ends (a side's memory notes): now
+            if session is not None:
+                session.abandon_end()
+            return
         if self._sending:  # quitting again while the queued text is sent: now, keeping the rest
-            await self.shutdown_and_exit()
+            self._end_then_exit()
             return
         if session is not None and session.running and any(session.queued().values()):
             queued = ", ".join(f"{side}×{n}" for side, n in session.queued().items() if n)
@@ -210,7 +215,13 @@ class AttractorApp(ThemedApp[int]):
 
     async def _quit_confirmed(self, confirmed: bool | None) -> None:
         if confirmed:
-            await self.shutdown_and_exit()
+            self._end_then_exit()
+
+    def _end_then_exit(self) -> None:
+        """Stop the session and exit in a worker: ending may wait for each side's memory
+        notes, and a second q must still reach `action_request_quit` meanwhile."""
+        self._ending = True
+        self.run_worker(self.shutdown_and_exit(), name="end-then-exit", group="end")
 
     async def _queued_quit_chosen(self, choice: QuitChoice | None) -> None:
         session = self.session
@@ -225,7 +236,7 @@ class AttractorApp(ThemedApp[int]):
             self.run_worker(self._send_then_quit(session), name="send-then-quit",
                             group="quit", exclusive=True)
             return
-        await self.shutdown_and_exit()
+        self._end_then_exit()
 
     async def _send_then_quit(self, session: SessionScreen) -> None:
         await session.send_queued()

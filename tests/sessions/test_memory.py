@@ -190,3 +190,37 @@ async def test_a_summarize_trim_updates_the_notes_too(tmp_path: Path) -> None:
     # each update starts from the notes the one before wrote
     assert [u.previous.strip() for u in updates[1:]] == [u.notes.strip() for u in updates[:-1]]
     assert memory.read_text(encoding="utf-8").strip() == updates[-1].notes.strip()
+
+
+async def test_the_end_update_is_a_state_and_quitting_during_it_is_recorded(
+        tmp_path: Path) -> None:
+    """After the last turn the engine says it is rewriting notes (the app and headless
+    show it); a cancel then leaves the file as it was and says so in the session file."""
+    from attractor_tui.core.events import StateChange
+
+    memory = tmp_path / "memory.md"
+    config = chain_config(memory)
+    config = config.model_copy(update={"turns": 1, "b": config.b.model_copy(update={
+        "params": {"delay": 0.1}})})  # B's notes call (many chunks) is slow, its turn short
+    seen: list[StateChange] = []
+    session = open_session(config, tmp_path / "s.jsonl",
+                           listeners=[lambda e: seen.append(e) if isinstance(e, StateChange)
+                                      else None])
+    task = asyncio.create_task(session.run())
+    async def b_remembering() -> None:
+        while not any(e.state == "remembering" and e.detail.startswith("B") for e in seen):
+            await asyncio.sleep(0.02)
+
+    await asyncio.wait_for(b_remembering(), 60)
+    assert [e.detail for e in seen if e.state == "remembering"] == [
+        f"A is updating its notes in {memory}", f"B is updating its notes in {memory}"]
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    log = load_session(tmp_path / "s.jsonl")
+    assert [e.message for e in log.errors] == [
+        f"notes not updated (stopped before B's model answered); {memory} is unchanged"]
+    assert log.end is not None and log.end.detail == "cancelled"
+    assert "## A" in memory.read_text(encoding="utf-8")  # A's update, made first, is kept
+    assert "## B" not in memory.read_text(encoding="utf-8")
+    assert not list(tmp_path.glob("memory.md.lock"))

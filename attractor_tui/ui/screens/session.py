@@ -72,6 +72,8 @@ from attractor_tui.ui.widgets.tool_panel import ToolPanel
 
 Clock = Callable[[], float]
 STOP_TIMEOUT = 10.0
+MEMORY_TIMEOUT = 600.0
+"""How long quitting waits for the sides' memory notes (a large remote model is slow)."""
 """Seconds to wait for the engine to record its end before giving up on it."""
 
 
@@ -171,6 +173,7 @@ class SessionScreen(Screen[None]):
         self._session: OpenSession | None = None
         self.end: SessionEnd | None = None
         self.error_pending = False
+        self._abandoned = False
         self._route_errors: list[BaseException] = []
         self._worker: Worker[SessionEnd] | None = None
         self._started_at: float | None = None
@@ -346,14 +349,29 @@ class SessionScreen(Screen[None]):
         if engine is not None and engine.ended is None:
             await engine.stop()
         if worker is not None and not worker.is_finished:
-            try:
-                await asyncio.wait_for(worker.wait(), STOP_TIMEOUT)
-            except Exception:  # timeout, or the worker failed: cancel records the end
+            await self._wait_for_end(worker)
+            if not worker.is_finished:  # cancelling records the end
                 worker.cancel()
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(worker.wait(), 2.0)
         if self.writer is not None:
             await self.writer.close()
+
+    async def _wait_for_end(self, worker: Worker[SessionEnd]) -> None:
+        """Until the engine has ended: at most STOP_TIMEOUT for the turn in flight, and
+        while a side's model rewrites its memory notes up to MEMORY_TIMEOUT, unless the
+        operator quits again (`abandon_end`)."""
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        while not worker.is_finished and not self._abandoned:
+            remembering = self.engine is not None and self.engine.state == "remembering"
+            if loop.time() - began > (MEMORY_TIMEOUT if remembering else STOP_TIMEOUT):
+                return
+            await asyncio.sleep(0.05)
+
+    def abandon_end(self) -> None:
+        """Stop waiting for the memory notes (q again): the file records them as not updated."""
+        self._abandoned = True
 
     # ---------------------------------------------------------------- events
 

@@ -17,7 +17,7 @@ from attractor_tui.core.text import safe_line
 
 STATE_ICONS = {
     "starting": "○", "running": "▶", "waiting": "▶", "pausing": "⏸", "paused": "⏸",
-    "pacing": "◷", "ended": "■",
+    "pacing": "◷", "remembering": "✎", "ended": "■",
 }
 
 
@@ -73,6 +73,8 @@ def state_label(info: StatusInfo) -> str:
         return f"pausing after {info.generating}'s turn" if info.generating else "pausing"
     if state == "waiting" and info.detail:
         return f"waiting for you: {info.detail} (o)"
+    if state == "remembering":  # after the last turn, before the end
+        return f"ending: {info.detail}… (q again: quit without them)"
     if state == "pacing":  # the engine says who waits how long for which limit
         return f"pacing: {info.detail}" if info.detail else "pacing: waiting for the rate limit"
     if state in ("running", "waiting") and info.generating:
