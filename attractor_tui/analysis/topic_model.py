@@ -87,7 +87,7 @@ def turn_features(text: str) -> dict[str, float]:
     topic (`@topic`, summing to 1 when the turn has any)."""
     low = normalise(text)
     out: dict[str, float] = {}
-    for word in _WORD.findall(low):
+    for word in dict.fromkeys(_WORD.findall(low)):  # each distinct word once
         word = word.strip("'-")
         if len(word) >= 3 and word not in _STOP and "'" not in word:
             out[stem(word)] = 1.0
