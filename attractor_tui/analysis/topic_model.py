@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -244,8 +245,11 @@ class ModelTally:
                 if row is None:
                     continue
                 self.word_count += value
-                for k, w in enumerate(row):
-                    self.word_sum[k] += w * value
+                if value == 1.0:  # one turn's stem (the live case): the same sums, no loop
+                    self.word_sum = list(map(operator.add, self.word_sum, row))
+                else:
+                    for k, w in enumerate(row):
+                        self.word_sum[k] += w * value
             if self.known < MIN_WORDS:
                 self._seen.add(key)
                 self.known = len(self._seen)
