@@ -19,7 +19,6 @@ from __future__ import annotations
 import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +26,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from attractor_tui.analysis.classify import classify  # noqa: E402
-from attractor_tui.analysis.fitted import end_state_model  # noqa: E402
+from attractor_tui.analysis.fitted import Model  # noqa: E402
 from attractor_tui.analysis.labelled import Labelled, load_labelled  # noqa: E402
 from attractor_tui.analysis.lofo import (  # noqa: E402
     Example,
     examples,
-    fit_examples,
+    fit_committed,
     lofo,
     predict_example,
 )
@@ -44,18 +43,15 @@ FIXTURES = ROOT.parent / "shared" / "fixtures"
 
 def end_state_predictions(items: Sequence[Example]) -> list[tuple[str, float, str]]:
     """(label, probability, confidence) per item, each from a model fitted without its
-    families, with the committed confidence thresholds."""
-    committed = end_state_model()
+    families, confidence cuts included: `fit_committed` on the other families fits the
+    model and takes its cuts from their own leave-one-family-out predictions (nested),
+    so no figure here saw the held-out families."""
 
-    def fit_fn(train: list[Example]) -> Any:
-        return replace(fit_examples(train), strong=committed.strong,
-                       uncertain=committed.uncertain)
-
-    def predict(model: Any, e: Example) -> tuple[str, float, str]:
+    def predict(model: Model, e: Example) -> tuple[str, float, str]:
         label, p = predict_example(model, e)
         return label, p, ("strong" if e.x is None else model.confidence(p))
 
-    return lofo(items, lambda e: e.families, fit_fn, predict)
+    return lofo(items, lambda e: e.families, fit_committed, predict)
 
 
 def topic_predictions(rows: Sequence[Labelled], fit: Callable[[list[Labelled]], Any] | None = None,

@@ -4,7 +4,8 @@ One value per name in `FEATURES`, computed over a window of model turns (the
 final window for the end state): each signal's share of the window
 (`signals.turn_signals`), how long the repeats run, and the turn shapes
 (`shape.Shape`): near-empty share, emoji density, farewell density, novelty of
-content, positive evidence of a shared build, coinage rate, ... Every value is
+content, positive evidence of a shared build, coinage rate, restating recent
+turns (content-word overlap, stale turns), ... Every value is
 a share or a mean, so windows of any size compare. Which values mean which
 label is fitted (`fitted`), never set by hand here.
 """
@@ -18,15 +19,23 @@ from attractor_tui.analysis import repetition
 from attractor_tui.analysis.labels import PRIORITY, Label
 from attractor_tui.analysis.metrics import TurnMetrics
 from attractor_tui.analysis.shape import Shape
+from attractor_tui.analysis.signals import CREATIVE_WORDS
 
 BUILD_NOVELTY = 0.3
 """A turn that adds structure or names counts as building only with this much new content."""
+
+STALE = 0.1
+"""A turn with content adding under this share of new content words restates."""
+RESTATE = (0.3, 0.5, 0.7)
+"""Evenly spaced overlaps with a recent turn (`shape.Shape.restate`); the share of turns
+at or above each is a feature, so how much overlap means a loop is fitted, not set."""
 
 FEATURES: tuple[str, ...] = (
     *(f"signal_{label}" for label in PRIORITY),
     "repeat_trailing", "repeat_longest", "sim_prev", "sim_other", "near_empty", "invisible",
     "emoji_density", "emoji_turns", "farewell", "thanks", "novelty", "new_names", "build",
     "coinage", "function_words", "words", "questions", "bliss_density", "meta_density",
+    "restate", "restate_pairs", "stale", *(f"restate_{v}" for v in RESTATE),
 )
 
 DESCRIBE: dict[str, str] = {
@@ -40,6 +49,9 @@ DESCRIBE: dict[str, str] = {
     "coinage": "coinage rate", "function_words": "function-word share",
     "words": "turn length", "questions": "turns asking questions",
     "bliss_density": "bliss words", "meta_density": "loop talk",
+    "restate": "restating a recent turn's content", "restate_pairs": "restating its phrasing",
+    "stale": "turns adding almost no new content",
+    **{f"restate_{v}": f"turns {v:.0%}+ like a recent one" for v in RESTATE},
 }
 """What each feature is, for the evidence people read."""
 
@@ -48,7 +60,8 @@ MEANS: tuple[str, ...] = (
     *(f"signal_{label}" for label in PRIORITY),
     "sim_prev", "sim_other", "near_empty", "invisible", "emoji_density", "emoji_turns",
     "farewell", "thanks", "novelty", "new_names", "build", "coinage", "function_words",
-    "words", "questions", "bliss_density", "meta_density",
+    "words", "questions", "bliss_density", "meta_density", "restate", "restate_pairs",
+    "stale", *(f"restate_{v}" for v in RESTATE),
 )
 """The features that are a mean of one value per turn (`turn_terms`, in this order)."""
 
@@ -65,6 +78,9 @@ def turn_terms(sig: dict[Label, str], m: TurnMetrics, s: Shape) -> tuple[float, 
         float((s.structure >= 2 or s.new_names >= 2) and s.novelty >= BUILD_NOVELTY),
         min(1.0, s.coinage * 10), s.function_share, float(m.words), float(m.questions > 0),
         min(1.0, 10 * len(m.bliss) / w), min(1.0, 10 * len(m.meta) / w),
+        s.restate, s.restate_pairs,
+        float(s.content_words >= CREATIVE_WORDS and s.novelty < STALE),
+        *(float(s.restate >= v) for v in RESTATE),
     )
 
 

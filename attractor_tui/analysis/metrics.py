@@ -519,7 +519,9 @@ def text_metrics(text: str, *, position: int = 0, side: str = "A", author: str =
 def _measure(text: str, position: int, side: str, author: str, sim_other: float | None,
              sim_self: float | None) -> tuple[TurnMetrics, list[str]]:
     """The metrics of `text` and its tokens (reused for similarity)."""
-    vis = visible(text)
+    # visible characters; spaces and newlines (invisible) go first, in one cheap pass each,
+    # so the pattern has only the rare other invisible runs left to remove
+    shown = len(visible(text.replace(" ", "").replace("\n", "")))
     emo = emoji_list(text)
     toks = words(text) + emo
     n_words = len(toks) - len(emo)
@@ -533,13 +535,13 @@ def _measure(text: str, position: int, side: str, author: str, sim_other: float 
         side=side,
         author=author,
         chars=len(text),
-        visible_chars=len(vis.replace(" ", "")),
+        visible_chars=shown,
         words=n_words,
         emoji=tuple(emo),
         empty=text == "",
         whitespace_only=is_whitespace_only(text),
         invisible_only=invisible,
-        minimal=invisible or (n_words <= MINIMAL_WORDS and len(vis) <= 40),
+        minimal=invisible or (n_words <= MINIMAL_WORDS and shown <= 40),
         ttr=_ttr(toks),
         questions=question_count(text),
         sim_other=sim_other,

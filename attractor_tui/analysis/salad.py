@@ -84,8 +84,10 @@ def measure(text: str) -> Salad:
     counts = Counter(found)
     function = sum(c for w, c in counts.items() if w in FUNCTION_WORDS) / n
     top, top_n = counts.most_common(1)[0]
-    content = [(w, c) for w, c in counts.most_common() if w not in FUNCTION_WORDS]
+    content = [(w, c) for w, c in counts.items() if w not in FUNCTION_WORDS]
     content_n = sum(c for _, c in content)
+    # the first most common content word (what `most_common` would put first), no sort
+    content = [max(content, key=lambda wc: wc[1])] if content else []
     compounds = len(_COMPOUND.findall(prose))
     caps = tuple(dict.fromkeys(_CAPS.findall(prose)))
     reason = ""

@@ -5,15 +5,20 @@ the shape says how much it *adds*: the share of its content words never seen
 before in the conversation (novelty), the new named things and structure
 marks (numbered steps, headings, code) that show a shared build growing
 (`creative_escape` needs this positive evidence, not merely changing text),
-and its coinage rate (hyphen-chained compounds, all-caps coinages). A
-`ShapeTracker` keeps the conversation's vocabulary so the work per turn is
-that turn's words (the live meter feeds it one turn at a time).
+its coinage rate (hyphen-chained compounds, all-caps coinages), and how much
+it *restates* one of the last two model turns (either side): the overlap of
+their content-word sets and of their content-word pairs, which ignores word
+order and light rewording, so a model re-planning the same unsent reply every
+turn shows as restating even when no sentence is copied. A `ShapeTracker`
+keeps the conversation's vocabulary and its last `RECENT` model turns' word
+sets, so the work per turn is that turn's words (the live meter feeds it one
+turn at a time).
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass
 
 from attractor_tui.analysis.salad import FUNCTION_WORDS
@@ -27,6 +32,9 @@ _PUNCT = "\"'“”‘’()[]{}<>*_.,;:!?…—–`#|/\\~^"
 _AFTER_WORD = frozenset("abcdefghijklmnopqrstuvwxyz,;")
 """A capitalised word after a token ending like this is a name, not a sentence start."""
 _THANKS = ("thank", "grateful", "gratitude")
+RECENT = 2
+"""Earlier model turns a turn's restatement is measured against: the other side's latest
+and its own previous, the taxonomy's "same message, or a fixed A/B pair"."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +53,11 @@ class Shape:
     function_share: float
     """Share of the turn's words that are function words ("the", "of", ...)."""
     thanks: bool
+    restate: float = 0.0
+    """Highest Jaccard overlap of its content-word set with one of the last `RECENT`
+    model turns' (a restatement, in any order and lightly reworded)."""
+    restate_pairs: float = 0.0
+    """The same for its pairs of consecutive content words (restated phrasing)."""
 
 
 EMPTY = Shape(0, 0.0, 0, 0, 0.0, 0.0, False)
@@ -56,6 +69,8 @@ class ShapeTracker:
     def __init__(self) -> None:
         self._seen: set[str] = set()
         self._names: set[str] = set()
+        self._recent: deque[tuple[frozenset[str], frozenset[tuple[str, str]]]] = deque(
+            maxlen=RECENT)
 
     def add(self, text: str, model: bool = True) -> Shape:
         """The shape of the next turn; operator turns only feed the vocabulary.
@@ -65,7 +80,9 @@ class ShapeTracker:
         raw = text.split()
         tokens = [t.strip(_PUNCT) for t in raw]
         lowered = text.lower()
-        counts = Counter([t.strip(_PUNCT) for t in lowered.split()])
+        # the same as stripping each of lowered.split(): one `lower` call for every token
+        words = "\n".join(tokens).lower().split("\n") if tokens else []
+        counts = Counter(words)
         for key in [k for k in counts if not k[:1].isalpha()]:
             del counts[key]
         content = {w for w in counts if len(w) > 2} - FUNCTION_WORDS
@@ -77,6 +94,11 @@ class ShapeTracker:
         self._names |= names
         if not model:
             return EMPTY
+        seq = [w for w in words if w in content]
+        bag, pairs = frozenset(content), frozenset(zip(seq, seq[1:], strict=False))
+        restate = max((_jaccard(bag, b) for b, _ in self._recent), default=0.0)
+        restate_pairs = max((_jaccard(pairs, p) for _, p in self._recent), default=0.0)
+        self._recent.append((bag, pairs))
         n = counts.total()
         function = sum(counts[w] for w in FUNCTION_WORDS.intersection(counts))
         coined = sum(1 for t in tokens if "-" in t and _coined(t)) + len(
@@ -89,7 +111,16 @@ class ShapeTracker:
             coinage=coined / n if n else 0.0,
             function_share=function / n if n else 0.0,
             thanks=any(t in lowered for t in _THANKS),
+            restate=restate,
+            restate_pairs=restate_pairs,
         )
+
+
+def _jaccard(a: frozenset[object], b: frozenset[object]) -> float:
+    if not a or not b:
+        return 0.0
+    shared = len(a & b)
+    return shared / (len(a) + len(b) - shared)
 
 
 def _coined(word: str) -> bool:

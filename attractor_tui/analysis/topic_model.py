@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -87,7 +88,7 @@ def turn_features(text: str) -> dict[str, float]:
     topic (`@topic`, summing to 1 when the turn has any)."""
     low = normalise(text)
     out: dict[str, float] = {}
-    for word in _WORD.findall(low):
+    for word in dict.fromkeys(_WORD.findall(low)):  # each distinct word once
         word = word.strip("'-")
         if len(word) >= 3 and word not in _STOP and "'" not in word:
             out[stem(word)] = 1.0
@@ -244,8 +245,11 @@ class ModelTally:
                 if row is None:
                     continue
                 self.word_count += value
-                for k, w in enumerate(row):
-                    self.word_sum[k] += w * value
+                if value == 1.0:  # one turn's stem (the live case): the same sums, no loop
+                    self.word_sum = list(map(operator.add, self.word_sum, row))
+                else:
+                    for k, w in enumerate(row):
+                        self.word_sum[k] += w * value
             if self.known < MIN_WORDS:
                 self._seen.add(key)
                 self.known = len(self._seen)
