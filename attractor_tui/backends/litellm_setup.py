@@ -64,7 +64,8 @@ def get_litellm() -> ModuleType:
 
 
 def _skip_unheard_success_logs(litellm: ModuleType) -> None:
-    """Schedule litellm's async success log only when a callback will hear it.
+    """Schedule litellm's async success log, and price its response, only when a
+    callback will hear it.
 
     After every non-streamed call litellm builds a "standard logging payload"
     (the whole request and response walked for base64 to truncate, costs looked
@@ -76,14 +77,25 @@ def _skip_unheard_success_logs(litellm: ModuleType) -> None:
     from litellm.litellm_core_utils.litellm_logging import Logging
 
     original = Logging.claim_async_success_log
+    original_cost = Logging.response_cost_calculator
+
+    def heard(self: Any) -> bool:
+        return bool(litellm.callbacks or litellm._async_success_callback
+                    or litellm.success_callback
+                    or getattr(self, "dynamic_async_success_callbacks", None)
+                    or getattr(self, "dynamic_success_callbacks", None))
 
     def claim(self: Any) -> bool:
-        heard = (litellm.callbacks or litellm._async_success_callback or litellm.success_callback
-                 or getattr(self, "dynamic_async_success_callbacks", None)
-                 or getattr(self, "dynamic_success_callbacks", None))
-        return bool(original(self)) if heard else False
+        return bool(original(self)) if heard(self) else False
+
+    def cost(self: Any, *args: Any, **kwargs: Any) -> float | None:
+        # litellm prices every response for its hidden params (~1.5 ms: the price
+        # map searched, zero costs diagnosed); the engine prices the turn itself
+        # (`engine._cost`), under the model string the user gave
+        return original_cost(self, *args, **kwargs) if heard(self) else None
 
     setattr(Logging, "claim_async_success_log", claim)  # noqa: B010 (mypy: method assignment)
+    setattr(Logging, "response_cost_calculator", cost)  # noqa: B010
 
 
 def price_in_process(model: str) -> None:

@@ -593,7 +593,8 @@ class Engine:
         if cfg.tools:
             extra["tools"] = [tool.openai_schema() for tool in cfg.tools]
         model, lean = lean_call(cfg.model, cfg.params, extra.get("tools"))  # the turn keeps cfg's
-        price_in_process(model)
+        price_in_process(cfg.model)  # for `_cost`, under the user's string
+        price_in_process(model)  # for litellm's own look-ups on the lean path
         response: Any = await litellm.acompletion(
             model=model, messages=messages, stream=False, temperature=cfg.temperature,
             max_tokens=cfg.max_tokens, timeout=self.config.timeout, num_retries=0,
