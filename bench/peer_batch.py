@@ -1,25 +1,32 @@
 """Our `batch` command against the plain loop simple harnesses use, on one stub server.
 
-A stub OpenAI-compatible server (its own process, on 127.0.0.1) takes 200 ms
-per reply: 8 streamed chunks 25 ms apart when asked to stream, else one JSON
-body after 200 ms. Against it, in the same run:
+A stub OpenAI-compatible server (its own process, on 127.0.0.1) takes DELAY
+per reply: 8 streamed chunks DELAY/8 apart when asked to stream, else one JSON
+body after DELAY. Against it, per config:
 
-- ours: `attractor-tui batch` as a whole process (imports included), 50
-  conversations x 15 rounds (30 messages each) at concurrency 50;
+- ours: `attractor-tui batch` as a whole process (imports included), once per
+  model string (`openai/stub`, which takes the lean path, and `hosted_vllm/stub`);
 - baseline: what a throwaway script does (its own process too): a thread pool
-  of 50, blocking HTTP through `requests` (urllib when absent), no streaming,
+  of C, blocking HTTP through `requests` (urllib when absent), no streaming,
   two histories per conversation.
 
-The ideal is `50 * 30 * 0.2 / 50` = 6.0 s. Every recorded turn is counted
-once: ours from the session files (each run must hold exactly its 30 turns,
-indices 0..29, no duplicates), the baseline from what it returns, and both
-against the requests the server answered.
-Last line: `ours_over_baseline=<wall ratio> ours_eff=<ideal/ours> baseline_eff=<ideal/base>`
-(targets: ours_over_baseline <= 1.0, ours_eff >= 0.8).
+Configs (BENCH_CONFIGS, comma-separated; default all three):
 
-Knobs: BENCH_RUNS (50), BENCH_ROUNDS (15), BENCH_CONCURRENCY (50), BENCH_DELAY_MS
-(200), BENCH_MODEL (hosted_vllm/stub; openai/stub takes the openai SDK path),
-BENCH_ARGS (extra `batch` arguments, e.g. `--workers 2`).
+- `current`: 50 conversations x 15 rounds (30 messages), 50 at once, 200 ms a
+  message: ideal `50 * 30 * 0.2 / 50` = 6.0 s (BENCH_RUNS, BENCH_ROUNDS,
+  BENCH_CONCURRENCY, BENCH_DELAY_MS change this one);
+- `study`: study scale, 200 x 15 rounds, 100 at once, 1 s a message: ideal 60 s;
+- `cpu`: CPU-bound, 400 x 5 rounds (10 messages), 200 at once, 100 ms: ideal 2 s.
+
+Every recorded turn is counted exactly once (asserted): ours from the session
+files (each run must hold exactly its 2 x rounds turns, no index twice), the
+baseline from what it returns, and both against the requests the server
+answered. One line per config and model, then the last line: every
+`CONFIG/MODEL=<ours over baseline>` (targets: study <= 1.06, cpu <= 1.2).
+
+Knobs: BENCH_CONFIGS, BENCH_MODELS (default `openai/stub,hosted_vllm/stub`;
+BENCH_MODEL, one model, still works), BENCH_ARGS (extra `batch` arguments,
+e.g. `--workers 2`).
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +49,8 @@ RUNS = int(os.environ.get("BENCH_RUNS", "50"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "15"))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "50"))
 DELAY = float(os.environ.get("BENCH_DELAY_MS", "200")) / 1000
-MODEL = os.environ.get("BENCH_MODEL", "hosted_vllm/stub")
+MODELS = os.environ.get("BENCH_MODELS", os.environ.get("BENCH_MODEL",
+                                                     "openai/stub,hosted_vllm/stub")).split(",")
 CHUNKS = 8
 REPLY = ("That is a lovely thought, and it makes me wonder what else we might notice "
          "if we keep talking about it for a while longer.")
@@ -186,14 +195,49 @@ def _baseline(port: int) -> None:
         print(sum(pool.map(conversation, range(RUNS))), flush=True)
 
 
+# ------------------------------------------------------------------ configs
+
+
+@dataclass(frozen=True)
+class Config:
+    name: str
+    runs: int
+    rounds: int
+    concurrency: int
+    delay: float
+
+    @property
+    def planned(self) -> int:
+        return self.runs * 2 * self.rounds
+
+    @property
+    def ideal(self) -> float:
+        return self.planned * self.delay / self.concurrency
+
+    @property
+    def env(self) -> dict[str, str]:
+        """What the server and the baseline processes read (the knobs above)."""
+        return {**os.environ, "BENCH_RUNS": str(self.runs), "BENCH_ROUNDS": str(self.rounds),
+                "BENCH_CONCURRENCY": str(self.concurrency),
+                "BENCH_DELAY_MS": f"{self.delay * 1000:g}"}
+
+
+PRESETS = {
+    "current": Config("current", RUNS, ROUNDS, CONCURRENCY, DELAY),
+    "study": Config("study", 200, 15, 100, 1.0),
+    "cpu": Config("cpu", 400, 5, 200, 0.1),
+}
+CONFIGS = os.environ.get("BENCH_CONFIGS", "current,study,cpu").split(",")
+
+
 # ------------------------------------------------------------------- ours
 
 
-def _ours(port: int, out: Path) -> tuple[float, int]:
-    command = [str(ROOT / ".venv/bin/attractor-tui"), "batch", "--runs", str(RUNS),
-               "--turns", str(ROUNDS), "--concurrency", str(CONCURRENCY), "--model", MODEL,
-               "--api-base", f"http://127.0.0.1:{port}/v1", "--out", str(out),
-               *shlex.split(os.environ.get("BENCH_ARGS", ""))]
+def _ours(config: Config, model: str, port: int, out: Path) -> tuple[float, int]:
+    command = [str(ROOT / ".venv/bin/attractor-tui"), "batch", "--runs", str(config.runs),
+               "--turns", str(config.rounds), "--concurrency", str(config.concurrency),
+               "--model", model, "--api-base", f"http://127.0.0.1:{port}/v1",
+               "--out", str(out), *shlex.split(os.environ.get("BENCH_ARGS", ""))]
     env = {**os.environ, "OPENAI_API_KEY": "sk-bench-dummy", "HOSTED_VLLM_API_KEY": "x"}
     start = time.perf_counter()
     done = subprocess.run(command, env=env, capture_output=True, text=True,
@@ -201,31 +245,74 @@ def _ours(port: int, out: Path) -> tuple[float, int]:
     wall = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"batch failed ({done.returncode}): {done.stderr[-2000:]}")
-    return wall, _count_files(out)
+    return wall, _count_files(config, out)
 
 
-def _count_files(out: Path) -> int:
+def _count_files(config: Config, out: Path) -> int:
     """Completed turns in the run files, refusing any run that is short, long or doubled."""
     sys.path.insert(0, str(ROOT))
     from attractor_tui.sessions.store import load_session
 
     files = sorted(out.glob("run-*.jsonl"))
-    if len(files) != RUNS:
-        raise SystemExit(f"expected {RUNS} run files, found {len(files)}")
+    if len(files) != config.runs:
+        raise SystemExit(f"expected {config.runs} run files, found {len(files)}")
     total = 0
     for path in files:
         turns = [t for t in load_session(path).turns if not t.interrupted]
         indices = [t.index for t in turns]
-        if len(turns) != 2 * ROUNDS or len(set(indices)) != len(indices):
+        if len(turns) != 2 * config.rounds or len(set(indices)) != len(indices):
             raise SystemExit(f"{path.name}: {len(turns)} turns, indices {indices}")
         total += len(turns)
     return total
 
 
-def _timed(command: list[str]) -> tuple[float, str]:
+def _timed(command: list[str], env: dict[str, str]) -> tuple[float, str]:
     start = time.perf_counter()
-    done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=True)
+    done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=True, env=env)
     return time.perf_counter() - start, done.stdout.strip()
+
+
+def _check(name: str, turns: int, requests: int, planned: int) -> None:
+    """Every turn counted exactly once: recorded, served and planned all agree."""
+    if turns != planned or requests != planned:
+        raise SystemExit(f"{name}: {turns} turns recorded, {requests} requests served, "
+                         f"{planned} planned")
+
+
+def run_config(config: Config) -> list[tuple[str, float]]:
+    """The baseline once and ours per model against one server; prints and returns
+    (model, ours over baseline) per model."""
+    server = subprocess.Popen([sys.executable, __file__, "--serve"], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True, env=config.env)
+    ratios: list[tuple[str, float]] = []
+    try:
+        assert server.stdout is not None
+        port = int(server.stdout.readline())
+        base_wall, base_out = _timed([sys.executable, __file__, "--baseline", str(port)],
+                                     config.env)
+        after = _stats(port, reset=True)
+        _check("baseline", int(base_out.splitlines()[-1]), after["requests"], config.planned)
+        for model in MODELS:
+            with tempfile.TemporaryDirectory() as tmp:
+                wall, turns = _ours(config, model, port, Path(tmp) / "batch")
+            after = _stats(port, reset=True)
+            _check(f"ours ({model})", turns, after["requests"], config.planned)
+            load = os.getloadavg()
+            print(f"config={config.name} model={model} runs={config.runs} "
+                  f"rounds={config.rounds} concurrency={config.concurrency} "
+                  f"delay_ms={config.delay * 1000:g} turns={config.planned} (each counted "
+                  f"once; streamed {after['streamed']}) ideal_s={config.ideal:.2f} "
+                  f"ours_s={wall:.2f} baseline_s={base_wall:.2f} "
+                  f"ours_active_s={after['last'] - after['first']:.2f} "
+                  f"ours_over_baseline={wall / base_wall:.2f} ours_eff={config.ideal / wall:.2f} "
+                  f"baseline_eff={config.ideal / base_wall:.2f} "
+                  f"load={load[0]:.2f},{load[1]:.2f}", flush=True)
+            ratios.append((model, wall / base_wall))
+    finally:
+        if server.stdin:
+            server.stdin.close()
+        server.wait(timeout=10)
+    return ratios
 
 
 def main() -> None:
@@ -235,38 +322,12 @@ def main() -> None:
     if sys.argv[1:2] == ["--baseline"]:
         _baseline(int(sys.argv[2]))
         return
-    ideal = RUNS * 2 * ROUNDS * DELAY / CONCURRENCY
-    planned = RUNS * 2 * ROUNDS
-    server = subprocess.Popen([sys.executable, __file__, "--serve"], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True)
-    try:
-        assert server.stdout is not None
-        port = int(server.stdout.readline())
-        base_wall, base_out = _timed([sys.executable, __file__, "--baseline", str(port)])
-        base_turns = int(base_out.splitlines()[-1])
-        after_base = _stats(port, reset=True)
-        with tempfile.TemporaryDirectory() as tmp:
-            ours_wall, ours_turns = _ours(port, Path(tmp) / "batch")
-        after_ours = _stats(port)
-    finally:
-        if server.stdin:
-            server.stdin.close()
-        server.wait(timeout=10)
-    ours_requests, streamed = after_ours["requests"], after_ours["streamed"]
-    for name, turns, requests in (("baseline", base_turns, after_base["requests"]),
-                                  ("ours", ours_turns, ours_requests)):
-        if turns != planned or requests != planned:
-            raise SystemExit(f"{name}: {turns} turns recorded, {requests} requests served, "
-                             f"{planned} planned")
-    load = os.getloadavg()
-    print(f"model={MODEL} runs={RUNS} rounds={ROUNDS} concurrency={CONCURRENCY} "
-          f"delay_ms={DELAY * 1000:g} turns={planned} (each counted once; ours streamed "
-          f"{streamed} of {ours_requests} calls) load={load[0]:.2f},{load[1]:.2f}")
-    print(f"ideal_s={ideal:.2f} ours_s={ours_wall:.2f} baseline_s={base_wall:.2f} "
-          f"ours_active_s={after_ours['last'] - after_ours['first']:.2f} (first request to "
-          f"last reply, without process start and imports)")
-    print(f"ours_over_baseline={ours_wall / base_wall:.2f} ours_eff={ideal / ours_wall:.2f} "
-          f"baseline_eff={ideal / base_wall:.2f}")
+    unknown = [name for name in CONFIGS if name not in PRESETS]
+    if unknown:
+        raise SystemExit(f"BENCH_CONFIGS: unknown {unknown}; choose from {list(PRESETS)}")
+    ratios = [(name, model, ratio) for name in CONFIGS
+              for model, ratio in run_config(PRESETS[name])]
+    print(" ".join(f"{name}/{model.split('/')[0]}={ratio:.2f}" for name, model, ratio in ratios))
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from attractor_tui.cli.common import text_arg, writing
+from attractor_tui.cli.common import WORKERS_HELP, text_arg, workers_arg, writing
 
 if TYPE_CHECKING:
     from attractor_tui.cli.common import Subparsers
@@ -38,8 +38,8 @@ def add_branch(sub: Subparsers) -> None:
                         help="whose turn --interject is (default A)")
     branch.add_argument("--concurrency", type=int, default=8, metavar="C",
                         help="branches at once (default 8)")
-    branch.add_argument("--workers", type=int, metavar="N",
-                        help="processes (default: as for batch)")
+    branch.add_argument("--workers", type=workers_arg, metavar="N|auto",
+                        help=WORKERS_HELP.replace("runs", "branches"))
     branch.set_defaults(handler=branch_command)
 
 

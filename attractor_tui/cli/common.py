@@ -113,6 +113,22 @@ def load_log(path: Path) -> SessionLog:
     return log
 
 
+WORKERS_HELP = ("processes sharing the runs and the concurrency: a number, or auto (the "
+                "default), which picks from the cores and --concurrency: one process below "
+                "32 conversations at once (it is not CPU-bound there), else one per 16 at "
+                "once, at most one per core; 1 for the embedded model")
+
+
+def workers_arg(value: str) -> int | None:
+    """argparse `type=` for `--workers`: N, or `auto` (None: the batch decides)."""
+    if value.strip().lower() == "auto":
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a number or auto, not {value!r}") from None
+
+
 def text_arg(value: str) -> str:
     """argparse `type=` for every text flag: `@PATH` reads the text from a file.
 

@@ -11,7 +11,7 @@ import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from attractor_tui.cli.common import UserError, writing
+from attractor_tui.cli.common import WORKERS_HELP, UserError, workers_arg, writing
 from attractor_tui.core.text import safe_line, safe_text
 
 if TYPE_CHECKING:
@@ -54,9 +54,7 @@ def add_batch(sub: Subparsers) -> None:
     batch.add_argument("--retries", type=int, metavar="N",
                        help="automatic retries of a call on rate limits and outages "
                             "(default: the scenario's, else 2); a rerun may change it")
-    batch.add_argument("--workers", type=int, metavar="N",
-                       help="processes sharing the runs and the concurrency (default: one per "
-                            "core, at least two runs each; 1 for the embedded model)")
+    batch.add_argument("--workers", type=workers_arg, metavar="N|auto", help=WORKERS_HELP)
     batch.add_argument("--max-cost", type=float, metavar="USD",
                        help="stop starting new turns once the batch has spent this much "
                             "(litellm's price table); a rerun with a higher cap continues")

@@ -594,17 +594,19 @@ class Engine:
         self, cfg: SideConfig, messages: list[dict[str, Any]], state: _TurnState
     ) -> list[dict[str, str]]:
         """One non-streamed completion, recorded as `_stream_call` records the same answer."""
-        from attractor_tui.backends.litellm_setup import get_litellm, price_in_process
+        from attractor_tui.backends.litellm_setup import get_litellm, lean_call, price_in_process
 
         litellm = get_litellm()
-        price_in_process(cfg.model)
         extra: dict[str, Any] = {}
         if cfg.tools:
             extra["tools"] = [tool.openai_schema() for tool in cfg.tools]
+        model, lean = lean_call(cfg.model, cfg.params, extra.get("tools"))  # the turn keeps cfg's
+        price_in_process(cfg.model)  # for `_cost`, under the user's string
+        price_in_process(model)  # for litellm's own look-ups on the lean path
         response: Any = await litellm.acompletion(
-            model=cfg.model, messages=messages, stream=False, temperature=cfg.temperature,
+            model=model, messages=messages, stream=False, temperature=cfg.temperature,
             max_tokens=cfg.max_tokens, timeout=self.config.timeout, num_retries=0,
-            **extra, **cfg.params,
+            **extra, **lean, **cfg.params,
         )
         state.add_usage(getattr(response, "usage", None))
         choice = response.choices[0] if response.choices else None

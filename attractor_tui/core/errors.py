@@ -7,6 +7,7 @@ mapping looks at the class, the status and the message together.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Mapping
@@ -223,7 +224,25 @@ _CLASS_PREFIX = re.compile(r"^(?:\w+(?:Error|Exception)\s*(?::|-)\s*)+")
 
 
 def _short(text: str, limit: int = 240) -> str:
-    text = redact(re.sub(r"\s+", " ", text)).strip()
+    text = re.sub(r"\s+", " ", text).strip()
     text = re.sub(r"^litellm\.\w+:\s*", "", text)
     text = _CLASS_PREFIX.sub("", text)  # "InternalServerError: OpenAIException - ": jargon
+    text = redact(re.sub(r"\s+", " ", _error_body(text))).strip()
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _error_body(text: str) -> str:
+    """The `error.message` of an OpenAI-style JSON error body, else `text` as it is.
+
+    The OpenAI SDK client unwraps it; litellm's own HTTP handler (`hosted_vllm/`,
+    the lean path) passes the body on whole.
+    """
+    if not text.startswith("{"):
+        return text
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return text
+    error = body.get("error") if isinstance(body, dict) else None
+    message = error.get("message") if isinstance(error, dict) else None
+    return message if isinstance(message, str) and message else text

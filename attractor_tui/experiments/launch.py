@@ -26,7 +26,7 @@ from attractor_tui.experiments.batch import (
     estimate_batch,
     run_batch,
 )
-from attractor_tui.experiments.workers import run_parallel
+from attractor_tui.experiments.workers import PER_WORKER, run_parallel
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -57,7 +57,7 @@ def batch_command(
     0 when every run finished, 1 when some ended in an error, 2 when the batch
     could not start, 130 when interrupted by Ctrl-C and 143 by SIGTERM (re-run
     the same command to resume). `workers`: processes (None: as the machine and
-    the run count suggest, see `workers.default_workers`). `dry_run` prints the
+    the run count suggest: `--workers auto`, see `workers.default_workers`). `dry_run` prints the
     calls, tokens and price the batch would take at most, and runs nothing.
     """
     from rich.console import Console
@@ -117,6 +117,8 @@ def run_with_bar(
 def _run(spec: BatchSpec, workers: int | None,
          progress: Callable[[BatchProgress], None]) -> BatchResult:
     """The batch in worker processes when more than one pays, else in this process."""
+    if workers is None and spec.concurrency < 2 * PER_WORKER:  # auto: one, known at once
+        workers = 1
     if workers != 1:
         result = run_parallel(spec, workers, progress)
         if result is not None:

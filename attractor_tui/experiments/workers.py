@@ -49,12 +49,19 @@ SHUTDOWN_GRACE = 60.0
 """Seconds the parent waits for interrupted workers to write their end lines."""
 
 
+PER_WORKER = 16
+"""Conversations in flight that one process handles before it is CPU-bound: litellm
+takes about 5 ms of CPU per call, and a round's replies arrive together, so 16
+replies queue for ~80 ms behind one another; more are worth a second process."""
+
+
 def default_workers(pending: int, concurrency: int, models: set[str]) -> int:
-    """Workers for `pending` runs: one per core, at least two runs each, never above
-    the concurrency; one when a model runs in-process (each worker would load it)."""
+    """`--workers auto`: one process until the concurrency could keep it CPU-bound, then
+    one per `PER_WORKER` conversations in flight, at most one per core and at least two
+    runs each; one when a model runs in-process (each worker would load it)."""
     if any(m.startswith(IN_PROCESS_ONLY) for m in models):
         return 1
-    return max(1, min(os.cpu_count() or 1, pending // 2, concurrency))
+    return max(1, min(os.cpu_count() or 1, pending // 2, concurrency // PER_WORKER))
 
 
 def split(items: list[int], parts: int) -> list[list[int]]:
@@ -65,7 +72,7 @@ def split(items: list[int], parts: int) -> list[list[int]]:
 
 def run_parallel(spec: BatchSpec, workers: int | None,
                  progress: Callable[[BatchProgress], None] | None = None) -> BatchResult | None:
-    """Run the batch over `workers` processes (None: `default_workers`).
+    """Run the batch over `workers` processes (None: `default_workers`, `--workers auto`).
 
     Returns None when one process is the better choice (the caller then runs the
     batch in its own loop). Raises KeyboardInterrupt or `Terminated` after the

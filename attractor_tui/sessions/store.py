@@ -130,9 +130,7 @@ class SessionWriter:
                 await self._file.write("".join(batch))
                 await self._file.flush()
                 if sync:
-                    await asyncio.get_running_loop().run_in_executor(
-                        None, os.fsync, self._file.fileno()
-                    )
+                    await _fsync(self._file.fileno())
         except OSError as exc:  # disk full, removed folder: report on next write
             self._error = SessionWriteError(self.path, exc)
 
@@ -167,6 +165,68 @@ class SessionWriter:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+
+
+class _SyncBatch:
+    """fsyncs asked for in the same loop iteration, done together by one worker thread.
+
+    A batch's conversations finish their turns in bursts (a round's replies arrive
+    together); one thread hop per burst instead of one per file saves the loop
+    most of that bookkeeping. Each file is still fsynced before its writer goes on.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.pending: list[tuple[int, asyncio.Future[None]]] = []
+
+    def add(self, fd: int) -> asyncio.Future[None]:
+        done: asyncio.Future[None] = self.loop.create_future()
+        if not self.pending:
+            self.loop.call_soon(self._start)
+        self.pending.append((fd, done))
+        return done
+
+    def _start(self) -> None:
+        batch, self.pending = self.pending, []
+        job = self.loop.run_in_executor(None, _sync_all, [fd for fd, _ in batch])
+        job.add_done_callback(lambda finished: self._settle(batch, finished))
+
+    @staticmethod
+    def _settle(batch: list[tuple[int, asyncio.Future[None]]],
+                finished: asyncio.Future[list[OSError | None]]) -> None:
+        errors = finished.result() if not finished.exception() else None
+        for n, (_, done) in enumerate(batch):
+            if done.done():
+                continue
+            error = finished.exception() if errors is None else errors[n]
+            if error is None:
+                done.set_result(None)
+            else:
+                done.set_exception(error)
+
+
+def _sync_all(fds: list[int]) -> list[OSError | None]:
+    errors: list[OSError | None] = []
+    for fd in fds:
+        try:
+            os.fsync(fd)
+            errors.append(None)
+        except OSError as exc:
+            errors.append(exc)
+    return errors
+
+
+_sync_batches: dict[asyncio.AbstractEventLoop, _SyncBatch] = {}
+
+
+async def _fsync(fd: int) -> None:
+    """`os.fsync(fd)` off the loop, batched with the other files syncing now."""
+    loop = asyncio.get_running_loop()
+    batch = _sync_batches.get(loop)
+    if batch is None or batch.loop.is_closed():
+        _sync_batches.clear()  # one loop at a time: forget closed ones
+        batch = _sync_batches[loop] = _SyncBatch(loop)
+    await batch.add(fd)
 
 
 async def _repair_tail(path: Path) -> None:

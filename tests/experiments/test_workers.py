@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from attractor_tui.core.config import SessionConfig
 from attractor_tui.experiments.batch import MANIFEST, BatchProgress, BatchSpec, run_file
 from attractor_tui.experiments.workers import default_workers, run_parallel, split
@@ -84,7 +86,23 @@ def test_split_and_default_workers() -> None:
     assert default_workers(1, 50, {"openai/x"}) == 1  # one run: no second process
     assert default_workers(50, 1, {"openai/x"}) == 1  # never above the concurrency
     assert default_workers(50, 50, {"embedded/qwen"}) == 1  # each would load the model
-    assert default_workers(50, 50, {"openai/x"}) == min(os.cpu_count() or 1, 25)
+    cores = os.cpu_count() or 1
+    assert default_workers(50, 50, {"openai/x"}) == min(cores, 3)  # 16 in flight a process
+    assert default_workers(400, 200, {"openai/x"}) == cores  # CPU-bound: every core
+    assert default_workers(200, 8, {"openai/x"}) == 1  # 8 in flight never fill one core
+    assert default_workers(200, 31, {"openai/x"}) == 1
+
+
+def test_workers_auto_on_the_command_line() -> None:
+    from attractor_tui.cli.parser import build_parser
+
+    parser = build_parser()
+    for command in (["batch"], ["branch", "x.jsonl", "--at", "2"]):
+        assert parser.parse_args([*command]).workers is None  # auto is the default
+        assert parser.parse_args([*command, "--workers", "auto"]).workers is None
+        assert parser.parse_args([*command, "--workers", "3"]).workers == 3
+        with pytest.raises(SystemExit):
+            parser.parse_args([*command, "--workers", "many"])
 
 
 def test_ctrl_c_stops_every_worker_and_a_rerun_finishes_the_rest(tmp_path: Path) -> None:

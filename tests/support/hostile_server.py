@@ -70,6 +70,8 @@ class HostileServer(ThreadingHTTPServer):
         self.message = ESCAPES
         self.hang_seconds = 10.0
         self.calls: list[str] = []
+        self.agents: list[str] = []
+        """Each call's User-Agent, in order (which HTTP client litellm used)."""
         self.stopping = threading.Event()
         self._lock = threading.Lock()
 
@@ -81,11 +83,12 @@ class HostileServer(ThreadingHTTPServer):
     def api_base(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
 
-    def record(self, model: str) -> int:
+    def record(self, model: str, agent: str = "") -> int:
         """Note a call; how many calls `model` had before this one."""
         with self._lock:
             before = self.calls.count(model)
             self.calls.append(model)
+            self.agents.append(agent)
             return before
 
     def handle_error(self, request: Any, client_address: Any) -> None:
@@ -140,7 +143,7 @@ class _Handler(BaseHTTPRequestHandler):
         model = str(body.get("model", "ok"))
         stream = bool(body.get("stream"))
         fault, _, arg = model.partition(":")
-        before = self.server.record(model)
+        before = self.server.record(model, self.headers.get("user-agent", ""))
         if fault == "error-escapes":
             return self._error(500, self.server.message)
         if fault == "bad-request":
@@ -299,4 +302,5 @@ def hostile(hostile_server: HostileServer, monkeypatch: pytest.MonkeyPatch) -> H
     hostile_server.message = ESCAPES
     hostile_server.hang_seconds = 10.0
     hostile_server.calls.clear()
+    hostile_server.agents.clear()
     return hostile_server
