@@ -203,7 +203,7 @@ def _evidence(turns: Sequence[Turn], metrics: Sequence[TurnMetrics],
     examples = "; ".join(f"turn {i + 1} {turns[i].side}: {sigs[i][label]}" for i in hits[-3:])
     lines = [f"{_span(final)}: {label} signal in {len(hits)}/{size}"
              + (f" ({examples})" if examples else ""),
-             f"{decision.confidence} (p={decision.probability:.2f}), decided by "
+             f"{decision.confidence} (p={decision.probability:.0%}), decided by "
              f"{decision.because() or 'the base rate'}"]
     if label == "emoji_spiral":
         lines.append(f"emoji per turn over the final window: "

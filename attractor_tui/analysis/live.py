@@ -197,7 +197,7 @@ class LiveAttractor:
         span = f"last {size} model turns ({window[0].index + 1}-{window[-1].index + 1})"
         hits = [w for w in window if d.label in w.signals]
         lines = [f"{span}: {d.label} signal in {len(hits)}/{size}, {d.confidence} "
-                 f"(p={d.probability:.2f})"]
+                 f"(p={d.probability:.0%})"]
         lines += [f"turn {w.index + 1} {w.side}: {w.signals[d.label]}"
                   for w in reversed(hits[-EXAMPLES:])]
         return d.label, d.probability, tuple(lines), d.confidence
