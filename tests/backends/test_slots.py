@@ -24,15 +24,38 @@ from attractor_tui.sessions.store import load_session
 MODEL = "embedded/smollm2-135m"
 
 
+def _take(slots: _Slots, key: str) -> int:
+    """One whole call: the slot it gets, given back at its end."""
+    slot = slots.slot_for(key)
+    slots.release(slot)
+    return slot
+
+
 def test_each_key_keeps_its_slot_and_the_least_recent_one_is_reassigned() -> None:
     slots = _Slots(3)
-    a, b, c = slots.slot_for("s1:A"), slots.slot_for("s1:B"), slots.slot_for("")
+    a, b, c = _take(slots, "s1:A"), _take(slots, "s1:B"), _take(slots, "")
     assert sorted((a, b, c)) == [0, 1, 2]
-    assert slots.slot_for("s1:A") == a and slots.slot_for("s1:B") == b
+    assert _take(slots, "s1:A") == a and _take(slots, "s1:B") == b
     # full: a new key takes the slot used longest ago (""), the sides keep theirs
-    assert slots.slot_for("s2:A") == c
-    assert slots.slot_for("s1:A") == a and slots.slot_for("s1:B") == b
-    assert slots.slot_for("") not in (a, b)  # now s2:A was the least recent
+    assert _take(slots, "s2:A") == c
+    assert _take(slots, "s1:A") == a and _take(slots, "s1:B") == b
+    assert _take(slots, "") not in (a, b)  # now s2:A was the least recent
+
+
+def test_calls_at_once_never_share_a_slot() -> None:
+    slots = _Slots(3)
+    a, b = slots.slot_for("s1:A"), slots.slot_for("s1:B")
+    assert a != b and slots.busy == {a, b}
+    # the same key again while its slot generates: another free slot, not a queue
+    again = slots.slot_for("s1:A")
+    assert again not in (a, b) and slots.busy == {0, 1, 2}
+    slots.release(b)
+    # all other slots busy: a new key may only take the free one
+    assert slots.slot_for("s2:A") == b
+    for slot in (a, again, b):
+        slots.release(slot)
+    assert slots.busy == set()
+    assert _take(slots, "s1:A") == again  # the key kept the slot it used last
 
 
 def test_slot_key_is_read_from_litellm_params_and_never_sent() -> None:
