@@ -22,6 +22,18 @@ cancelling a stream aborts native generation at the next token (measured
 (0.1-0.5 s); and llama.cpp kept completely silent, because any byte it wrote
 would garble the TUI.
 
+Calls at once (issue 28): up to `N_SLOTS` calls generate together, each in a
+free slot of its own; the server's one decode loop evaluates their next tokens
+in one batch, on the same `N_THREADS` threads, so a batch or a branch gets
+more tokens per second while each call's own stream gets slower. More Python
+threads calling in would not help on 2 cores: the batching happens in the
+server, the worker threads only wait and forward text. Calls beyond the
+slots wait in `_Runtime.acquire` (not in the server's queue), where a stop
+still ends them within `_WAIT_POLL`. A live session makes one call at a time,
+so its latency is what it was. Measured (`bench/embedded_batch.py`, 4
+conversations x 4 rounds, 128 tokens a reply, 1 thread): FIGURES.
+`set_parallel(1)` restores one generation at a time, for comparison.
+
 Prompt caching (issue 18): the server runs `N_SLOTS` slots, each with the
 model's whole window, and a caller's `slot_key` (the engine sends
 `<session id>:<side>`) keeps one slot to itself, least recently used slot
@@ -105,7 +117,8 @@ DEFAULT_MAX_TOKENS = 512
 PROMPT_CACHE_MIB = 512
 # Two conversations' sides keep their prefixes cached (a batch runs more at
 # once: those share slots, least recently used first, backed by the RAM prompt
-# cache). Each slot holds N_CTX tokens of KV cache (8-bit keys, f16 values), ~70 MB for this model.
+# cache), and up to this many calls are decoded together. Each slot holds N_CTX
+# tokens of KV cache (8-bit keys, f16 values), ~70 MB for this model.
 N_SLOTS = 4
 FLASH_ATTN_DISABLED = 0  # llama.cpp's LLAMA_FLASH_ATTN_TYPE_DISABLED (-1 auto, 1 on)
 GGML_TYPE_Q8_0 = 8  # ggml's type number for 8-bit blocks
