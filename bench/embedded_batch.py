@@ -11,7 +11,9 @@ RAM prompt cache must not carry one pass's prompts into the next); the
 model is loaded before the clock starts.
 
 Tokens/s = reply tokens (llama.cpp's usage, from the session files) / wall
-seconds of the pass. One line per pass, the spread, then last:
+seconds of the pass; per pass also tokens per CPU second of the process (the
+machine's other load shows less in it). One line per pass, the spread, then
+last:
 
     old_tok_s=<mean> new_tok_s=<mean> ratio=<new / old>
 
@@ -52,6 +54,12 @@ def reply_tokens(directory: Path) -> int:
     return total
 
 
+def _cpu() -> float:
+    """CPU seconds of this process so far, llama.cpp's threads included."""
+    usage = os.times()
+    return usage.user + usage.system
+
+
 def one_pass(directory: Path, args: argparse.Namespace, n: int, parallel: int) -> float:
     """Reply tokens per second of one batch with `parallel` generations at once."""
     side = SideConfig(model=embedded.MODEL, max_tokens=args.max_tokens)
@@ -64,13 +72,14 @@ def one_pass(directory: Path, args: argparse.Namespace, n: int, parallel: int) -
     spec = BatchSpec(out=directory, runs=args.runs, scenario=None, configs=config,
                      concurrency=args.concurrency, name="embedded-bench", engine_backoff=0.0)
     embedded.set_parallel(parallel)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu()
     result = asyncio.run(run_batch(spec))
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, _cpu() - cpu
     assert result.ok, [r.error for r in result.runs if r.error][:3]
     tokens = reply_tokens(directory)
     print(f"pass={n} parallel={parallel} seconds={elapsed:.1f} reply_tokens={tokens} "
-          f"tok_s={tokens / elapsed:.1f}", flush=True)
+          f"tok_s={tokens / elapsed:.1f} cpu_s={cpu:.1f} tok_per_cpu_s={tokens / cpu:.1f} "
+          f"load={os.getloadavg()[0]:.2f}", flush=True)
     return tokens / elapsed
 
 

@@ -24,25 +24,32 @@ would garble the TUI.
 
 Calls at once (issue 28): up to `N_SLOTS` calls generate together, each in a
 free slot of its own; the server's one decode loop evaluates their next tokens
-in one batch, on the same `N_THREADS` threads, so a batch or a branch gets
-more tokens per second while each call's own stream gets slower. More Python
-threads calling in would not help on 2 cores: the batching happens in the
-server, the worker threads only wait and forward text. Calls beyond the
-slots wait in `_Runtime.acquire` (not in the server's queue), where a stop
-still ends them within `_WAIT_POLL`. A live session makes one call at a time,
-so its latency is what it was. Measured (`bench/embedded_batch.py`, 4
-conversations x 4 rounds, 128 tokens a reply, 1 thread): FIGURES.
+in one batch on the same `N_THREADS` threads (the worker threads only wait and
+forward text; more of them would not add compute). Calls beyond the slots wait
+in `_Runtime.acquire`, not in the server's queue, where a stop still ends them
+within `_WAIT_POLL`. A live session makes one call at a time, so its latency
+is what it was. What it buys depends on spare CPU, and here that is little:
+measured on 2 shared cores (load 4-5, 1 thread), `bench/embedded_batch.py` (4
+conversations x 4 rounds, 128 tokens a reply) made 15.1 -> 14.5 and 20.7 ->
+19.7 reply tok/s (one at a time -> together), 27 tokens per CPU second either
+way; four short calls alone gave 1.03-1.48x, four with 635 cached tokens 1.00x.
+The batched decode saves almost no CPU for this model on this machine (likely
+its Q4_1 weights get no batched matrix kernel on AVX2; not verified). Two
+threads: four calls together ran 2.6x two-thread calls one at a time, but both
+collapsed under the same load (3-14 tok/s), so `N_THREADS` stays 1 on 2 cores.
 `set_parallel(1)` restores one generation at a time, for comparison.
 
 Prompt caching (issue 18): the server runs `N_SLOTS` slots, each with the
 model's whole window, and a caller's `slot_key` (the engine sends
-`<session id>:<side>`) keeps one slot to itself, least recently used slot
-reassigned first. A side's next call then only evaluates what was added
-since its last one; llama.cpp reuses a slot's tokens only where they equal
-the new prompt's, so nothing of another side's context can leak in. A slot
-given to another key is saved to llama.cpp's RAM prompt cache first, from
-which a later call with a matching prefix restores it. Only an exact prefix
-is reused: after a context trim the kept turns are read again.
+`<session id>:<side>`) keeps one slot to itself, the least recently used
+free slot reassigned first; calls at once never share a slot (a key whose
+slot is generating, like the keyless "", gets another free one). A side's
+next call then only evaluates what was added since its last one; llama.cpp
+reuses a slot's tokens only where they equal the new prompt's, so nothing of
+another side's context can leak in. A slot given to another key is saved to
+llama.cpp's RAM prompt cache first, from which a later call with a matching
+prefix restores it. Only an exact prefix is reused: after a context trim the
+kept turns are read again.
 """
 
 from __future__ import annotations
@@ -221,10 +228,10 @@ class _Runtime:
 
     Up to `parallel` calls generate at once, each in a slot of its own: the
     server's one decode loop then evaluates their next tokens in one batch
-    (one matrix product for all of them instead of one each), which is how
-    llama.cpp gets more tokens per second out of the same threads. Calls
-    beyond that wait here, not inside the server, so a stop request still
-    ends a waiting call within `_WAIT_POLL` seconds. `parallel` 1 is the old
+    (one matrix product for all of them instead of one each). Calls beyond
+    that wait here, not inside the server's queue (where a stopped turn would
+    delay the next), so a stop request still ends a waiting call within
+    `_WAIT_POLL` seconds. `parallel` 1 is the old
     behaviour (one generation at a time), kept for comparison
     (`set_parallel`, `bench/embedded_batch.py`).
     """
