@@ -28,13 +28,14 @@ in one batch on the same `N_THREADS` threads (the worker threads only wait and
 forward text; more of them would not add compute). Calls beyond the slots wait
 in `_Runtime.acquire`, not in the server's queue, where a stop still ends them
 within `_WAIT_POLL`. A live session makes one call at a time, so its latency
-is what it was. What it buys depends on spare CPU, and here that is little:
-measured on 2 shared cores (load 4-5, 1 thread), `bench/embedded_batch.py` (4
-conversations x 4 rounds, 128 tokens a reply) made 15.1 -> 14.5 and 20.7 ->
-19.7 reply tok/s (one at a time -> together), 27 tokens per CPU second either
-way; four short calls alone gave 1.03-1.48x, four with 635 cached tokens 1.00x.
-The batched decode saves almost no CPU for this model on this machine (likely
-its Q4_1 weights get no batched matrix kernel on AVX2; not verified). Two
+is what it was. On this 2-core machine it buys little, because the batched
+decode saves almost no CPU for this model (likely its Q4_1 weights get no
+batched matrix kernel on AVX2; not verified). `bench/embedded_batch.py` (4
+conversations x 4 rounds, 128 tokens a reply, 1 thread), reply tok/s one at a
+time -> together: 15.1 -> 14.5, 20.7 -> 19.7, 18.3 -> 17.0 with load 4-5
+(together always second), and 27.4 -> 29.9 (pairs 0.87x and 1.35x, order
+alternated) with load 1-2.5; tokens per CPU second 25-34 either way. Four
+short calls alone gave 1.03-1.48x, four with 635 cached tokens 1.00x. Two
 threads: four calls together ran 2.6x two-thread calls one at a time, but both
 collapsed under the same load (3-14 tok/s), so `N_THREADS` stays 1 on 2 cores.
 `set_parallel(1)` restores one generation at a time, for comparison.
