@@ -5,8 +5,9 @@ exactly as `attractor-tui batch` does (4 conversations x 4 rounds, both
 sides, `max_tokens` 128, 4 at once by default): once with the embedded
 backend limited to one generation at a time (`embedded.set_parallel(1)`, the
 serial lock it had before issue 28) and once with up to `N_SLOTS` generations
-decoded together. Repeats alternate which goes first, so a change in the
-machine's load hits both. Each pass opens with its own seed message (the
+decoded together. Repeats (default 2) alternate which goes first: a pass
+run second in one process was often slower whatever its mode (load drift,
+llama.cpp's RAM prompt cache filling up), so one pair alone misleads. Each pass opens with its own seed message (the
 RAM prompt cache must not carry one pass's prompts into the next); the
 model is loaded before the clock starts.
 
@@ -93,7 +94,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--max-tokens", type=int, default=128)
     parser.add_argument("--concurrency", type=int, default=4)
-    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--threads", type=int,
                         help=f"llama.cpp threads (default {embedded.N_THREADS})")
     args = parser.parse_args()
