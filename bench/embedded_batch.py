@@ -7,9 +7,10 @@ backend limited to one generation at a time (`embedded.set_parallel(1)`, the
 serial lock it had before issue 28) and once with up to `N_SLOTS` generations
 decoded together. Repeats (default 2) alternate which goes first: a pass
 run second in one process was often slower whatever its mode (load drift,
-llama.cpp's RAM prompt cache filling up), so one pair alone misleads. Each
-pass opens with its own seed message (the RAM prompt cache must not carry one
-pass's prompts into the next); the model is loaded before the clock starts.
+perhaps llama.cpp's RAM prompt cache filling up), so one pair alone
+misleads. Each pass opens with its own seed message (the RAM prompt cache
+must not carry one pass's prompts into the next); the model is loaded
+before the clock starts.
 
 Tokens/s = reply tokens (llama.cpp's usage, from the session files) / wall
 seconds of the pass; per pass also tokens per CPU second of the process (the
