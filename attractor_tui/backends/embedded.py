@@ -29,15 +29,16 @@ forward text; more of them would not add compute). Calls beyond the slots wait
 in `_Runtime.acquire`, not in the server's queue, where a stop still ends them
 within `_WAIT_POLL`. A live session makes one call at a time, so its latency
 is what it was. On this 2-core machine it buys little, because the batched
-decode saves almost no CPU for this model (likely its Q4_1 weights get no
-batched matrix kernel on AVX2; not verified). `bench/embedded_batch.py` (4
-conversations x 4 rounds, 128 tokens a reply, 1 thread), reply tok/s one at a
-time -> together: 15.1 -> 14.5, 20.7 -> 19.7, 18.3 -> 17.0 with load 4-5
-(together always second), and 27.4 -> 29.9 (pairs 0.87x and 1.35x, order
-alternated) with load 1-2.5; tokens per CPU second 25-34 either way. Four
-short calls alone gave 1.03-1.48x, four with 635 cached tokens 1.00x. Two
-threads: four calls together ran 2.6x two-thread calls one at a time, but both
-collapsed under the same load (3-14 tok/s), so `N_THREADS` stays 1 on 2 cores.
+decode saves only ~10 % of the CPU per token for this model (likely its Q4_1
+weights get no batched matrix kernel on AVX2; not verified).
+`bench/embedded_batch.py` (4 conversations x 4 rounds, 128 tokens a reply, 1
+thread), reply tok/s one at a time -> together, order alternated: 27.4 ->
+29.9 (1.09x, pairs 0.87-1.35x, load 1-2.5) and 27.3 -> 30.0 (1.10x, pairs
+1.08-1.13x, load 2-4); one pair each at load 4-5, together always run
+second, gave 0.93-0.96x. Four short calls alone gave 1.03-1.48x, four with
+635 cached tokens 1.00x. Two threads: four calls together ran 2.6x two-thread
+calls one at a time, but both collapsed under the same load (3-14 tok/s), so
+`N_THREADS` stays 1 on 2 cores.
 `set_parallel(1)` restores one generation at a time, for comparison.
 
 Prompt caching (issue 18): the server runs `N_SLOTS` slots, each with the
