@@ -22,15 +22,36 @@ cancelling a stream aborts native generation at the next token (measured
 (0.1-0.5 s); and llama.cpp kept completely silent, because any byte it wrote
 would garble the TUI.
 
+Calls at once (issue 28): up to `N_SLOTS` calls generate together, each in a
+free slot of its own; the server's one decode loop evaluates their next tokens
+in one batch on the same `N_THREADS` threads (the worker threads only wait and
+forward text; more of them would not add compute). Calls beyond the slots wait
+in `_Runtime.acquire`, not in the server's queue, where a stop still ends them
+within `_WAIT_POLL`. A live session makes one call at a time, so its latency
+is what it was. On this 2-core machine it buys little, because the batched
+decode saves only ~10 % of the CPU per token for this model (likely its Q4_1
+weights get no batched matrix kernel on AVX2; not verified).
+`bench/embedded_batch.py` (4 conversations x 4 rounds, 128 tokens a reply, 1
+thread), reply tok/s one at a time -> together, order alternated: 27.4 ->
+29.9 (1.09x, pairs 0.87-1.35x, load 1-2.5) and 27.3 -> 30.0 (1.10x, pairs
+1.08-1.13x, load 2-4); one pair each at load 4-5, together always run
+second, gave 0.93-0.96x. Four short calls alone gave 1.03-1.48x, four with
+635 cached tokens 1.00x. Two threads: four calls together ran 2.6x two-thread
+calls one at a time, but both collapsed under the same load (3-14 tok/s), so
+`N_THREADS` stays 1 on 2 cores.
+`set_parallel(1)` restores one generation at a time, for comparison.
+
 Prompt caching (issue 18): the server runs `N_SLOTS` slots, each with the
 model's whole window, and a caller's `slot_key` (the engine sends
-`<session id>:<side>`) keeps one slot to itself, least recently used slot
-reassigned first. A side's next call then only evaluates what was added
-since its last one; llama.cpp reuses a slot's tokens only where they equal
-the new prompt's, so nothing of another side's context can leak in. A slot
-given to another key is saved to llama.cpp's RAM prompt cache first, from
-which a later call with a matching prefix restores it. Only an exact prefix
-is reused: after a context trim the kept turns are read again.
+`<session id>:<side>`) keeps one slot to itself, the least recently used
+free slot reassigned first; calls at once never share a slot (a key whose
+slot is generating, like the keyless "", gets another free one). A side's
+next call then only evaluates what was added since its last one; llama.cpp
+reuses a slot's tokens only where they equal the new prompt's, so nothing of
+another side's context can leak in. A slot given to another key is saved to
+llama.cpp's RAM prompt cache first, from which a later call with a matching
+prefix restores it. Only an exact prefix is reused: after a context trim the
+kept turns are read again.
 """
 
 from __future__ import annotations
@@ -105,10 +126,13 @@ DEFAULT_MAX_TOKENS = 512
 PROMPT_CACHE_MIB = 512
 # Two conversations' sides keep their prefixes cached (a batch runs more at
 # once: those share slots, least recently used first, backed by the RAM prompt
-# cache). Each slot holds N_CTX tokens of KV cache (8-bit keys, f16 values), ~70 MB for this model.
+# cache), and up to this many calls are decoded together. Each slot holds N_CTX
+# tokens of KV cache (8-bit keys, f16 values), ~70 MB for this model.
 N_SLOTS = 4
 FLASH_ATTN_DISABLED = 0  # llama.cpp's LLAMA_FLASH_ATTN_TYPE_DISABLED (-1 auto, 1 on)
 GGML_TYPE_Q8_0 = 8  # ggml's type number for 8-bit blocks
+# A call waiting for a free slot looks at its stop flag this often (seconds).
+_WAIT_POLL = 0.02
 SLOT_KEY_PARAM = "slot_key"
 """litellm keyword naming whose cached slot a call uses; calls without one share a slot."""
 
@@ -160,37 +184,64 @@ class CallStats:
     evaluated: int
     """Prompt tokens llama.cpp had to read (prefill)."""
     generated: int
+    started: float = 0.0
+    """`time.perf_counter()` when the call got its slot, and when it gave it back."""
+    ended: float = 0.0
 
 
 class _Slots:
-    """Which server slot each caller key uses; the least recently used one is reassigned."""
+    """Which server slot each caller key uses, and which slots are generating now.
+
+    A key keeps its slot while that slot is free; otherwise the least recently
+    used free slot is (re)assigned to it. Callers wait for a free slot, so two
+    calls never share one (llama.cpp would queue the second behind the first).
+    """
 
     def __init__(self, size: int) -> None:
         self.size = size
         self._of: OrderedDict[str, int] = OrderedDict()
+        self.busy: set[int] = set()
 
     def slot_for(self, key: str) -> int:
-        if key in self._of:
+        """The slot for `key` among the free ones (one must be free), now marked busy."""
+        own = self._of.get(key)
+        if own is not None and own not in self.busy:
             self._of.move_to_end(key)
-            return self._of[key]
-        if len(self._of) < self.size:
-            slot = min(set(range(self.size)) - set(self._of.values()))
         else:
-            _, slot = self._of.popitem(last=False)
-        self._of[key] = slot
-        return slot
+            free = set(range(self.size)) - self.busy
+            unassigned = free - set(self._of.values())
+            if unassigned:
+                own = min(unassigned)
+            else:
+                # the free slot whose key was used longest ago gives it up
+                stale = next(k for k, slot in self._of.items() if slot in free)
+                own = self._of.pop(stale)
+            self._of.pop(key, None)
+            self._of[key] = own
+        self.busy.add(own)
+        return own
+
+    def release(self, slot: int) -> None:
+        self.busy.discard(slot)
 
 
 class _Runtime:
-    """The process-wide llama.cpp server, its lock and its measurements.
+    """The process-wide llama.cpp server, its slots and its measurements.
 
-    One lock serialises loading and every generation: generating in two slots
-    at once would halve each one's speed on the few cores we use, and queueing
-    inside the server would make a stopped turn delay the next one.
+    Up to `parallel` calls generate at once, each in a slot of its own: the
+    server's one decode loop then evaluates their next tokens in one batch
+    (one matrix product for all of them instead of one each). Calls beyond
+    that wait here, not inside the server's queue (where a stopped turn would
+    delay the next), so a stop request still ends a waiting call within
+    `_WAIT_POLL` seconds. `parallel` 1 is the old
+    behaviour (one generation at a time), kept for comparison
+    (`set_parallel`, `bench/embedded_batch.py`).
     """
 
     def __init__(self) -> None:
-        self.lock = threading.Lock()
+        self.load_lock = threading.Lock()
+        self.slot_lock = threading.Condition()
+        self.parallel = N_SLOTS
         self.server: Any = None
         self.load_seconds: float | None = None
         self.listening_address: str | None = None
@@ -201,10 +252,31 @@ class _Runtime:
         self.active_lock = threading.Lock()
 
     def ensure_loaded(self) -> Any:
-        """Load the model once (caller holds `lock`)."""
-        if self.server is None:
-            self.server, self.load_seconds, self.listening_address = _start_server()
-        return self.server
+        """Load the model once, blocking other loaders until it is up."""
+        with self.load_lock:
+            if self.server is None:
+                self.server, self.load_seconds, self.listening_address = _start_server()
+            return self.server
+
+    def acquire(self, key: str, stop: threading.Event) -> int | None:
+        """A free slot for `key`, marked busy; None if `stop` is set while waiting."""
+        with self.slot_lock:
+            while len(self.slots.busy) >= min(self.parallel, self.slots.size):
+                if stop.is_set():
+                    return None
+                self.slot_lock.wait(_WAIT_POLL)
+            if stop.is_set():
+                return None
+            return self.slots.slot_for(key)
+
+    def release(self, slot: int) -> None:
+        with self.slot_lock:
+            self.slots.release(slot)
+            self.slot_lock.notify()
+
+    def in_flight(self) -> int:
+        with self.slot_lock:
+            return len(self.slots.busy)
 
 
 _RUNTIME = _Runtime()
@@ -291,15 +363,33 @@ def load() -> float:
     Optional: the first generation loads it anyway. Useful to hide the load
     behind a UI step and to measure it.
     """
-    with _RUNTIME.lock:
-        _RUNTIME.ensure_loaded()
+    _RUNTIME.ensure_loaded()
     assert _RUNTIME.load_seconds is not None
     return _RUNTIME.load_seconds
 
 
 def is_busy() -> bool:
     """Whether a generation (or the model load) currently holds the native model."""
-    return _RUNTIME.lock.locked()
+    return _RUNTIME.load_lock.locked() or _RUNTIME.in_flight() > 0
+
+
+def in_flight() -> int:
+    """How many generations hold a slot right now (calls waiting for one excluded)."""
+    return _RUNTIME.in_flight()
+
+
+def set_parallel(calls: int) -> int:
+    """Let up to `calls` generations run at once (1 to N_SLOTS); returns the old limit.
+
+    1 is the behaviour before issue 28, one generation at a time, kept so a
+    bench can compare both in one process.
+    """
+    if not 1 <= calls <= N_SLOTS:
+        raise ValueError(f"parallel calls must be 1 to {N_SLOTS}, not {calls}")
+    with _RUNTIME.slot_lock:
+        old, _RUNTIME.parallel = _RUNTIME.parallel, calls
+        _RUNTIME.slot_lock.notify_all()
+    return old
 
 
 def stop_all() -> None:
@@ -469,11 +559,12 @@ def _generate(
         return stop.is_set()
 
     try:
-        with _RUNTIME.lock:
-            if stop.is_set():
-                return
-            server = _RUNTIME.ensure_loaded()
-            slot = _RUNTIME.slots.slot_for(key)
+        server = _RUNTIME.ensure_loaded()
+        slot = _RUNTIME.acquire(key, stop)
+        if slot is None:
+            return
+        try:
+            started = time.perf_counter()
             server.handle_chat_completions({**request, "id_slot": slot}, on_chunk)
             if finish["timings"]:
                 timings = finish["timings"]
@@ -482,7 +573,10 @@ def _generate(
                     key=key, slot=slot, cached=int(timings.get("cache_n", 0)),
                     evaluated=int(timings.get("prompt_n", 0)),
                     generated=int(timings.get("predicted_n", 0)),
+                    started=started, ended=time.perf_counter(),
                 ))
+        finally:
+            _RUNTIME.release(slot)
         if finish["error"] is not None:
             emit(("error", finish["error"]))
         else:

@@ -276,6 +276,153 @@ def test_sync_stream_close_stops_generation(llm: ModuleType, embedded: ModuleTyp
     assert asyncio.run(_wait_idle(embedded)) < 0.5
 
 
+# Greedy: "apple five times:\napple, apple, ..." and "1. Red: This is ...".
+APPLES = [{"role": "user", "content": "Write the word apple five times."}]
+COLOURS = [{"role": "user", "content": "Name three colours."}]
+
+
+async def _read(llm: ModuleType, messages: list[dict[str, str]], max_tokens: int,
+                on_piece: Any = None) -> tuple[str, Any, str | None, list[float]]:
+    """One streamed call: its text, usage, finish reason and the times its pieces came."""
+    stream = await llm.acompletion(model=MODEL, messages=messages, stream=True,
+                                   max_tokens=max_tokens, temperature=0,
+                                   stream_options={"include_usage": True})
+    pieces: list[str] = []
+    times: list[float] = []
+    usage: Any = None
+    finish: str | None = None
+    try:
+        async for chunk in stream:
+            if chunk.choices and chunk.choices[0].delta.content:
+                pieces.append(chunk.choices[0].delta.content)
+                times.append(time.perf_counter())
+                if on_piece is not None:
+                    await on_piece(len(pieces))
+            if chunk.choices and chunk.choices[0].finish_reason:
+                finish = chunk.choices[0].finish_reason
+            if getattr(chunk, "usage", None):
+                usage = chunk.usage
+    finally:
+        await stream.aclose()
+    return "".join(pieces), usage, finish, times
+
+
+@pytest.mark.asyncio
+async def test_calls_at_once_generate_together_each_with_its_own_text_and_usage(
+    llm: ModuleType, embedded: ModuleType
+) -> None:
+    alone = await _read(llm, APPLES, 24)
+    calls_before = len(embedded.recent_calls())
+    (count, c_usage, c_end, c_times), (apples, a_usage, a_end, a_times), (colours, *_) = (
+        await asyncio.wait_for(asyncio.gather(
+            _read(llm, COUNTING, 24), _read(llm, APPLES, 24), _read(llm, COLOURS, 24)), 60))
+    # each stream got its own prompt's answer, nothing of another's
+    assert count.startswith("1. 1\n2. 2\n3. 3"), count
+    assert apples.count("apple") >= 3 and not any(ch.isdigit() for ch in apples), apples
+    assert "apple" not in colours and "2. 2" not in colours and colours.strip(), colours
+    # ... and its own usage: the same prompt size as alone, every token it was allowed
+    assert a_usage.prompt_tokens == alone[1].prompt_tokens
+    assert c_usage.prompt_tokens > 30 and c_usage.prompt_tokens != a_usage.prompt_tokens
+    assert c_usage.completion_tokens == a_usage.completion_tokens == 24
+    assert c_end == a_end == "length"
+    # they really ran together: pieces of each arrived while the other was going,
+    # and llama.cpp had them in different slots at overlapping times
+    assert a_times[0] < c_times[-1] and c_times[0] < a_times[-1]
+    calls = embedded.recent_calls()[calls_before:]
+    assert len(calls) == 3 and len({c.slot for c in calls}) == 3
+    assert max(c.started for c in calls) < min(c.ended for c in calls)
+    assert not embedded.is_busy()
+
+
+@pytest.mark.asyncio
+async def test_cancelling_one_call_stops_it_at_once_while_the_other_goes_on(
+    llm: ModuleType, embedded: ModuleType
+) -> None:
+    both_going = asyncio.Event()
+    counts = {"endless": 0, "counting": 0}
+
+    def progress(name: str) -> Any:
+        async def on_piece(n: int) -> None:
+            counts[name] = n
+            if min(counts.values()) >= 3:
+                both_going.set()
+        return on_piece
+
+    endless = asyncio.create_task(_read(llm, ENDLESS, 2000, progress("endless")))
+    counting = asyncio.create_task(_read(llm, COUNTING, 60, progress("counting")))
+    await asyncio.wait_for(both_going.wait(), 30)
+    assert embedded.in_flight() == 2
+    endless.cancel()
+    stopped_at = time.perf_counter()
+    with contextlib.suppress(asyncio.CancelledError):
+        await endless
+    while embedded.in_flight() > 1 and time.perf_counter() - stopped_at < 5:
+        await asyncio.sleep(0.002)
+    latency = time.perf_counter() - stopped_at
+    pieces_at_stop = counts["counting"]
+    text, usage, finish, times = await asyncio.wait_for(counting, 30)
+    print(f"\nstop latency with another call generating: {latency * 1000:.1f} ms")
+    assert latency < 0.5  # tens of ms measured; generous for a loaded box
+    assert any(t > stopped_at for t in times) and len(times) > pieces_at_stop
+    assert text.startswith("1. 1\n2. 2\n3. 3"), text
+    assert finish in ("stop", "length") and 0 < usage.completion_tokens <= 60
+    assert await _wait_idle(embedded) < 0.5
+
+
+@pytest.mark.asyncio
+async def test_more_calls_than_slots_cancelled_at_once_leave_nothing_stuck(
+    llm: ModuleType, embedded: ModuleType
+) -> None:
+    """Two calls wait for a slot while N_SLOTS generate; cancelling all of them at
+    once, mid-stream and mid-wait, ends every one and the model serves the next call."""
+    going = asyncio.Event()
+    started = 0
+
+    async def on_piece(n: int) -> None:
+        nonlocal started
+        started += n == 1
+        if started >= embedded.N_SLOTS:
+            going.set()
+
+    tasks = [asyncio.create_task(_read(llm, ENDLESS, 2000, on_piece))
+             for _ in range(embedded.N_SLOTS + 2)]
+    await asyncio.wait_for(going.wait(), 60)
+    assert embedded.in_flight() == embedded.N_SLOTS  # the other two wait for a slot
+    stopped_at = time.perf_counter()
+    for task in tasks:
+        task.cancel()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    assert all(isinstance(r, asyncio.CancelledError) for r in results)
+    assert await _wait_idle(embedded) < 0.5
+    print(f"\nall {len(tasks)} released after {(time.perf_counter() - stopped_at) * 1000:.0f} ms")
+    await asyncio.sleep(0.1)  # a waiting call that still took a slot would show here
+    assert embedded.in_flight() == 0
+    text, usage, _, _ = await asyncio.wait_for(_read(llm, COUNTING, 8), 10)
+    assert text.startswith("1.") and usage.completion_tokens == 8
+
+
+def test_set_parallel_keeps_one_call_at_a_time_for_comparison(embedded: ModuleType) -> None:
+    with pytest.raises(ValueError, match="1 to"):
+        embedded.set_parallel(0)
+    old = embedded.set_parallel(1)
+    try:
+        request = embedded.build_request(COUNTING, {"max_tokens": 8, "temperature": 0})
+        before = len(embedded.recent_calls())
+
+        async def both() -> None:
+            async def drain() -> None:
+                async for _ in embedded.astream(request, "serial"):
+                    pass
+            await asyncio.gather(drain(), drain())
+
+        asyncio.run(both())
+        first, second = embedded.recent_calls()[before:]
+        assert first.ended <= second.started  # the second waited for the first
+    finally:
+        embedded.set_parallel(old)
+    assert old == embedded.N_SLOTS
+
+
 def _own_listening_sockets() -> tuple[list[str], list[str]]:
     """TCP/TCP6 listeners and reachable Unix listeners owned by this process."""
     inodes: set[str] = set()

@@ -18,21 +18,44 @@ from attractor_tui.backends import embedded
 from attractor_tui.backends.embedded import CallStats, _Slots
 from attractor_tui.core.config import SessionConfig, SideConfig
 from attractor_tui.core.events import Event, TextDelta, Turn
-from attractor_tui.sessions.runner import open_session
+from attractor_tui.sessions.runner import OpenSession, open_session
 from attractor_tui.sessions.store import load_session
 
 MODEL = "embedded/smollm2-135m"
 
 
+def _take(slots: _Slots, key: str) -> int:
+    """One whole call: the slot it gets, given back at its end."""
+    slot = slots.slot_for(key)
+    slots.release(slot)
+    return slot
+
+
 def test_each_key_keeps_its_slot_and_the_least_recent_one_is_reassigned() -> None:
     slots = _Slots(3)
-    a, b, c = slots.slot_for("s1:A"), slots.slot_for("s1:B"), slots.slot_for("")
+    a, b, c = _take(slots, "s1:A"), _take(slots, "s1:B"), _take(slots, "")
     assert sorted((a, b, c)) == [0, 1, 2]
-    assert slots.slot_for("s1:A") == a and slots.slot_for("s1:B") == b
+    assert _take(slots, "s1:A") == a and _take(slots, "s1:B") == b
     # full: a new key takes the slot used longest ago (""), the sides keep theirs
-    assert slots.slot_for("s2:A") == c
-    assert slots.slot_for("s1:A") == a and slots.slot_for("s1:B") == b
-    assert slots.slot_for("") not in (a, b)  # now s2:A was the least recent
+    assert _take(slots, "s2:A") == c
+    assert _take(slots, "s1:A") == a and _take(slots, "s1:B") == b
+    assert _take(slots, "") not in (a, b)  # now s2:A was the least recent
+
+
+def test_calls_at_once_never_share_a_slot() -> None:
+    slots = _Slots(3)
+    a, b = slots.slot_for("s1:A"), slots.slot_for("s1:B")
+    assert a != b and slots.busy == {a, b}
+    # the same key again while its slot generates: another free slot, not a queue
+    again = slots.slot_for("s1:A")
+    assert again not in (a, b) and slots.busy == {0, 1, 2}
+    slots.release(b)
+    # all other slots busy: a new key may only take the free one
+    assert slots.slot_for("s2:A") == b
+    for slot in (a, again, b):
+        slots.release(slot)
+    assert slots.busy == set()
+    assert _take(slots, "s1:A") == again  # the key kept the slot it used last
 
 
 def test_slot_key_is_read_from_litellm_params_and_never_sent() -> None:
@@ -49,6 +72,29 @@ def _calls(key: str) -> list[CallStats]:
     return [c for c in embedded.recent_calls() if c.key == key]
 
 
+def _check_each_side_kept_its_slot(session: OpenSession, turns: int) -> dict[str, list[CallStats]]:
+    """Each side's calls: one slot, never the other side's, and only new tokens read."""
+    log = load_session(session.path)
+    sid = session.engine.session_id
+    a_calls, b_calls = _calls(f"{sid}:A"), _calls(f"{sid}:B")
+    assert len(a_calls) == len(b_calls) == turns
+    # one slot per side, never the other's
+    assert len({c.slot for c in a_calls}) == 1 and len({c.slot for c in b_calls}) == 1
+    assert a_calls[0].slot != b_calls[0].slot
+    by_side = {s: [t for t in log.turns if t.side == s] for s in ("A", "B")}
+    for which, calls in (("A", a_calls), ("B", b_calls)):
+        for n in range(1, turns):
+            previous, now = by_side[which][n - 1], by_side[which][n]
+            assert previous.usage is not None and now.usage is not None
+            # llama.cpp's own count: the whole previous prompt came from the cache ...
+            assert calls[n].cached >= previous.usage.prompt_tokens, (which, n, calls[n])
+            assert calls[n].cached + calls[n].evaluated == now.usage.prompt_tokens
+            # ... and only what was added since (own reply, the other's, template) is read
+            added = now.usage.prompt_tokens - previous.usage.prompt_tokens
+            assert calls[n].evaluated <= added, (which, n, calls[n], added)
+    return {"A": a_calls, "B": b_calls}
+
+
 @pytest.mark.slow
 @pytest.mark.usefixtures("embedded_model")
 async def test_a_side_reuses_its_cached_prefix_and_the_sides_stay_apart(tmp_path: Path) -> None:
@@ -58,22 +104,8 @@ async def test_a_side_reuses_its_cached_prefix_and_the_sides_stay_apart(tmp_path
     await session.run()
     log = load_session(session.path)
     sid = session.engine.session_id
-    a_calls, b_calls = _calls(f"{sid}:A"), _calls(f"{sid}:B")
-    assert len(a_calls) == len(b_calls) == 4
-    # one slot per side, never the other's
-    assert len({c.slot for c in a_calls}) == 1 and len({c.slot for c in b_calls}) == 1
-    assert a_calls[0].slot != b_calls[0].slot
+    a_calls = _check_each_side_kept_its_slot(session, 4)["A"]
     turns = {s: [t for t in log.turns if t.side == s] for s in ("A", "B")}
-    for which, calls in (("A", a_calls), ("B", b_calls)):
-        for n in range(1, 4):
-            previous, now = turns[which][n - 1], turns[which][n]
-            assert previous.usage is not None and now.usage is not None
-            # llama.cpp's own count: the whole previous prompt came from the cache ...
-            assert calls[n].cached >= previous.usage.prompt_tokens, (which, n, calls[n])
-            assert calls[n].cached + calls[n].evaluated == now.usage.prompt_tokens
-            # ... and only what was added since (own reply, the other's, template) is read
-            added = now.usage.prompt_tokens - previous.usage.prompt_tokens
-            assert calls[n].evaluated <= added, (which, n, calls[n], added)
 
     # A resume in the same process keeps using the side's slot and its cache.
     resumed = open_session(log, turns=1, stop_rules=stop_rules)
@@ -81,6 +113,29 @@ async def test_a_side_reuses_its_cached_prefix_and_the_sides_stay_apart(tmp_path
     first = _calls(f"{sid}:A")[len(a_calls)]
     assert first.slot == a_calls[0].slot
     assert first.cached >= turns["A"][-1].usage.prompt_tokens  # type: ignore[union-attr]
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("embedded_model")
+async def test_two_sessions_at_once_generate_together_and_each_side_keeps_its_slot(
+    tmp_path: Path,
+) -> None:
+    """Two sessions' four sides fill the N_SLOTS slots, each side its own: calls that
+    run at the same time never share a slot, and each reuses only its own prefix."""
+    side = SideConfig(model=MODEL, max_tokens=24, temperature=0)
+    sessions = [
+        open_session(SessionConfig(a=side, b=side.model_copy(), turns=3, seed=seed),
+                     tmp_path / f"{n}.jsonl", stop_rules=stop_rules)
+        for n, seed in enumerate(("Tell me about lighthouses.", "Count the stars with me."))
+    ]
+    await asyncio.wait_for(asyncio.gather(*(s.run() for s in sessions)), 120)
+    first, second = (_check_each_side_kept_its_slot(s, 3) for s in sessions)
+    slots = {calls[0].slot for calls in (*first.values(), *second.values())}
+    assert len(slots) == embedded.N_SLOTS == 4
+    # the two sessions' calls did overlap in time
+    ones = first["A"] + first["B"]
+    twos = second["A"] + second["B"]
+    assert any(a.started < b.ended and b.started < a.ended for a in ones for b in twos)
 
 
 @pytest.mark.slow
