@@ -44,8 +44,8 @@ def add_batch(sub: Subparsers) -> None:
                        help="OpenAI-compatible server for both sides, e.g. a vLLM server or a "
                             "LiteLLM proxy spreading calls over several keys/deployments")
     batch.add_argument("--concurrency", type=int, default=4, metavar="C",
-                       help="conversations at once (default 4; the embedded model runs "
-                            "one generation at a time whatever C is)")
+                       help="conversations at once (default 4; the embedded model decodes "
+                            "up to 4 calls together, more wait for a slot)")
     batch.add_argument("--out", type=Path, metavar="DIR",
                        help="folder for the batch (default sessions/batch-<scenario>)")
     batch.add_argument("--timeout", type=float, metavar="S",

@@ -598,6 +598,8 @@ class Engine:
 
         litellm = get_litellm()
         extra: dict[str, Any] = {}
+        if cfg.model.startswith("embedded/"):  # one cached llama.cpp slot per side, as streamed
+            extra["slot_key"] = f"{self.session_id}:{state.side}"
         if cfg.tools:
             extra["tools"] = [tool.openai_schema() for tool in cfg.tools]
         model, lean = lean_call(cfg.model, cfg.params, extra.get("tools"))  # the turn keeps cfg's

@@ -14,7 +14,8 @@ transient provider error (rate limit, connection, server, timeout) are resumed
 again after a backoff, on top of the engine's own per-call retries.
 
 Concurrency is an `asyncio.Semaphore` around whole runs; the embedded model
-serialises its generations itself, remote providers run truly concurrently.
+decodes up to its `N_SLOTS` calls together (more wait for a slot), remote
+providers run truly concurrently.
 Nobody watches a batch, so its calls ask for whole answers (`Engine.stream`
 off): the same records as streaming at a fraction of litellm's CPU per call.
 `workers` spreads the runs over several processes (`--workers`), `costing`

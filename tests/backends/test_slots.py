@@ -218,3 +218,17 @@ async def test_the_same_seed_gives_the_same_conversation_cold_or_cached(tmp_path
         texts.append([t.text for t in load_session(session.path).turns])
     assert len(texts[0]) == 6 and all(texts[0])
     assert texts[1] == texts[0]
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("embedded_model")
+async def test_whole_answers_as_a_batch_asks_them_keep_each_sides_slot_too(
+        tmp_path: Path) -> None:
+    """A batch calls without streaming: its calls carry the side's key as well (they went
+    to one shared key before, and every call re-read its prompt)."""
+    side = SideConfig(model=MODEL, max_tokens=24, temperature=0)
+    config = SessionConfig(a=side, b=side.model_copy(), turns=3)
+    session = open_session(config, tmp_path / "s.jsonl", stop_rules=stop_rules)
+    session.engine.stream = False
+    await session.run()
+    _check_each_side_kept_its_slot(session, 3)
