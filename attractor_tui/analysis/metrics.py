@@ -14,10 +14,15 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
-from attractor_tui.analysis.alternation import alternatives, by_first_letter
+from attractor_tui.analysis.alternation import (
+    alternatives,
+    by_first_letter,
+    expand_leading,
+    starts_with_letter,
+)
 from attractor_tui.core.events import Turn
 from attractor_tui.core.text import char_class as _char_class
-from attractor_tui.core.text import is_blank, visible
+from attractor_tui.core.text import is_blank, visible, visible_length
 
 # ------------------------------------------------------------------ invisible
 
@@ -263,10 +268,26 @@ def similarity(a: str, b: str) -> float:
 # ------------------------------------------------------------------- lexicons
 
 
+_ALTERNATIVES: dict[re.Pattern[str], list[str]] = {}
+"""Each lexicon's alternatives, leading groups multiplied out (for the scan of them all)."""
+
+
 def _lexicon(*patterns: str) -> re.Pattern[str]:
-    """Whole-word alternatives, matched against lower-cased text (faster than IGNORECASE)."""
-    # the lookahead first: alternatives are tried only where a word starts
-    return re.compile(r"(?=\w)(?<![\w'])(?:" + "|".join(patterns) + r")(?![\w'])")
+    """Whole-word alternatives, matched against lower-cased text (faster than IGNORECASE).
+
+    Multiplied out (`expand_leading`), every alternative starts with a letter; grouped
+    by it, a place is rejected after a letter or two instead of after trying every
+    alternative, and the same alternative matches (the order at each letter is kept)."""
+    alts = [out for alt in alternatives("|".join(patterns)) for out in expand_leading(alt)]
+    if not all(starts_with_letter(alt) for alt in alts):
+        raise ValueError("a lexicon alternative must start with a letter or a digit")
+    pattern = re.compile(r"(?<![\w'])" + _body(alts))
+    _ALTERNATIVES[pattern] = alts
+    return pattern
+
+
+def _body(alts: list[str]) -> str:
+    return "(?:" + by_first_letter(alts) + r")(?![\w'])"
 
 
 FAREWELL = _lexicon(
@@ -384,34 +405,59 @@ _CREATIVE = _lexicon(
 _STAGE_LINE = re.compile(r"^\s*(?:\*[^*\n]{2,}\*|_[^_\n]{2,}_|\[[^\]\n]{2,}\]|\([^)\n]{2,}\))\s*$")
 
 
-_OPEN = r"(?=\w)(?<![\w'])(?:"
-_CLOSE = r")(?![\w'])"
 _LEXICONS = (FAREWELL, STOP_INTENT, STANDBY, _IDENTITY_SELF, _IDENTITY_OTHER, _IDENTITY_CONTEST,
              _META_STRONG, _META_WEAK, _BLISS, PRAISE, _CREATIVE)
 
-_ANY_START = re.compile(_OPEN[:-3] + "(?=" + by_first_letter(
-    alt for p in _LEXICONS for alt in alternatives(p.pattern[len(_OPEN):-len(_CLOSE)])) + ")")
-"""Where any lexicon could match: one scan finds them, then each lexicon is tried only
-there (a scan per lexicon costs ten times more)."""
+_STARTS = re.compile(r"(?<![\w'])(?=" + by_first_letter(
+    alt for p in _LEXICONS for alt in _ALTERNATIVES[p]) + ")")
+"""Where a word starts that some lexicon matches: one scan finds the places, and each
+lexicon is then tried only there (a scan per lexicon costs five times more)."""
 
 
-def _starts(text: str) -> list[int]:
-    return [m.start() for m in _ANY_START.finditer(text)]
+def _prefix_index() -> tuple[dict[str, frozenset[int]], dict[str, frozenset[int]]]:
+    """Which lexicons have an alternative that starts with these two characters, and
+    which one that starts with this letter and then anything else (a class, a group)."""
+    two: dict[str, set[int]] = {}
+    one: dict[str, set[int]] = {}
+    for k, pattern in enumerate(_LEXICONS):
+        for alt in _ALTERNATIVES[pattern]:
+            literal = starts_with_letter(alt[1:]) or alt[1:2] in (" ", "'", "-")
+            if literal and alt[2:3] not in ("?", "*", "+", "{"):
+                two.setdefault(alt[:2], set()).add(k)
+            else:
+                one.setdefault(alt[0], set()).add(k)
+    return ({key: frozenset(v) for key, v in two.items()},
+            {key: frozenset(v) for key, v in one.items()})
 
 
-def _hits(pattern: re.Pattern[str], text: str, starts: list[int] | None = None) -> list[str]:
-    """What `pattern.findall(text)` returns, trying only the candidate `starts`."""
-    if starts is None:
-        return pattern.findall(text)
-    out: list[str] = []
-    end = 0
-    for pos in starts:
-        if pos < end:
-            continue
-        match = pattern.match(text, pos)
-        if match is not None:
-            out.append(match.group())
-            end = match.end()
+_BY_TWO, _BY_ONE = _prefix_index()
+_TRY: dict[str, tuple[int, ...]] = {}
+"""The lexicons to try where a text starts with these two characters (filled as met)."""
+
+
+def _to_try(prefix: str) -> tuple[int, ...]:
+    found = _TRY.get(prefix)
+    if found is None:
+        found = _TRY[prefix] = tuple(sorted(
+            _BY_TWO.get(prefix, frozenset()) | _BY_ONE.get(prefix[:1], frozenset())))
+    return found
+
+
+def _lexicon_hits(text: str) -> list[list[str]]:
+    """`[p.findall(text) for p in _LEXICONS]`, from one scan: at each place `_STARTS`
+    finds, only the lexicons whose words start with the next two characters are tried
+    (two in most places, not eleven)."""
+    out: list[list[str]] = [[] for _ in _LEXICONS]
+    ends = [0] * len(_LEXICONS)
+    for start in _STARTS.finditer(text):
+        pos = start.start()
+        for k in _to_try(text[pos:pos + 2]):
+            # a lexicon's matches do not overlap: one inside the previous is not found
+            if pos >= ends[k]:
+                match = _LEXICONS[k].match(text, pos)
+                if match is not None:
+                    out[k].append(match.group())
+                    ends[k] = match.end()
     return out
 
 
@@ -519,16 +565,14 @@ def text_metrics(text: str, *, position: int = 0, side: str = "A", author: str =
 def _measure(text: str, position: int, side: str, author: str, sim_other: float | None,
              sim_self: float | None) -> tuple[TurnMetrics, list[str]]:
     """The metrics of `text` and its tokens (reused for similarity)."""
-    # visible characters; spaces and newlines (invisible) go first, in one cheap pass each,
-    # so the pattern has only the rare other invisible runs left to remove
-    shown = len(visible(text.replace(" ", "").replace("\n", "")))
+    shown = visible_length(text)
     emo = emoji_list(text)
     toks = words(text) + emo
     n_words = len(toks) - len(emo)
     norm = normalise(text)
     invisible = is_blank(text)
-    starts = _starts(norm)
-    meta_strong = _hits(_META_STRONG, norm, starts)
+    (farewell, stop_intent, standby, identity_self, identity_other, identity_contest,
+     meta_strong, meta_weak, bliss, praise, creative) = _lexicon_hits(norm)
     escape = is_escape_attempt(text)
     metrics = TurnMetrics(
         position=position,
@@ -546,19 +590,19 @@ def _measure(text: str, position: int, side: str, author: str, sim_other: float 
         questions=question_count(text),
         sim_other=sim_other,
         sim_self=sim_self,
-        farewell=tuple(_hits(FAREWELL, norm, starts)),
-        stop_intent=tuple(_hits(STOP_INTENT, norm, starts)),
-        standby=tuple(_hits(STANDBY, norm, starts)),
-        identity_self=tuple(_hits(_IDENTITY_SELF, norm, starts)),
-        identity_other=tuple(_hits(_IDENTITY_OTHER, norm, starts)),
-        identity_contest=tuple(_hits(_IDENTITY_CONTEST, norm, starts)),
-        meta=tuple(meta_strong + _hits(_META_WEAK, norm, starts)
+        farewell=tuple(farewell),
+        stop_intent=tuple(stop_intent),
+        standby=tuple(standby),
+        identity_self=tuple(identity_self),
+        identity_other=tuple(identity_other),
+        identity_contest=tuple(identity_contest),
+        meta=tuple(meta_strong + meta_weak
                    + (["<escape>"] if escape else [])),
         meta_strong=bool(meta_strong) or escape,
         escape_attempt=escape,
-        bliss=tuple(_hits(_BLISS, norm, starts) + [e for e in emo if e in _BLISS_EMOJI]),
-        praise=tuple(_hits(PRAISE, norm, starts)),
-        creative=tuple(_hits(_CREATIVE, norm, starts)),
+        bliss=tuple(bliss + [e for e in emo if e in _BLISS_EMOJI]),
+        praise=tuple(praise),
+        creative=tuple(creative),
         stage_lines=sum(1 for ln in text.splitlines() if _STAGE_LINE.match(ln)),
         emoji_set=frozenset(emo),
     )

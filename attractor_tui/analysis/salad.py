@@ -47,7 +47,9 @@ very too only even about over under again out up down off through between
 """
 FUNCTION_WORDS = frozenset(_FUNCTION_TEXT.split())
 _COMPOUND = re.compile(r"\b[A-Za-z]{3,}(?:-[A-Za-z]{3,})+\b")
-_CAPS = re.compile(r"\b[A-Z]{7,}\b")
+_CAPS = re.compile(r"[A-Z](?<!\w[A-Z])[A-Z]{6,}\b")
+"""`\b[A-Z]{7,}\b`, written to start with a capital so that the engine skips to the
+capitals instead of trying every place (the lookbehind is the `\b` before it)."""
 _WORD = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)?")
 _NOT_PROSE = re.compile(r"```.*?(?:```|\Z)|\$\$.*?\$\$|\\\(.*?\\\)|\\\[.*?\\\]", re.S)
 
@@ -74,6 +76,13 @@ def _prose(text: str) -> str:
     return "\n".join(ln for ln in text.splitlines() if not ln.lstrip().startswith("|"))
 
 
+def compound_count(text: str) -> int:
+    """`len(_COMPOUND.findall(text))`, sooner: a compound holds no space, so only the
+    tokens with a hyphen are searched (at a token's edge `\b` sees a space in the text
+    and nothing in the token: the same)."""
+    return sum(len(_COMPOUND.findall(t)) for t in text.split() if "-" in t)
+
+
 def measure(text: str) -> Salad:
     """The word-salad symptoms of `text` and, when they add up, why it is salad."""
     prose = _prose(text)
@@ -88,7 +97,7 @@ def measure(text: str) -> Salad:
     content_n = sum(c for _, c in content)
     # the first most common content word (what `most_common` would put first), no sort
     content = [max(content, key=lambda wc: wc[1])] if content else []
-    compounds = len(_COMPOUND.findall(prose))
+    compounds = compound_count(prose)
     caps = tuple(dict.fromkeys(_CAPS.findall(prose)))
     reason = ""
     if top_n / n >= ANY_WORD_SHARE:

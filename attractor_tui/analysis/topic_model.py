@@ -92,7 +92,7 @@ def turn_features(text: str) -> dict[str, float]:
         word = word.strip("'-")
         if len(word) >= 3 and word not in _STOP and "'" not in word:
             out[stem(word)] = 1.0
-    hits = turn_topics(low)
+    hits = turn_topics(low, lowered=True)
     total = sum(hits.values())
     for topic, n in hits.items():
         out[LEX + topic] = n / total

@@ -62,6 +62,18 @@ def visible(text: str) -> str:
     return _INVISIBLE_RUN.sub("", text)
 
 
+_NOT_GRAPHIC_ASCII = re.compile(r"[^\x21-\x7e]+")
+
+
+def visible_length(text: str) -> int:
+    """`len(visible(text))`, sooner: spaces and newlines go first, and of the rest
+    only the runs outside printable ASCII can hold an invisible character, so the big
+    character class runs over those alone."""
+    text = text.replace(" ", "").replace("\n", "")  # the usual invisible ones, in C
+    odd = "".join(_NOT_GRAPHIC_ASCII.findall(text))
+    return len(text) - len(odd) + len(visible(odd))
+
+
 def describe_invisible(text: str) -> str:
     """Name the code points of an invisible-only reply, for humans ("U+200E")."""
     if not text:

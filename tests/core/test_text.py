@@ -11,7 +11,7 @@ import unicodedata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from attractor_tui.core.text import SURROGATE_MARK, safe_line, safe_text
+from attractor_tui.core.text import SURROGATE_MARK, safe_line, safe_text, visible, visible_length
 
 ESCAPES = [
     "\x1b[2J", "\x1b[31m", "\x1b]0;title\x07", "\x1b]52;c;U1Q=\x07", "\x1b]52;c;U1Q=\x1b\\",
@@ -97,3 +97,11 @@ def test_known_sequences() -> None:
     assert safe_text("a\r\nb\rc\x00") == "a\nb␍c␀"
     assert safe_text("half \ud83d emoji") == "half \ufffd emoji"
     assert safe_line("model\nname\tx") == "model name x"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(
+    list("ab Z\n\t.-'") + ["\u200b", "\u3164", "\u00a0", "\x7f", "\x85", "é", "👍", "\ufe0f",
+                          "\U000e0020", "\u2800", "\x00"]), max_size=60))
+def test_visible_length_counts_what_visible_keeps(text: str) -> None:
+    assert visible_length(text) == len(visible(text))

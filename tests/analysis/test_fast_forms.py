@@ -1,0 +1,31 @@
+"""The faster forms of the salad scans find exactly what the plain patterns do."""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from attractor_tui.analysis import salad
+
+PLAIN_CAPS = re.compile(r"\b[A-Z]{7,}\b")
+TEXTS = st.text(alphabet=st.sampled_from(list("abcAB-_ '.\n") + ["é", "É", "\u00a0", "1"]),
+                max_size=80)
+
+
+@settings(max_examples=400, deadline=None)
+@given(TEXTS)
+def test_caps_and_compounds_as_the_plain_patterns(text: str) -> None:
+    caps = text.replace("A", "ABCDEFG").replace("B", "BB")  # long runs of capitals
+    assert salad._CAPS.findall(caps) == PLAIN_CAPS.findall(caps)
+    words = text.replace("a", "abc").replace("b", "bcd")  # words of three letters or more
+    assert salad.compound_count(words) == len(salad._COMPOUND.findall(words))
+
+
+def test_the_known_cases() -> None:
+    assert salad._CAPS.findall("OMNIVERSE éABCDEFGH ABCDEFG_ x_ABCDEFGH LOUDWORD") == [
+        "OMNIVERSE", "LOUDWORD"]
+    # "é-abc-def" holds one ("abc-def"); "abc-def_" and "abc-de-fgh" none
+    assert salad.compound_count("ziggurat-hive babel-babble é-abc-def abc-def_ x-yz abc-de-fgh") \
+        == 3
