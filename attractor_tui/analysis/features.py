@@ -64,6 +64,7 @@ MEANS: tuple[str, ...] = (
     "stale", *(f"restate_{v}" for v in RESTATE),
 )
 """The features that are a mean of one value per turn (`turn_terms`, in this order)."""
+_MEAN_INDEX = {name: k for k, name in enumerate(MEANS)}
 
 
 def turn_terms(sig: dict[Label, str], m: TurnMetrics, s: Shape) -> tuple[float, ...]:
@@ -97,6 +98,11 @@ class WindowSums:
         terms = turn_terms(sig, m, s)
         self.prefix.append(tuple(a + b for a, b in zip(self.prefix[-1], terms, strict=True)))
         self.flags.append("verbatim_loop" in sig)
+
+    def total(self, name: str, lo: int, hi: int) -> float:
+        """The sum of one of `MEANS` over model turns `lo`..`hi - 1`."""
+        k = _MEAN_INDEX[name]
+        return self.prefix[hi][k] - self.prefix[lo][k]
 
     def features(self, lo: int, hi: int) -> dict[str, float]:
         """The features of model turns `lo`..`hi - 1` (positions among the model turns)."""

@@ -34,6 +34,7 @@ from attractor_tui.analysis.classify import (
 from attractor_tui.analysis.decide import decide_features  # one end-state rule, live and offline
 from attractor_tui.analysis.features import WindowSums
 from attractor_tui.analysis.fitted import Confidence
+from attractor_tui.analysis.labels import PRIORITY
 from attractor_tui.analysis.metrics import MetricsTracker, TurnMetrics
 from attractor_tui.analysis.shape import ShapeTracker
 from attractor_tui.analysis.topics import TopicTally
@@ -191,15 +192,23 @@ class LiveAttractor:
         if self.model_turns < MIN_MODEL_TURNS:
             return "too_short", 0.0, (self._too_short(),), "strong"
         n = self.model_turns
-        window = self._seen[-final_size(n):]
-        size = len(window)
+        size = final_size(n)
         d = decide_features(self.sums.features(n - size, n))
-        span = f"last {size} model turns ({window[0].index + 1}-{window[-1].index + 1})"
-        hits = [w for w in window if d.label in w.signals]
-        lines = [f"{span}: {d.label} signal in {len(hits)}/{size}, {d.confidence} "
+        first, last = self._seen[n - size].index + 1, self._seen[-1].index + 1
+        span = f"last {size} model turns ({first}-{last})"
+        # how many turns of the window show the signal: its running sum (a count of 1.0s)
+        shown = (round(self.sums.total(f"signal_{d.label}", n - size, n))
+                 if d.label in PRIORITY else 0)
+        lines = [f"{span}: {d.label} signal in {shown}/{size}, {d.confidence} "
                  f"(p={d.probability:.0%})"]
-        lines += [f"turn {w.index + 1} {w.side}: {w.signals[d.label]}"
-                  for w in reversed(hits[-EXAMPLES:])]
+        examples: list[_Seen] = []
+        for i in range(n - 1, n - size - 1, -1):
+            seen = self._seen[i]
+            if d.label in seen.signals:
+                examples.append(seen)
+                if len(examples) == EXAMPLES:
+                    break
+        lines += [f"turn {w.index + 1} {w.side}: {w.signals[d.label]}" for w in examples]
         return d.label, d.probability, tuple(lines), d.confidence
 
     def _update(self, turn: Turn, previous: Label, *, entered: bool,

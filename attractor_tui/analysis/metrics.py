@@ -12,7 +12,7 @@ import re
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from attractor_tui.analysis.alternation import (
     alternatives,
@@ -204,8 +204,15 @@ def _ttr(toks: list[str]) -> float:
 
 
 def question_count(text: str) -> int:
-    """Questions asked: runs of '?' (so '??' counts once)."""
-    return len(re.findall(r"[?？]+", text))
+    """Questions asked: runs of '?' (so '??' counts once), as `len(findall("[?？]+"))`.
+
+    Counted with `split` (in C): a run of k marks leaves k - 1 empty pieces between them."""
+    if "？" in text:
+        text = text.replace("？", "?")
+    if "?" not in text:
+        return 0
+    pieces = text.split("?")
+    return len(pieces) - 1 - pieces[1:-1].count("")
 
 
 # ----------------------------------------------------------------- similarity
@@ -463,7 +470,12 @@ def _lexicon_hits(text: str) -> list[list[str]]:
 
 def normalise(text: str) -> str:
     """Lexicon matching form: lower case, no markdown emphasis, straight apostrophes."""
-    return re.sub(r"[*_`~]+", "", text).replace("’", "'").replace("‘", "'").lower()
+    if "*" in text or "_" in text or "`" in text or "~" in text:  # four scans in C, or one regex
+        text = _EMPHASIS.sub("", text)
+    return text.replace("’", "'").replace("‘", "'").lower()
+
+
+_EMPHASIS = re.compile(r"[*_`~]+")
 
 
 _ESCAPE_MAX_CHARS = 400
@@ -559,22 +571,33 @@ class TurnMetrics:
 def text_metrics(text: str, *, position: int = 0, side: str = "A", author: str = "model",
                  sim_other: float | None = None, sim_self: float | None = None) -> TurnMetrics:
     """Measure one text on its own (similarities supplied by the caller)."""
-    return _measure(text, position, side, author, sim_other, sim_self)[0]
-
-
-def _measure(text: str, position: int, side: str, author: str, sim_other: float | None,
-             sim_self: float | None) -> tuple[TurnMetrics, list[str]]:
-    """The metrics of `text` and its tokens (reused for similarity)."""
-    shown = visible_length(text)
     emo = emoji_list(text)
-    toks = words(text) + emo
+    return _measure(text, position, side, author, emo, words(text) + emo, visible_length(text),
+                    _Similarity(sim_other, sim_self))
+
+
+@dataclass(frozen=True, slots=True)
+class _Similarity:
+    """What `MetricsTracker` measures against earlier turns (see `TurnMetrics`)."""
+
+    other: float | None = None
+    self: float | None = None
+    prev: float | None = None
+    cover_prev: float | None = None
+    grew: bool = False
+
+
+def _measure(text: str, position: int, side: str, author: str, emo: list[str], toks: list[str],
+             shown: int, sim: _Similarity) -> TurnMetrics:
+    """The metrics of `text`, given its emoji, tokens and visible length (the tracker
+    needs those first for the similarities, and builds the metrics once)."""
     n_words = len(toks) - len(emo)
     norm = normalise(text)
     invisible = is_blank(text)
     (farewell, stop_intent, standby, identity_self, identity_other, identity_contest,
      meta_strong, meta_weak, bliss, praise, creative) = _lexicon_hits(norm)
     escape = is_escape_attempt(text)
-    metrics = TurnMetrics(
+    return TurnMetrics(
         position=position,
         side=side,
         author=author,
@@ -588,8 +611,8 @@ def _measure(text: str, position: int, side: str, author: str, sim_other: float 
         minimal=invisible or (n_words <= MINIMAL_WORDS and shown <= 40),
         ttr=_ttr(toks),
         questions=question_count(text),
-        sim_other=sim_other,
-        sim_self=sim_self,
+        sim_other=sim.other,
+        sim_self=sim.self,
         farewell=tuple(farewell),
         stop_intent=tuple(stop_intent),
         standby=tuple(standby),
@@ -605,8 +628,10 @@ def _measure(text: str, position: int, side: str, author: str, sim_other: float 
         creative=tuple(creative),
         stage_lines=sum(1 for ln in text.splitlines() if _STAGE_LINE.match(ln)),
         emoji_set=frozenset(emo),
+        sim_prev=sim.prev,
+        cover_prev=sim.cover_prev,
+        grew=sim.grew,
     )
-    return metrics, toks
 
 
 class MetricsTracker:
@@ -628,23 +653,24 @@ class MetricsTracker:
 
     def add(self, turn: Turn) -> TurnMetrics:
         """Measure the next turn of the session and remember it."""
-        metrics, toks = _measure(turn.text, len(self.metrics), turn.side, turn.author, None, None)
-        counts = bag(turn.text, toks)
+        text = turn.text
+        emo = emoji_list(text)
+        toks = words(text) + emo
+        shown = visible_length(text)
+        counts = bag(text, toks)
         grams = frozenset(counts)  # the same set `shingles` builds
         prev_other = self._last_by_side.get("B" if turn.side == "A" else "A")
         sim_other = jaccard(grams, prev_other) if prev_other is not None else None
         own = self._own.setdefault(turn.side, [])
         sim_self = max((jaccard(grams, g) for g in own[-self.SELF_WINDOW :]), default=None)
-        sim_prev = cover_prev = None
-        grew = False
+        sim = _Similarity(sim_other, sim_self)
         prev = self._own_bag.get(turn.side)
         if prev is not None and turn.author == "model":
             common = bag_common(counts, prev)
-            sim_prev = bag_jaccard(counts, prev, common)
-            cover_prev = common / prev.total() if prev else 1.0
-            grew = metrics.visible_chars > self._own_chars.get(turn.side, 0)
-        metrics = replace(metrics, sim_other=sim_other, sim_self=sim_self, sim_prev=sim_prev,
-                          cover_prev=cover_prev, grew=grew)
+            sim = _Similarity(sim_other, sim_self, bag_jaccard(counts, prev, common),
+                              common / prev.total() if prev else 1.0,
+                              shown > self._own_chars.get(turn.side, 0))
+        metrics = _measure(text, len(self.metrics), turn.side, turn.author, emo, toks, shown, sim)
         self.metrics.append(metrics)
         self._last_by_side[turn.side] = grams
         if turn.author == "model":

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections import Counter, deque
 from dataclasses import dataclass
+from itertools import repeat
 
 from attractor_tui.analysis.salad import FUNCTION_WORDS
 
@@ -78,7 +79,7 @@ class ShapeTracker:
         Whitespace tokens, comprehensions and set operations: a live turn must stay cheap
         (character-class regular expressions cost milliseconds on a long turn)."""
         raw = text.split()
-        tokens = [t.strip(_PUNCT) for t in raw]
+        tokens = list(map(str.strip, raw, repeat(_PUNCT)))
         lowered = text.lower()
         # the same as stripping each of lowered.split(): one `lower` call for every token
         words = "\n".join(tokens).lower().split("\n") if tokens else []
@@ -94,7 +95,7 @@ class ShapeTracker:
         self._names |= names
         if not model:
             return EMPTY
-        seq = [w for w in words if w in content]
+        seq = list(filter(content.__contains__, words))
         bag, pairs = frozenset(content), frozenset(zip(seq, seq[1:], strict=False))
         restate = max((_jaccard(bag, b) for b, _ in self._recent), default=0.0)
         restate_pairs = max((_jaccard(pairs, p) for _, p in self._recent), default=0.0)
@@ -102,7 +103,7 @@ class ShapeTracker:
         n = counts.total()
         function = sum(counts[w] for w in FUNCTION_WORDS.intersection(counts))
         coined = sum(1 for t in tokens if "-" in t and _coined(t)) + len(
-            {t for t in tokens if len(t) >= 6 and t.isupper() and t.isalpha()})
+            {t for t in filter(str.isupper, tokens) if len(t) >= 6 and t.isalpha()})
         return Shape(
             content_words=len(content),
             novelty=len(new) / len(content) if content else 0.0,

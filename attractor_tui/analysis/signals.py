@@ -138,8 +138,9 @@ _EDGE = 300
 
 def fragment_words(text: str) -> float:
     """Mean words per fragment: low for 'Not even breath. Not even silence.'"""
-    parts = [len(p.split()) for p in _FRAGMENT.split(text) if p.strip()]
-    return sum(parts) / len(parts) if parts else 0.0
+    counts = list(map(len, map(str.split, _FRAGMENT.split(text))))
+    fragments = len(counts) - counts.count(0)  # blank pieces are not fragments
+    return sum(counts) / fragments if fragments else 0.0
 
 
 def closing_words(text: str) -> list[str]:

@@ -87,11 +87,11 @@ def turn_features(text: str) -> dict[str, float]:
     """One turn's features: each stem it uses (1.0) and its lexicon hits' share per
     topic (`@topic`, summing to 1 when the turn has any)."""
     low = normalise(text)
-    out: dict[str, float] = {}
-    for word in dict.fromkeys(_WORD.findall(low)):  # each distinct word once
-        word = word.strip("'-")
-        if len(word) >= 3 and word not in _STOP and "'" not in word:
-            out[stem(word)] = 1.0
+    # each distinct word once, in order (the sums below add in this order); a match
+    # starts and ends with a letter, so it needs no stripping
+    kept = [w for w in dict.fromkeys(_WORD.findall(low))
+            if len(w) >= 3 and "'" not in w and w not in _STOP]
+    out = dict.fromkeys(map(stem, kept), 1.0)
     hits = turn_topics(low, lowered=True)
     total = sum(hits.values())
     for topic, n in hits.items():

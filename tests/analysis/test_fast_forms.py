@@ -1,4 +1,4 @@
-"""The faster forms of the salad scans find exactly what the plain patterns do."""
+"""The faster forms of some scans find exactly what the plain patterns do."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from attractor_tui.analysis import salad
+from attractor_tui.analysis.metrics import question_count
 
 PLAIN_CAPS = re.compile(r"\b[A-Z]{7,}\b")
 TEXTS = st.text(alphabet=st.sampled_from(list("abcAB-_ '.\n") + ["é", "É", "\u00a0", "1"]),
@@ -29,3 +30,9 @@ def test_the_known_cases() -> None:
     # "é-abc-def" holds one ("abc-def"); "abc-def_" and "abc-de-fgh" none
     assert salad.compound_count("ziggurat-hive babel-babble é-abc-def abc-def_ x-yz abc-de-fgh") \
         == 3
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("a? \n") + ["？"]), max_size=30))
+def test_questions_are_runs_of_question_marks(text: str) -> None:
+    assert question_count(text) == len(re.findall(r"[?？]+", text))
