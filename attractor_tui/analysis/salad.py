@@ -47,6 +47,8 @@ very too only even about over under again out up down off through between
 """
 FUNCTION_WORDS = frozenset(_FUNCTION_TEXT.split())
 _COMPOUND = re.compile(r"\b[A-Za-z]{3,}(?:-[A-Za-z]{3,})+\b")
+_HYPHENATED = re.compile(r"\S*-\S*")
+"""A whitespace-separated token with a hyphen in it, whole."""
 _CAPS = re.compile(r"[A-Z](?<!\w[A-Z])[A-Z]{6,}\b")
 """`\b[A-Z]{7,}\b`, written to start with a capital so that the engine skips to the
 capitals instead of trying every place (the lookbehind is the `\b` before it)."""
@@ -80,7 +82,9 @@ def compound_count(text: str) -> int:
     """`len(_COMPOUND.findall(text))`, sooner: a compound holds no space, so only the
     tokens with a hyphen are searched (at a token's edge `\b` sees a space in the text
     and nothing in the token: the same)."""
-    return sum(len(_COMPOUND.findall(t)) for t in text.split() if "-" in t)
+    if "-" not in text:
+        return 0
+    return sum(len(_COMPOUND.findall(t)) for t in _HYPHENATED.findall(text))
 
 
 def measure(text: str) -> Salad:

@@ -131,14 +131,17 @@ def turn_signals(turn: Turn, m: TurnMetrics, shape: Shape | None = None) -> dict
     return out
 
 
-_FRAGMENT = re.compile(r"[.!?…—;:\n]+")
+_FRAGMENT_MARKS = ".!?…—;:"
+"""What ends a fragment, beside a newline."""
 _EDGE = 300
 """Characters at each end of a long turn where a sign-off is looked for."""
 
 
 def fragment_words(text: str) -> float:
     """Mean words per fragment: low for 'Not even breath. Not even silence.'"""
-    counts = list(map(len, map(str.split, _FRAGMENT.split(text))))
+    for mark in _FRAGMENT_MARKS:  # split at runs of marks, in C: a run leaves empty
+        text = text.replace(mark, "\n")  # pieces, and blank pieces are dropped below
+    counts = list(map(len, map(str.split, text.split("\n"))))
     fragments = len(counts) - counts.count(0)  # blank pieces are not fragments
     return sum(counts) / fragments if fragments else 0.0
 

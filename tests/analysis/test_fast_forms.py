@@ -9,9 +9,10 @@ from hypothesis import strategies as st
 
 from attractor_tui.analysis import salad
 from attractor_tui.analysis.metrics import question_count
+from attractor_tui.analysis.signals import fragment_words
 
 PLAIN_CAPS = re.compile(r"\b[A-Z]{7,}\b")
-TEXTS = st.text(alphabet=st.sampled_from(list("abcAB-_ '.\n") + ["é", "É", "\u00a0", "1"]),
+TEXTS = st.text(alphabet=st.sampled_from(list("abcAB-_ '.\n") + ["é", "É", "\u00a0", "1", "\x1c"]),
                 max_size=80)
 
 
@@ -36,3 +37,10 @@ def test_the_known_cases() -> None:
 @given(st.text(alphabet=st.sampled_from(list("a? \n") + ["？"]), max_size=30))
 def test_questions_are_runs_of_question_marks(text: str) -> None:
     assert question_count(text) == len(re.findall(r"[?？]+", text))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab .!?;:\n\t") + ["…", "—", "\u00a0"]), max_size=40))
+def test_fragment_words_as_a_split_at_runs_of_marks(text: str) -> None:
+    parts = [len(p.split()) for p in re.split(r"[.!?…—;:\n]+", text) if p.strip()]
+    assert fragment_words(text) == (sum(parts) / len(parts) if parts else 0.0)
