@@ -15,7 +15,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from attractor_tui.analysis import repetition
 from attractor_tui.analysis.labels import PRIORITY, Label
 from attractor_tui.analysis.metrics import TurnMetrics
 from attractor_tui.analysis.shape import Shape
@@ -91,13 +90,14 @@ class WindowSums:
 
     def __init__(self) -> None:
         self.prefix: list[tuple[float, ...]] = [(0.0,) * len(MEANS)]
-        self.flags: list[bool] = []
-        """Per model turn: it repeats (the verbatim_loop signal)."""
+        self.flags = bytearray()
+        """Per model turn, b"1" when it repeats (the verbatim_loop signal): runs are then
+        counted by `split` and `rstrip`, in C (a window is a third of the conversation)."""
 
     def add(self, sig: dict[Label, str], m: TurnMetrics, s: Shape) -> None:
         terms = turn_terms(sig, m, s)
         self.prefix.append(tuple(a + b for a, b in zip(self.prefix[-1], terms, strict=True)))
-        self.flags.append("verbatim_loop" in sig)
+        self.flags += b"1" if "verbatim_loop" in sig else b"0"
 
     def total(self, name: str, lo: int, hi: int) -> float:
         """The sum of one of `MEANS` over model turns `lo`..`hi - 1`."""
@@ -112,9 +112,9 @@ class WindowSums:
         top, bottom = self.prefix[hi], self.prefix[lo]
         out = {name: (a - b) / n for name, a, b in zip(MEANS, top, bottom, strict=True)}
         out["words"] = math.log1p(max(0.0, out["words"])) / 8
-        flags = self.flags[lo:hi]
-        out["repeat_trailing"] = repetition.trailing_run(flags) / n
-        out["repeat_longest"] = repetition.longest_run(flags) / n
+        flags = bytes(self.flags[lo:hi])
+        out["repeat_trailing"] = (n - len(flags.rstrip(b"1"))) / n
+        out["repeat_longest"] = max(map(len, flags.split(b"0"))) / n
         return out
 
 

@@ -7,8 +7,10 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from attractor_tui.analysis import salad
-from attractor_tui.analysis.metrics import question_count
+from attractor_tui.analysis import repetition, salad
+from attractor_tui.analysis.features import WindowSums
+from attractor_tui.analysis.metrics import question_count, text_metrics
+from attractor_tui.analysis.shape import EMPTY
 from attractor_tui.analysis.signals import fragment_words
 
 PLAIN_CAPS = re.compile(r"\b[A-Z]{7,}\b")
@@ -44,3 +46,18 @@ def test_questions_are_runs_of_question_marks(text: str) -> None:
 def test_fragment_words_as_a_split_at_runs_of_marks(text: str) -> None:
     parts = [len(p.split()) for p in re.split(r"[.!?…—;:\n]+", text) if p.strip()]
     assert fragment_words(text) == (sum(parts) / len(parts) if parts else 0.0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.booleans(), min_size=1, max_size=40), st.data())
+def test_window_runs_as_the_plain_loops(flags: list[bool], data: st.DataObject) -> None:
+    sums = WindowSums()
+    metrics = text_metrics("a turn")
+    for flag in flags:
+        sums.add({"verbatim_loop": "repeats"} if flag else {}, metrics, EMPTY)
+    lo = data.draw(st.integers(0, len(flags) - 1))
+    hi = data.draw(st.integers(lo + 1, len(flags)))
+    window = flags[lo:hi]
+    features = sums.features(lo, hi)
+    assert features["repeat_trailing"] == repetition.trailing_run(window) / len(window)
+    assert features["repeat_longest"] == repetition.longest_run(window) / len(window)
