@@ -95,12 +95,13 @@ def measure(text: str) -> Salad:
     if n < MIN_WORDS:
         return NOT_SALAD
     counts = Counter(found)
-    function = sum(c for w, c in counts.items() if w in FUNCTION_WORDS) / n
+    function_n = sum(map(counts.__getitem__, FUNCTION_WORDS.intersection(counts)))
+    function = function_n / n
     top, top_n = counts.most_common(1)[0]
-    content = [(w, c) for w, c in counts.items() if w not in FUNCTION_WORDS]
-    content_n = sum(c for _, c in content)
+    content_n = n - function_n
     # the first most common content word (what `most_common` would put first), no sort
-    content = [max(content, key=lambda wc: wc[1])] if content else []
+    words = [w for w in counts if w not in FUNCTION_WORDS]
+    content = [(w, counts[w]) for w in (max(words, key=counts.__getitem__),)] if words else []
     compounds = compound_count(prose)
     caps = tuple(dict.fromkeys(_CAPS.findall(prose)))
     reason = ""
