@@ -12,6 +12,7 @@ from attractor_tui.analysis.features import WindowSums
 from attractor_tui.analysis.metrics import question_count, text_metrics
 from attractor_tui.analysis.shape import EMPTY
 from attractor_tui.analysis.signals import fragment_words
+from attractor_tui.analysis.topic_model import ModelTally, shipped_model
 
 PLAIN_CAPS = re.compile(r"\b[A-Z]{7,}\b")
 TEXTS = st.text(alphabet=st.sampled_from(list("abcAB-_ '.\n") + ["é", "É", "\u00a0", "1", "\x1c"]),
@@ -61,3 +62,24 @@ def test_window_runs_as_the_plain_loops(flags: list[bool], data: st.DataObject) 
     features = sums.features(lo, hi)
     assert features["repeat_trailing"] == repetition.trailing_run(window) / len(window)
     assert features["repeat_longest"] == repetition.longest_run(window) / len(window)
+
+
+def test_a_turns_stems_add_up_as_one_by_one() -> None:
+    model = shipped_model()
+    known = sorted(model.log_odds)[:40]
+    features = {**dict.fromkeys(known[:20], 1.0), "@technical": 0.5,
+                **dict.fromkeys(known[20:], 1.0)}
+    tally = ModelTally(model)
+    tally.add_features(features)
+    expected = [0.0] * len(model.topics)
+    for key in known:
+        expected = [a + b for a, b in zip(expected, model.log_odds[key], strict=True)]
+    assert tally.word_sum == expected
+    assert tally.word_count == 40.0
+    # summed features of several turns (a count per stem) still add one by one
+    mixed = ModelTally(model)
+    mixed.add_features({known[0]: 1.0, known[1]: 2.0, known[2]: 1.0}, turns=2)
+    step = [a + b for a, b in zip([0.0] * len(model.topics), model.log_odds[known[0]], strict=True)]
+    step = [a + w * 2.0 for a, w in zip(step, model.log_odds[known[1]], strict=True)]
+    step = [a + b for a, b in zip(step, model.log_odds[known[2]], strict=True)]
+    assert mixed.word_sum == step
