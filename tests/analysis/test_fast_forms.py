@@ -78,8 +78,10 @@ def test_a_turns_stems_add_up_as_one_by_one() -> None:
     assert tally.word_count == 40.0
     # summed features of several turns (a count per stem) still add one by one
     mixed = ModelTally(model)
-    mixed.add_features({known[0]: 1.0, known[1]: 2.0, known[2]: 1.0}, turns=2)
-    step = [a + b for a, b in zip([0.0] * len(model.topics), model.log_odds[known[0]], strict=True)]
-    step = [a + w * 2.0 for a, w in zip(step, model.log_odds[known[1]], strict=True)]
-    step = [a + b for a, b in zip(step, model.log_odds[known[2]], strict=True)]
+    counts = {known[0]: 1.0, known[1]: 1.0, known[2]: 3.0, known[3]: 1.0}
+    mixed.add_features(counts, turns=3)
+    step = [0.0] * len(model.topics)
+    for key, n in counts.items():
+        step = [a + w * n if n != 1.0 else a + w
+                for a, w in zip(step, model.log_odds[key], strict=True)]
     assert mixed.word_sum == step
