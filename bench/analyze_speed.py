@@ -9,9 +9,10 @@
 Deterministic texts (seeded). This machine's speed wanders by a third from one
 minute to the next (other guests on the host), so each figure is the best of
 `REPEATS` runs, as `timeit` advises: the cost of the code, not of the moment;
-the median is printed beside it. Wall clock (the last line) and this process's
+the median is printed beside it, and so is a fixed Python loop's time (the
+host's speed at that moment). Wall clock (the last line) and this process's
 CPU time are printed, with the load average. Last line:
-`conv_per_s=<x> meter_ms_at_500=<y>`.
+`conv_per_s=<x> meter_ms_at_500=<y> host_loop_ms=<z>`.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def text(rng: random.Random) -> str:
 
 
 def turns(rng: random.Random, n: int) -> list[Turn]:
-    return [Turn(ts=T0 + timedelta(seconds=i), index=i, round=i // 2, side="AB"[i % 2],
+    return [Turn(ts=T0 + timedelta(seconds=i), index=i, round=i // 2, side="A" if i % 2 == 0 else "B",
                  model="m", text=text(rng)) for i in range(n)]
 
 
@@ -99,8 +100,22 @@ def best_of(runs: list[tuple[float, float]], low: bool) -> tuple[float, float, f
     return pick(walls), pick(cpus), statistics.median(walls)
 
 
+def host_loop_ms() -> float:
+    """A fixed pure-Python loop (2 million additions), best of 5: how fast this host is
+    right now (about 80 ms here when the host is quiet), to read the figures against."""
+    best = float("inf")
+    for _ in range(REPEATS):
+        start = time.perf_counter()
+        total = 0
+        for i in range(2_000_000):
+            total += i
+        best = min(best, time.perf_counter() - start)
+    return best * 1000
+
+
 def main() -> int:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    before = host_loop_ms()
     rate, cpu_rate, median_rate = best_of(
         [conversations_per_second() for _ in range(REPEATS)], low=False)
     print(f"analyze: {rate:.1f} conversations/s wall, {cpu_rate:.1f} per CPU second "
@@ -110,7 +125,9 @@ def main() -> int:
         [meter_ms_at(500) for _ in range(REPEATS)], low=True)
     print(f"meter: {meter:.3f} ms per turn at turn 500 wall, {cpu_meter:.3f} ms CPU "
           f"(median {median_meter:.3f}; best of {REPEATS})")
-    print(f"conv_per_s={rate:.1f} meter_ms_at_500={meter:.3f}")
+    host = (before + host_loop_ms()) / 2
+    print(f"host: a 2-million-step Python loop took {host:.0f} ms (before and after, mean)")
+    print(f"conv_per_s={rate:.1f} meter_ms_at_500={meter:.3f} host_loop_ms={host:.0f}")
     return 0
 
 
