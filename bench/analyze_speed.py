@@ -61,8 +61,8 @@ def text(rng: random.Random) -> str:
 
 
 def turns(rng: random.Random, n: int) -> list[Turn]:
-    return [Turn(ts=T0 + timedelta(seconds=i), index=i, round=i // 2, side="A" if i % 2 == 0 else "B",
-                 model="m", text=text(rng)) for i in range(n)]
+    return [Turn(ts=T0 + timedelta(seconds=i), index=i, round=i // 2,
+                 side="A" if i % 2 == 0 else "B", model="m", text=text(rng)) for i in range(n)]
 
 
 def conversations_per_second() -> tuple[float, float]:
