@@ -246,9 +246,7 @@ def bag(text: str, toks: list[str] | None = None) -> Counter[str]:
     if not toks:
         bare = visible(text).strip()
         return Counter([bare]) if bare else Counter()
-    out = Counter(toks)
-    out.update(f"{a} {b}" for a, b in zip(toks, toks[1:], strict=False))
-    return out
+    return Counter(toks + list(map(" ".join, zip(toks, toks[1:], strict=False))))
 
 
 def bag_common(a: Counter[str], b: Counter[str]) -> int:

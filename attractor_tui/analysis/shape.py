@@ -101,8 +101,9 @@ class ShapeTracker:
         restate_pairs = max((_jaccard(pairs, p) for _, p in self._recent), default=0.0)
         self._recent.append((bag, pairs))
         n = counts.total()
-        function = sum(counts[w] for w in FUNCTION_WORDS.intersection(counts))
-        coined = sum(1 for t in tokens if "-" in t and _coined(t)) + len(
+        function = sum(map(counts.__getitem__, FUNCTION_WORDS.intersection(counts)))
+        hyphenated = [t for t in tokens if "-" in t] if "-" in text else []
+        coined = sum(map(_coined, hyphenated)) + len(
             {t for t in filter(str.isupper, tokens) if len(t) >= 6 and t.isalpha()})
         return Shape(
             content_words=len(content),
