@@ -193,7 +193,7 @@ class LiveAttractor:
             return "too_short", 0.0, (self._too_short(),), "strong"
         n = self.model_turns
         size = final_size(n)
-        d = decide_features(self.sums.features(n - size, n))
+        d = decide_features(self.sums.features(n - size, n), explain=False)  # no reasons shown
         first, last = self._seen[n - size].index + 1, self._seen[-1].index + 1
         span = f"last {size} model turns ({first}-{last})"
         # how many turns of the window show the signal: its running sum (a count of 1.0s)
