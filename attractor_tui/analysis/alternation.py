@@ -6,13 +6,13 @@ every place; with hundreds of lexicon words that is most of the analysis time.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 
-def alternatives(pattern: str) -> list[str]:
-    """The top-level `|` alternatives of a regular expression."""
-    out: list[str] = []
-    depth, start, i, in_class = 0, 0, 0, False
+def _structure(pattern: str) -> Iterator[tuple[int, str]]:
+    """Each `(`, `)` and `|` of a regular expression that is structure: not escaped, not
+    inside a character class."""
+    i, in_class = 0, False
     while i < len(pattern):
         c = pattern[i]
         if c == "\\":
@@ -23,14 +23,23 @@ def alternatives(pattern: str) -> list[str]:
             in_class = True
             if pattern[i + 1:i + 2] in ("]", "^"):  # `[]...]`, `[^]...]`: a literal `]`
                 i += 1 + (pattern[i + 1:i + 3] == "^]")
-        elif c == "(":
+        elif c in "()|":
+            yield i, c
+        i += 1
+
+
+def alternatives(pattern: str) -> list[str]:
+    """The top-level `|` alternatives of a regular expression."""
+    out: list[str] = []
+    depth = start = 0
+    for i, c in _structure(pattern):
+        if c == "(":
             depth += 1
         elif c == ")":
             depth -= 1
-        elif c == "|" and depth == 0:
+        elif depth == 0:
             out.append(pattern[start:i])
             start = i + 1
-        i += 1
     out.append(pattern[start:])
     return out
 
@@ -39,8 +48,10 @@ def by_first_letter(alternatives: Iterable[str]) -> str:
     """The same alternatives, those that start with a plain letter grouped under it.
 
     The regex engine tries alternatives one by one; grouped, a place is tested against
-    one group instead of hundreds of words. Which alternative matches changes, but not
-    whether one does, which is all a scan for candidate places asks.
+    one group instead of hundreds of words. Only one letter's alternatives can match at
+    a place, and their order is kept: when every alternative starts with a letter the
+    same one matches; otherwise only whether one does is kept (all a scan for
+    candidate places asks).
     """
     groups: dict[str, list[str]] = {}
     rest: list[str] = []
@@ -54,24 +65,14 @@ def by_first_letter(alternatives: Iterable[str]) -> str:
 
 def _group_end(pattern: str, start: int) -> int:
     """The index of the `)` that closes the group opened at `start`."""
-    depth, i, in_class = 0, start, False
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "\\":
-            i += 1
-        elif in_class:
-            in_class = c != "]"
-        elif c == "[":
-            in_class = True
-            if pattern[i + 1:i + 2] in ("]", "^"):
-                i += 1 + (pattern[i + 1:i + 3] == "^]")
-        elif c == "(":
+    depth = 0
+    for i, c in _structure(pattern[start:]):
+        if c == "(":
             depth += 1
         elif c == ")":
             depth -= 1
             if depth == 0:
-                return i
-        i += 1
+                return start + i
     raise ValueError(f"unbalanced group in {pattern!r}")
 
 
