@@ -513,7 +513,7 @@ class _Runner:
                     state.cost += event.cost or 0.0
                     result.cost += event.cost or 0.0
                     if self.budget is not None:
-                        self.budget.spent += event.cost or 0.0
+                        self.budget.add(event.cost or 0.0)
                     self.report()
             elif isinstance(event, ErrorEvent):
                 state.errors += 1

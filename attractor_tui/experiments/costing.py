@@ -10,6 +10,7 @@ price table; a model it has no price for is shown as unpriced, not as free.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from attractor_tui.core.config import SessionConfig, Side
 from attractor_tui.core.context import CHARS_PER_TOKEN, MESSAGE_OVERHEAD
@@ -143,7 +144,18 @@ class Budget:
     spent: float = 0.0
     told: bool = False
     """Set when the parent process says the workers together have spent the cap."""
+    shared: Any = None
+    """The whole batch's spend, a `multiprocessing.Value("d")` every worker process adds
+    its turns to: a worker sees the others' spending at once, not after the parent's
+    word comes back (under load that came a turn or two late, and more turns started)."""
+
+    def add(self, cost: float) -> None:
+        self.spent += cost
+        if self.shared is not None:
+            with self.shared.get_lock():
+                self.shared.value += cost
 
     @property
     def exhausted(self) -> bool:
-        return self.told or self.spent >= self.limit
+        total = self.shared.value if self.shared is not None else self.spent
+        return self.told or total >= self.limit

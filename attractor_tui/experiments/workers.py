@@ -138,10 +138,13 @@ class _Parent:
         self.t0 = time.monotonic()
         context: Any = multiprocessing.get_context(START_METHOD)
         self.queue: Any = context.Queue()
+        self.spent: Any = context.Value("d", 0.0) if spec.max_cost is not None else None
+        """What all workers have spent, each adding its turns (see `Budget.shared`)."""
         shares = split(list(range(max(spec.concurrency, len(groups)))), len(groups))
         self.procs = [
             context.Process(target=worker_main, name=f"batch-worker-{n}", daemon=False,
-                            args=(replace(spec, concurrency=len(shares[n])), group, self.queue, n))
+                            args=(replace(spec, concurrency=len(shares[n])), group, self.queue, n,
+                                  self.spent))
             for n, group in enumerate(groups)
         ]
 
@@ -262,14 +265,16 @@ class _Parent:
 # ------------------------------------------------------------------ worker
 
 
-def worker_main(spec: BatchSpec, indices: list[int], queue: Any, number: int) -> None:
+def worker_main(spec: BatchSpec, indices: list[int], queue: Any, number: int,
+                spent: Any = None) -> None:
     """A worker process: run `indices` of the batch in a fresh event loop."""
     import asyncio
 
-    asyncio.run(_work(spec, indices, queue, number))
+    asyncio.run(_work(spec, indices, queue, number, spent))
 
 
-async def _work(spec: BatchSpec, indices: list[int], queue: Any, number: int) -> None:
+async def _work(spec: BatchSpec, indices: list[int], queue: Any, number: int,
+                spent: Any = None) -> None:
     import asyncio
 
     task = asyncio.current_task()
@@ -281,7 +286,7 @@ async def _work(spec: BatchSpec, indices: list[int], queue: Any, number: int) ->
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop)
-    budget = Budget(spec.max_cost) if spec.max_cost is not None else None
+    budget = Budget(spec.max_cost, shared=spent) if spec.max_cost is not None else None
     if budget is not None:
         loop.add_signal_handler(signal.SIGUSR1, lambda: setattr(budget, "told", True))
     latest: list[BatchProgress] = []

@@ -124,3 +124,17 @@ def test_max_cost_holds_across_worker_processes(tmp_path: Path) -> None:
     assert result.count("budget") >= 2
     manifest = (tmp_path / "batch.json").read_text()
     assert '"budget"' in manifest
+
+
+def test_workers_budgets_see_each_others_spending_at_once() -> None:
+    import multiprocessing
+
+    from attractor_tui.experiments.costing import Budget
+
+    shared = multiprocessing.get_context("spawn").Value("d", 0.0)
+    mine, theirs = Budget(1.0, shared=shared), Budget(1.0, shared=shared)
+    mine.add(0.6)
+    assert not theirs.exhausted
+    theirs.add(0.5)  # together over the cap: both know it, with no word from the parent
+    assert mine.exhausted and theirs.exhausted
+    assert (mine.spent, theirs.spent) == (0.6, 0.5)
