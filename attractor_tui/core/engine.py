@@ -215,6 +215,9 @@ class Engine:
         self._stop_reason: str | None = None
         self._gen_task: asyncio.Task[Turn] | None = None
         self._interrupt_requested = False
+        self._began = False
+        """The turn in flight has begun (emitted `TurnBegin`, inside its interrupt handler):
+        only then may an interrupt cancel it."""
         self.generating: Side | None = None
         self.ended: SessionEnd | None = None
         self.state: str = "running"
@@ -524,6 +527,7 @@ class Engine:
 
     async def _generate_slot(self, side: Side) -> Turn:
         self._interrupt_requested = False
+        self._began = False
         self.generating = side
         self._gen_task = asyncio.ensure_future(self._stream_turn(side))
         try:
@@ -552,7 +556,8 @@ class Engine:
         task = self._gen_task
         if task is not None and not task.done():
             self._interrupt_requested = True
-            task.cancel()
+            if self._began:  # before that, the turn sees the request as it begins
+                task.cancel()
 
     async def _stream_turn(self, side: Side) -> Turn:
         cfg = self.config.side(side)
@@ -562,6 +567,12 @@ class Engine:
         await self._emit(TurnBegin(index=index, round=round_, side=side, model=cfg.model))
         messages = self._histories.messages(side, self.turns, self.trims)
         try:
+            # a cancel before this point would escape the handler below (a stop right
+            # as a turn starts then ended the run with CancelledError): so none comes
+            # before, and a request made meanwhile is taken here
+            self._began = True
+            if self._interrupt_requested:
+                raise asyncio.CancelledError
             for _ in range(MAX_TOOL_ROUNDS):
                 call = self._stream_call if self.stream else self._whole_call
                 await self._pace(side, cfg, messages)

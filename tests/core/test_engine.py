@@ -125,6 +125,36 @@ async def test_pause_resume_and_stop(tmp_path: Path) -> None:
     )
 
 
+async def test_stop_as_a_turn_starts_ends_the_run(tmp_path: Path) -> None:
+    """A stop that comes while a turn is still being set up (its context fitted, before
+    it begins) ends the run with the operator's reason, not with CancelledError (seen in
+    CI when the stop fell right after a turn)."""
+    config = SessionConfig(a=scripted(A_SCRIPT, delay=0.01), b=scripted(B_SCRIPT, delay=0.01))
+    path = tmp_path / "s.jsonl"
+    turns: list[Turn] = []
+    async with open_session(config, path, listeners=[
+            lambda e: turns.append(e) if isinstance(e, Turn) else None]) as session:
+        engine = session.engine
+        setting_up, release = asyncio.Event(), asyncio.Event()
+        fit = engine._fit_context
+
+        async def held_fit(side: str, force: bool = False) -> None:
+            if turns:  # the second turn waits here, before it begins
+                setting_up.set()
+                await release.wait()
+            await fit(side, force)  # type: ignore[arg-type]
+
+        engine._fit_context = held_fit  # type: ignore[method-assign]
+        task = asyncio.create_task(engine.run())
+        await asyncio.wait_for(setting_up.wait(), 5)
+        await engine.stop()
+        release.set()
+        end = await asyncio.wait_for(task, 5)
+    assert end.reason == "operator"
+    log = load_session(path)
+    assert [t.interrupted for t in log.turns] == [False, True]  # begun, and ended at once
+
+
 async def test_commands_before_run_are_written_after_the_first_line(tmp_path: Path) -> None:
     """The app may pause or interject while litellm is still importing: the file
     must still open with `session_start` (found by trying it in tmux)."""
